@@ -1,0 +1,39 @@
+package dev.hack.cli;
+
+import dev.hack.node.Version;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code hack} command. */
+@Command(
+    name = "hack",
+    mixinStandardHelpOptions = true,
+    versionProvider = Main.VersionProvider.class,
+    description = "Keep terminal sessions alive on every machine you own and reach them anywhere.",
+    subcommands = {NodeCommand.class, KeysCommand.class, CommandLine.HelpCommand.class})
+public final class Main {
+  public static void main(String[] args) {
+    System.exit(run(args));
+  }
+
+  /** Runs the CLI; returns the exit status (0 ok, 1 failure, 2 usage). */
+  public static int run(String... args) {
+    CommandLine cl = new CommandLine(new Main());
+    cl.setExecutionExceptionHandler(
+        (e, commandLine, parseResult) -> {
+          PrintWriter err = commandLine.getErr();
+          err.println("hack: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
+          err.flush();
+          return 1;
+        });
+    return cl.execute(args);
+  }
+
+  static final class VersionProvider implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      return new String[] {"hack " + Version.get()};
+    }
+  }
+}

@@ -1,0 +1,137 @@
+package dev.hack.cli;
+
+import dev.hack.keys.HackHome;
+import dev.hack.node.Node;
+import dev.hack.node.ssh.NodeSshServer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code hack node ...}. */
+@Command(
+    name = "node",
+    description = "Run and manage nodes.",
+    mixinStandardHelpOptions = true,
+    subcommands = {NodeCommand.Serve.class})
+final class NodeCommand {
+  @Command(
+      name = "serve",
+      description = "Run this machine's node in the foreground (SSH server, gateway, sessions).",
+      mixinStandardHelpOptions = true)
+  static final class Serve implements Callable<Integer> {
+    @Option(
+        names = "--bind",
+        paramLabel = "ADDR",
+        defaultValue = "127.0.0.1",
+        description = "address to listen on (default: ${DEFAULT-VALUE})")
+    String bind;
+
+    @Option(
+        names = "--ssh-port",
+        paramLabel = "N",
+        defaultValue = "2222",
+        description = "SSH port; 0 picks a free one (default: ${DEFAULT-VALUE})")
+    int sshPort;
+
+    @Option(
+        names = "--gateway-port",
+        paramLabel = "N",
+        defaultValue = "7788",
+        description =
+            "gateway port; 0 picks a free one, -1 turns it off (default: ${DEFAULT-VALUE})")
+    int gatewayPort;
+
+    @Option(names = "--name", paramLabel = "NAME", description = "node name (default: host name)")
+    String name;
+
+    @Option(
+        names = "--tmux-socket",
+        paramLabel = "PATH",
+        description = "tmux server socket (default: your default tmux server)")
+    Path tmuxSocket;
+
+    @Option(
+        names = "--retention",
+        paramLabel = "DURATION",
+        defaultValue = "7d",
+        description =
+            "how long ended sessions stay listed, e.g. 7d, 12h (default: ${DEFAULT-VALUE})")
+    String retention;
+
+    @Option(
+        names = "--keepalive",
+        paramLabel = "DURATION",
+        defaultValue = "15s",
+        description =
+            "SSH keepalive interval; 3 unanswered drop the client (default: ${DEFAULT-VALUE})")
+    String keepAlive;
+
+    @Override
+    public Integer call() throws Exception {
+      HackHome home = HackHome.fromEnvironment();
+      Node.Config config =
+          new Node.Config(
+              home,
+              name,
+              bind,
+              sshPort,
+              gatewayPort,
+              tmuxSocket,
+              Durations.parse(retention),
+              new NodeSshServer.Settings(Durations.parse(keepAlive), 3));
+      Node node = Node.start(config, w -> System.err.println("hack: warning: " + w));
+      CountDownLatch stopped = new CountDownLatch(1);
+      Runtime.getRuntime()
+          .addShutdownHook(
+              new Thread(
+                  () -> {
+                    node.close();
+                    stopped.countDown();
+                  },
+                  "node-shutdown"));
+      System.out.println(
+          "ssh listening on "
+              + node.sshAddress().getHostString()
+              + ":"
+              + node.sshAddress().getPort());
+      if (node.gatewayUrl() != null) {
+        System.out.println("gateway listening on " + node.gatewayUrl());
+      }
+      System.out.println(
+          "node " + node.name() + " (" + node.id() + ") serving " + home + "; Ctrl-C stops it");
+      System.out.flush();
+      stopped.await();
+      return 0;
+    }
+  }
+
+  private NodeCommand() {}
+
+  /** Durations as people type them: 7d, 12h, 30m, 15s, 500ms. */
+  static final class Durations {
+    private Durations() {}
+
+    static Duration parse(String s) {
+      String t = s.strip().toLowerCase(java.util.Locale.ROOT);
+      try {
+        if (t.endsWith("ms")) {
+          return Duration.ofMillis(Long.parseLong(t.substring(0, t.length() - 2)));
+        }
+        long n = Long.parseLong(t.substring(0, t.length() - 1));
+        return switch (t.charAt(t.length() - 1)) {
+          case 'd' -> Duration.ofDays(n);
+          case 'h' -> Duration.ofHours(n);
+          case 'm' -> Duration.ofMinutes(n);
+          case 's' -> Duration.ofSeconds(n);
+          default -> throw new NumberFormatException();
+        };
+      } catch (RuntimeException e) {
+        throw new IllegalArgumentException(
+            "invalid duration '" + s + "': use a number and a unit, e.g. 7d, 12h, 30m, 15s, 500ms");
+      }
+    }
+  }
+}

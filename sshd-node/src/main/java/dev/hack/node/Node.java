@@ -1,0 +1,262 @@
+package dev.hack.node;
+
+import dev.hack.keys.AuthorizedKeys;
+import dev.hack.keys.FileModes;
+import dev.hack.keys.HackHome;
+import dev.hack.keys.KeyFiles;
+import dev.hack.node.api.Json;
+import dev.hack.node.api.NodeStatus;
+import dev.hack.node.api.SessionInfo;
+import dev.hack.node.gateway.Gateway;
+import dev.hack.node.ssh.NodeInfo;
+import dev.hack.node.ssh.NodeSshServer;
+import dev.hack.node.supervisor.Supervisor;
+import dev.hack.node.supervisor.SupervisorConfig;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running node: supervisor, SSH server and gateway over one {@code HACK_HOME}. {@link #start}
+ * returns once both listeners are bound and {@code daemon/node.json} is written; {@link #close}
+ * stops them in reverse order and removes {@code node.json}.
+ */
+public final class Node implements AutoCloseable, NodeInfo {
+  private static final Logger LOG = LoggerFactory.getLogger(Node.class);
+
+  /**
+   * How to run a node.
+   *
+   * @param gatewayPort the gateway's port, or -1 for no gateway
+   * @param tmuxSocket tmux server socket, or null for the user's default server
+   */
+  public record Config(
+      HackHome home,
+      String name,
+      String bindHost,
+      int sshPort,
+      int gatewayPort,
+      Path tmuxSocket,
+      Duration retention,
+      NodeSshServer.Settings ssh) {
+    public Config {
+      Objects.requireNonNull(home, "home");
+      Objects.requireNonNull(bindHost, "bindHost");
+      Objects.requireNonNull(retention, "retention");
+      Objects.requireNonNull(ssh, "ssh");
+      if (sshPort < 0 || sshPort > 65535 || gatewayPort < -1 || gatewayPort > 65535) {
+        throw new IllegalArgumentException("port out of range");
+      }
+    }
+
+    public static Config defaults(HackHome home) {
+      return new Config(
+          home,
+          null,
+          "127.0.0.1",
+          2222,
+          7788,
+          null,
+          Duration.ofDays(7),
+          NodeSshServer.Settings.defaults());
+    }
+  }
+
+  private final Config config;
+  private final String id;
+  private final String name;
+  private final String hostKeyFingerprint;
+  private final Instant startedAt = Instant.now();
+  private Supervisor supervisor;
+  private NodeSshServer ssh;
+  private Gateway gateway;
+  private InetSocketAddress sshAddress;
+  private String gatewayUrl;
+
+  private Node(Config config, KeyPair hostKey) {
+    this.config = config;
+    this.hostKeyFingerprint = KeyFiles.fingerprint(hostKey.getPublic());
+    this.id = nodeId(hostKeyFingerprint);
+    this.name = config.name() != null ? config.name() : defaultName();
+  }
+
+  /** Starts a node; {@code warnings} receives one sentence per problem worth telling the user. */
+  public static Node start(Config config, Consumer<String> warnings) throws IOException {
+    HackHome home = config.home();
+    FileModes.ensurePrivateDir(home.root());
+    FileModes.ensurePrivateDir(home.keysDir());
+    KeyPair hostKey = KeyFiles.loadOrCreate(home.hostKey(), "hack host key");
+    Node node = new Node(config, hostKey);
+    try {
+      node.open(hostKey, warnings);
+    } catch (IOException | RuntimeException e) {
+      node.close();
+      throw e;
+    }
+    return node;
+  }
+
+  private void open(KeyPair hostKey, Consumer<String> warnings) throws IOException {
+    AuthorizedKeys authorized = new AuthorizedKeys(config.home().authorizedKeys(), warnings);
+    if (authorized.entries().isEmpty()) {
+      warnings.accept(
+          "no authorized keys yet: nobody can log in until you run: hack keys authorize"
+              + " ~/.ssh/id_ed25519.pub");
+    }
+    SupervisorConfig sc =
+        SupervisorConfig.defaults()
+            .withTmuxSocket(config.tmuxSocket())
+            .withRetention(config.retention());
+    supervisor = new Supervisor(config.home().sessionsDir(), sc);
+    ssh = new NodeSshServer(supervisor, authorized, hostKey, this, config.ssh());
+    sshAddress = ssh.start(config.bindHost(), config.sshPort());
+    if (config.gatewayPort() >= 0) {
+      gateway = new Gateway(startedAt);
+      try {
+        InetSocketAddress g = gateway.start(config.bindHost(), config.gatewayPort());
+        gatewayUrl = "http://" + hostForUrl(g.getHostString()) + ":" + g.getPort();
+      } catch (Exception e) {
+        throw new IOException(
+            "cannot start the gateway on "
+                + config.bindHost()
+                + ":"
+                + config.gatewayPort()
+                + ": "
+                + e.getMessage(),
+            e);
+      }
+    }
+    writeNodeFile();
+  }
+
+  private static String hostForUrl(String host) {
+    return host.contains(":") ? "[" + host + "]" : host;
+  }
+
+  private void writeNodeFile() throws IOException {
+    Map<String, Object> json = new LinkedHashMap<>();
+    json.put("pid", ProcessHandle.current().pid());
+    json.put("id", id);
+    json.put("name", name);
+    json.put("version", Version.get());
+    json.put("started_at", startedAt.toString());
+    json.put("ssh", Map.of("host", sshAddress.getHostString(), "port", sshAddress.getPort()));
+    Map<String, Object> gw = new LinkedHashMap<>();
+    gw.put("url", gatewayUrl);
+    json.put("gateway", gw);
+    FileModes.ensurePrivateDir(config.home().daemonDir());
+    FileModes.writeAtomically(
+        config.home().nodeFile(), Json.PRETTY.toJson(json).getBytes(StandardCharsets.UTF_8), false);
+  }
+
+  /** {@code node-} and the first hex digits of the host key's SHA-256: stable with the key. */
+  static String nodeId(String fingerprint) {
+    String b64 = fingerprint.substring(fingerprint.indexOf(':') + 1);
+    byte[] raw = java.util.Base64.getDecoder().decode(padBase64(b64));
+    StringBuilder sb = new StringBuilder("node-");
+    for (int i = 0; i < 6; i++) {
+      sb.append(String.format("%02x", raw[i]));
+    }
+    return sb.toString();
+  }
+
+  private static String padBase64(String s) {
+    return s + "=".repeat((4 - s.length() % 4) % 4);
+  }
+
+  private static String defaultName() {
+    try {
+      String host = java.net.InetAddress.getLocalHost().getHostName();
+      int dot = host.indexOf('.');
+      return (dot > 0 ? host.substring(0, dot) : host).toLowerCase(Locale.ROOT);
+    } catch (IOException e) {
+      return "node";
+    }
+  }
+
+  public String id() {
+    return id;
+  }
+
+  public String name() {
+    return name;
+  }
+
+  public InetSocketAddress sshAddress() {
+    return sshAddress;
+  }
+
+  /** The gateway's base URL, or null when it is off. */
+  public String gatewayUrl() {
+    return gatewayUrl;
+  }
+
+  public Supervisor supervisor() {
+    return supervisor;
+  }
+
+  @Override
+  public NodeStatus status() {
+    int running = 0;
+    int total = 0;
+    for (SessionInfo s : supervisor.list()) {
+      total++;
+      if ("running".equals(s.status())) {
+        running++;
+      }
+    }
+    return new NodeStatus(
+        "ok",
+        id,
+        name,
+        Version.get(),
+        ProcessHandle.current().pid(),
+        startedAt.toString(),
+        Duration.between(startedAt, Instant.now()).toMillis(),
+        total,
+        running,
+        new NodeStatus.Endpoint(sshAddress.getHostString(), sshAddress.getPort()),
+        gatewayUrl == null ? null : new NodeStatus.Gateway(gatewayUrl),
+        hostKeyFingerprint,
+        new NodeStatus.Tailscale("disabled", null, null));
+  }
+
+  /** Stops listening and ends the node's PTY sessions; tmux sessions keep running. */
+  @Override
+  public void close() {
+    if (gateway != null) {
+      try {
+        gateway.close();
+      } catch (Exception e) {
+        LOG.warn("stopping the gateway: {}", e.toString());
+      }
+    }
+    if (ssh != null) {
+      try {
+        ssh.close();
+      } catch (IOException e) {
+        LOG.warn("stopping the SSH server: {}", e.toString());
+      }
+    }
+    if (supervisor != null) {
+      supervisor.close();
+    }
+    try {
+      Files.deleteIfExists(config.home().nodeFile());
+    } catch (IOException e) {
+      LOG.debug("removing node.json: {}", e.toString());
+    }
+  }
+}

@@ -1,0 +1,27 @@
+package dev.hack.node.api;
+
+import com.google.gson.annotations.SerializedName;
+
+/** {@code status --json} over SSH and {@code /v1/node/status} over the gateway. */
+public record NodeStatus(
+    String status,
+    String id,
+    String name,
+    String version,
+    long pid,
+    @SerializedName("started_at") String startedAt,
+    @SerializedName("uptime_ms") long uptimeMs,
+    int sessions,
+    @SerializedName("sessions_running") int sessionsRunning,
+    Endpoint ssh,
+    Gateway gateway,
+    @SerializedName("host_key") String hostKey,
+    Tailscale tailscale) {
+
+  public record Endpoint(String host, int port) {}
+
+  public record Gateway(String url) {}
+
+  /** RFC 0001 status semantics: running, blocked, needs_config or disabled. */
+  public record Tailscale(String status, String ip, String hostname) {}
+}

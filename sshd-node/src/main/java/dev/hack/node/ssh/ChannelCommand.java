@@ -1,0 +1,580 @@
+package dev.hack.node.ssh;
+
+import dev.hack.node.api.Json;
+import dev.hack.node.api.NodeStatus;
+import dev.hack.node.api.PtySize;
+import dev.hack.node.api.SessionInfo;
+import dev.hack.node.supervisor.Attachment;
+import dev.hack.node.supervisor.Follower;
+import dev.hack.node.supervisor.RestartPolicy;
+import dev.hack.node.supervisor.Session;
+import dev.hack.node.supervisor.SessionIds;
+import dev.hack.node.supervisor.SessionSpec;
+import dev.hack.node.supervisor.SessionType;
+import dev.hack.node.supervisor.Supervisor;
+import dev.hack.node.supervisor.TmuxSession;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.sshd.common.io.IoInputStream;
+import org.apache.sshd.common.io.IoOutputStream;
+import org.apache.sshd.server.Environment;
+import org.apache.sshd.server.ExitCallback;
+import org.apache.sshd.server.Signal;
+import org.apache.sshd.server.channel.ChannelDataReceiver;
+import org.apache.sshd.server.channel.ChannelSession;
+import org.apache.sshd.server.channel.ChannelSessionAware;
+import org.apache.sshd.server.command.AsyncCommand;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.ParseResult;
+
+/**
+ * One SSH exec or shell request: parses the command line, runs it against the supervisor, and ends
+ * the channel with an exit status. Output is asynchronous throughout, so nothing here ever blocks a
+ * PTY reader; blocking work (stop's grace period, tmux calls) runs on the node's command executor,
+ * never on an SSH I/O thread.
+ */
+final class ChannelCommand implements AsyncCommand, ChannelSessionAware, ChannelDataReceiver {
+  private static final Logger LOG = LoggerFactory.getLogger(ChannelCommand.class);
+  static final int MAX_COMMAND_LINE = 64 * 1024;
+  private static final byte DEFAULT_DETACH = 0x1c; // Ctrl-\
+
+  private final String line;
+  private final Supervisor supervisor;
+  private final NodeInfo node;
+  private final ExecutorService executor;
+  private final AtomicBoolean exited = new AtomicBoolean();
+  private IoOutputStream rawOut;
+  private IoOutputStream rawErr;
+  private ChannelSink out;
+  private ChannelSink err;
+  private ExitCallback exit;
+  private Environment env;
+  private boolean pty;
+  private volatile Attachment attachment;
+  private volatile Follower follower;
+  private volatile Session followed;
+  private volatile int detachKey = DEFAULT_DETACH;
+  private volatile String attachedTo;
+  private static final int MAX_EARLY_INPUT = 64 * 1024;
+  private java.io.ByteArrayOutputStream early = new java.io.ByteArrayOutputStream();
+
+  /**
+   * @param line the exec command line, or null for a shell request
+   */
+  ChannelCommand(String line, Supervisor supervisor, NodeInfo node, ExecutorService executor) {
+    this.line = line;
+    this.supervisor = supervisor;
+    this.node = node;
+    this.executor = executor;
+  }
+
+  @Override
+  public void setChannelSession(ChannelSession session) {
+    session.setDataReceiver(this); // input straight from the I/O thread, no pipe
+  }
+
+  @Override
+  public void setIoInputStream(IoInputStream in) {}
+
+  @Override
+  public void setIoOutputStream(IoOutputStream out) {
+    this.rawOut = out;
+    this.out = new ChannelSink(out);
+  }
+
+  @Override
+  public void setIoErrorStream(IoOutputStream err) {
+    this.rawErr = err;
+    this.err = new ChannelSink(err);
+  }
+
+  @Override
+  public void setInputStream(java.io.InputStream in) {}
+
+  @Override
+  public void setOutputStream(java.io.OutputStream out) {}
+
+  @Override
+  public void setErrorStream(java.io.OutputStream err) {}
+
+  @Override
+  public void setExitCallback(ExitCallback callback) {
+    this.exit = callback;
+  }
+
+  @Override
+  public void start(ChannelSession channel, Environment env) {
+    this.env = env;
+    this.pty =
+        !env.getPtyModes().isEmpty()
+            || env.getEnv().containsKey(Environment.ENV_TERM)
+            || env.getEnv().containsKey(Environment.ENV_COLUMNS);
+    executor.execute(this::run);
+  }
+
+  private void run() {
+    try {
+      if (line == null) {
+        finish(0, overview(), "");
+        return;
+      }
+      if (line.length() > MAX_COMMAND_LINE) {
+        finish(
+            2,
+            "",
+            "hack: command line too long ("
+                + line.length()
+                + " characters; the limit is "
+                + MAX_COMMAND_LINE
+                + ")\n");
+        return;
+      }
+      List<String> words = ShellWords.split(line);
+      if (words.isEmpty()) {
+        finish(0, overview(), "");
+        return;
+      }
+      dispatch(words);
+    } catch (IllegalArgumentException | IllegalStateException | NoSuchElementException e) {
+      finish(1, "", "hack: " + e.getMessage() + "\n");
+    } catch (IOException e) {
+      finish(1, "", "hack: " + e.getMessage() + "\n");
+    } catch (RuntimeException e) {
+      LOG.warn("command {} failed", SessionIdsQuote.of(line), e);
+      finish(1, "", "hack: internal error: " + e + "\n");
+    }
+  }
+
+  private void dispatch(List<String> words) throws IOException {
+    CommandLine cl = new CommandLine(SshCommands.class);
+    cl.setCaseInsensitiveEnumValuesAllowed(true);
+    String name = words.get(0);
+    if (!cl.getSubcommands().containsKey(name)) {
+      finish(
+          2,
+          "",
+          "hack: unknown command "
+              + SessionIdsQuote.of(name)
+              + "; run 'help' to see the commands\n");
+      return;
+    }
+    ParseResult parsed;
+    try {
+      parsed = cl.parseArgs(words.toArray(String[]::new));
+    } catch (ParameterException e) {
+      finish(2, "", "hack: " + name + ": " + e.getMessage() + " (see: help " + name + ")\n");
+      return;
+    }
+    ParseResult sub = parsed.subcommand();
+    if (sub.isUsageHelpRequested()) {
+      finish(0, usage(sub.commandSpec().commandLine()), "");
+      return;
+    }
+    Object cmd = sub.commandSpec().userObject();
+    if (cmd instanceof SshCommands.Ls ls) {
+      List<SessionInfo> list = supervisor.list();
+      finish(0, ls.json ? Json.GSON.toJson(list) + "\n" : table(list), "");
+    } else if (cmd instanceof SshCommands.New n) {
+      startNew(n);
+    } else if (cmd instanceof SshCommands.Attach a) {
+      if (a.detachKey != null) {
+        detachKey = parseDetachKey(a.detachKey);
+      }
+      attach(supervisor.get(a.id), a.readOnly);
+    } else if (cmd instanceof SshCommands.Logs l) {
+      logs(supervisor.get(l.id), l.from, l.follow);
+    } else if (cmd instanceof SshCommands.Send s) {
+      supervisor.get(s.id).send(ShellWords.unescape(s.text).getBytes(StandardCharsets.UTF_8));
+      finish(0, "", "");
+    } else if (cmd instanceof SshCommands.Stop s) {
+      supervisor.stop(s.id);
+      finish(0, "", "");
+    } else if (cmd instanceof SshCommands.Restart r) {
+      supervisor.restart(r.id);
+      finish(0, "", "");
+    } else if (cmd instanceof SshCommands.Rm r) {
+      supervisor.remove(r.id);
+      finish(0, "", "");
+    } else if (cmd instanceof SshCommands.TmuxCmd t) {
+      tmux(t.name);
+    } else if (cmd instanceof SshCommands.Status s) {
+      NodeStatus st = node.status();
+      finish(0, s.json ? Json.GSON.toJson(st) + "\n" : statusText(st), "");
+    } else if (cmd instanceof SshCommands.Help h) {
+      if (h.command != null && cl.getSubcommands().containsKey(h.command)) {
+        finish(0, usage(cl.getSubcommands().get(h.command)), "");
+      } else {
+        finish(0, SshCommands.USAGE, "");
+      }
+    } else {
+      finish(2, "", "hack: " + name + " is not available\n");
+    }
+  }
+
+  private void startNew(SshCommands.New n) throws IOException {
+    SessionType type =
+        n.type != null
+            ? SessionType.parse(n.type)
+            : n.command.isEmpty() ? SessionType.SHELL : SessionType.PROCESS;
+    if (n.attach && !pty) {
+      throw new IllegalArgumentException("new --attach needs a terminal: use ssh -t");
+    }
+    SessionSpec spec =
+        new SessionSpec(
+            n.name,
+            type,
+            n.command,
+            n.cwd,
+            n.project,
+            clientLocale(),
+            n.restart == null ? null : RestartPolicy.parse(n.restart),
+            clientSize());
+    Session s = supervisor.create(spec);
+    if (n.attach) {
+      attach(s, false);
+    } else {
+      finish(0, n.json ? Json.GSON.toJson(s.info()) + "\n" : s.id() + "\n", "");
+    }
+  }
+
+  private Map<String, String> clientLocale() {
+    Map<String, String> out = new HashMap<>();
+    for (Map.Entry<String, String> e : env.getEnv().entrySet()) {
+      String k = e.getKey();
+      if (k.equals("LANG") || k.startsWith("LC_")) {
+        out.put(k, e.getValue());
+      }
+    }
+    return out;
+  }
+
+  private PtySize clientSize() {
+    return PtySize.orDefault(
+        parseInt(env.getEnv().get(Environment.ENV_COLUMNS)),
+        parseInt(env.getEnv().get(Environment.ENV_LINES)));
+  }
+
+  private static int parseInt(String s) {
+    try {
+      return s == null ? 0 : Integer.parseInt(s.strip());
+    } catch (NumberFormatException e) {
+      return 0;
+    }
+  }
+
+  private void requirePty(String what) {
+    if (!pty) {
+      throw new IllegalArgumentException(
+          what + " needs a terminal: connect with ssh -t (e.g. ssh -t HOST " + what + " ...)");
+    }
+  }
+
+  private void attach(Session session, boolean readOnly) throws IOException {
+    requirePty("attach");
+    attachedTo = session.id();
+    Attachment a = session.attach(out, clientSize(), readOnly, this::sessionEnded);
+    attached(a);
+    env.addSignalListener((channel, signal) -> a.resize(clientSize()), Signal.WINCH);
+  }
+
+  private void tmux(String name) throws IOException {
+    requirePty("tmux");
+    SessionIds.require(name);
+    attachedTo = name;
+    Attachment a =
+        TmuxSession.openClient(
+            name,
+            supervisor.tmuxAttachCommand(name),
+            supervisor.clientEnv(clientLocale()),
+            clientSize(),
+            out,
+            end -> exitWith(0, ""));
+    attached(a);
+    env.addSignalListener((channel, signal) -> a.resize(clientSize()), Signal.WINCH);
+  }
+
+  /** Makes {@code a} the target of input, first handing it what was typed while attaching. */
+  private void attached(Attachment a) {
+    byte[] pending;
+    synchronized (this) {
+      attachment = a;
+      pending = early.toByteArray();
+      early = null;
+    }
+    if (pending.length > 0) {
+      data(null, pending, 0, pending.length);
+    }
+  }
+
+  private void sessionEnded(Attachment.End end) {
+    int code = end.exitCode() == null ? 0 : end.exitCode();
+    String msg =
+        end.sessionExited()
+            ? "\r\n[session "
+                + attachedTo
+                + " exited"
+                + (end.exitCode() == null ? "" : " with code " + end.exitCode())
+                + "]\r\n"
+            : "";
+    exitWith(code, msg);
+  }
+
+  private void logs(Session session, long from, boolean followLog) {
+    if (followLog) {
+      if (from < 0 || from > session.log().end()) {
+        session.read(from, out, () -> {}); // throws the range error
+      }
+      followed = session;
+      follower = session.follow(from, out, () -> exitWith(0, ""));
+    } else {
+      follower = session.read(from, out, () -> exitWith(0, ""));
+    }
+  }
+
+  static int parseDetachKey(String key) {
+    String k = key.strip();
+    if (k.equalsIgnoreCase("none")) {
+      return -1;
+    }
+    String lower = k.toLowerCase(java.util.Locale.ROOT);
+    char c;
+    if (k.length() == 2 && k.charAt(0) == '^') {
+      c = k.charAt(1);
+    } else if (lower.startsWith("ctrl-") && k.length() == 6) {
+      c = k.charAt(5);
+    } else if (lower.startsWith("c-") && k.length() == 3) {
+      c = k.charAt(2);
+    } else {
+      throw new IllegalArgumentException(
+          "invalid detach key " + SessionIdsQuote.of(key) + ": use ^X notation, e.g. ^] or ^\\");
+    }
+    c = Character.toUpperCase(c);
+    if (c == '?') {
+      return 0x7f;
+    }
+    if (c < '@' || c > '_') {
+      throw new IllegalArgumentException(
+          "invalid detach key " + SessionIdsQuote.of(key) + ": use ^X notation, e.g. ^] or ^\\");
+    }
+    return c - '@';
+  }
+
+  @Override
+  public int data(ChannelSession channel, byte[] buf, int start, int len) {
+    Attachment a;
+    synchronized (this) {
+      a = attachment;
+      if (a == null) {
+        // typed before the attach completed: keep it (bounded) for when it does
+        if (early != null && early.size() + len <= MAX_EARLY_INPUT) {
+          early.write(buf, start, len);
+        }
+        return len;
+      }
+    }
+    int key = detachKey;
+    if (key >= 0) {
+      for (int i = start; i < start + len; i++) {
+        if ((buf[i] & 0xff) == key) {
+          a.input(buf, start, i - start);
+          detach();
+          return len;
+        }
+      }
+    }
+    a.input(buf, start, len);
+    return len;
+  }
+
+  private void detach() {
+    Attachment a = attachment;
+    attachment = null;
+    if (a != null) {
+      a.detach();
+      exitWith(0, "\r\n[detached from " + attachedTo + "]\r\n");
+    }
+  }
+
+  @Override
+  public void close() {}
+
+  @Override
+  public void destroy(ChannelSession channel) {
+    // the client went away (or the channel closed after exit): free its attachment
+    Attachment a = attachment;
+    attachment = null;
+    if (a != null) {
+      a.detach();
+    }
+    Follower f = follower;
+    if (f != null) {
+      Session s = followed;
+      if (s != null) {
+        s.unfollow(f);
+      } else {
+        f.close();
+      }
+    }
+  }
+
+  private void exitWith(int code, String message) {
+    if (message.isEmpty()) {
+      exit(code);
+    } else {
+      byte[] b = message.getBytes(StandardCharsets.UTF_8);
+      out.send(b, 0, b.length, () -> exit(code));
+    }
+  }
+
+  private void finish(int code, String stdout, String stderr) {
+    byte[] o = terminalText(stdout);
+    byte[] e = terminalText(stderr);
+    Runnable afterErr = () -> exit(code);
+    Runnable afterOut = e.length == 0 ? afterErr : () -> err.send(e, 0, e.length, afterErr);
+    if (o.length == 0) {
+      afterOut.run();
+    } else {
+      out.send(o, 0, o.length, afterOut);
+    }
+  }
+
+  private void exit(int code) {
+    if (exited.compareAndSet(false, true)) {
+      exit.onExit(code);
+    }
+  }
+
+  /** With a PTY the client's terminal is raw: lines need CR LF. */
+  private byte[] terminalText(String s) {
+    if (pty) {
+      s = s.replace("\r\n", "\n").replace("\n", "\r\n");
+    }
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static String usage(CommandLine cl) {
+    StringWriter w = new StringWriter();
+    cl.usage(new PrintWriter(w), CommandLine.Help.Ansi.OFF);
+    return w.toString();
+  }
+
+  private String overview() {
+    return table(supervisor.list()) + "\n" + SshCommands.USAGE;
+  }
+
+  static String table(List<SessionInfo> list) {
+    if (list.isEmpty()) {
+      return "no sessions; start one with: new [-- CMD ARGS...]\n";
+    }
+    String[] head = {"SESSION", "TYPE", "STATUS", "ATTACHED", "AGE", "COMMAND"};
+    String[][] rows = new String[list.size()][];
+    for (int i = 0; i < list.size(); i++) {
+      SessionInfo s = list.get(i);
+      String status = s.status();
+      if ("exited".equals(status) && s.exitCode() != null) {
+        status = "exited(" + s.exitCode() + ")";
+      }
+      if (!s.managed()) {
+        status = status + ",unmanaged";
+      }
+      rows[i] =
+          new String[] {
+            s.id(),
+            s.type(),
+            status,
+            String.valueOf(s.attached()),
+            age(s.createdAt()),
+            String.join(" ", s.command())
+          };
+    }
+    int[] width = new int[head.length];
+    for (int c = 0; c < head.length; c++) {
+      width[c] = head[c].length();
+      for (String[] r : rows) {
+        width[c] = Math.max(width[c], r[c].length());
+      }
+    }
+    StringBuilder sb = new StringBuilder();
+    appendRow(sb, head, width);
+    for (String[] r : rows) {
+      appendRow(sb, r, width);
+    }
+    return sb.toString();
+  }
+
+  private static void appendRow(StringBuilder sb, String[] cells, int[] width) {
+    for (int c = 0; c < cells.length; c++) {
+      String cell = cells[c];
+      if (c == cells.length - 1) {
+        sb.append(cell.length() > 60 ? cell.substring(0, 57) + "..." : cell);
+      } else {
+        sb.append(cell).append(" ".repeat(width[c] - cell.length() + 2));
+      }
+    }
+    sb.append('\n');
+  }
+
+  static String age(String iso) {
+    try {
+      Duration d = Duration.between(Instant.parse(iso), Instant.now());
+      long s = Math.max(0, d.getSeconds());
+      if (s < 60) {
+        return s + "s";
+      }
+      if (s < 3600) {
+        return (s / 60) + "m";
+      }
+      if (s < 86400) {
+        return (s / 3600) + "h";
+      }
+      return (s / 86400) + "d";
+    } catch (RuntimeException e) {
+      return "?";
+    }
+  }
+
+  private static String statusText(NodeStatus s) {
+    return "node      "
+        + s.name()
+        + " ("
+        + s.id()
+        + ")\nversion   "
+        + s.version()
+        + "\nuptime    "
+        + age(s.startedAt())
+        + "\nsessions  "
+        + s.sessions()
+        + " ("
+        + s.sessionsRunning()
+        + " running)\nssh       "
+        + s.ssh().host()
+        + ":"
+        + s.ssh().port()
+        + "\nhost key  "
+        + s.hostKey()
+        + "\n";
+  }
+
+  /** Quoting for ids and words in messages (printable, bounded). */
+  static final class SessionIdsQuote {
+    private SessionIdsQuote() {}
+
+    static String of(String s) {
+      String shown = s.length() > 40 ? s.substring(0, 40) + "..." : s;
+      return "'" + shown.replaceAll("\\p{Cntrl}", "?") + "'";
+    }
+  }
+}

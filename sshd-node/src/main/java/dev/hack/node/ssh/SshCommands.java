@@ -1,0 +1,176 @@
+package dev.hack.node.ssh;
+
+import java.util.ArrayList;
+import java.util.List;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * The node's SSH command table (DESIGN.md), parsed with picocli. These classes only hold the parsed
+ * arguments; {@link ChannelCommand} carries them out.
+ */
+@Command(
+    name = "ssh NODE",
+    description = "Supervised terminal sessions on this node.",
+    subcommands = {
+      SshCommands.Ls.class,
+      SshCommands.New.class,
+      SshCommands.Attach.class,
+      SshCommands.Logs.class,
+      SshCommands.Send.class,
+      SshCommands.Stop.class,
+      SshCommands.Restart.class,
+      SshCommands.Rm.class,
+      SshCommands.TmuxCmd.class,
+      SshCommands.Status.class,
+      SshCommands.Help.class
+    },
+    usageHelpWidth = 100)
+final class SshCommands {
+  static final String USAGE =
+      String.join(
+          "\n",
+          "usage: ssh NODE COMMAND",
+          "  ls [--json]                      list sessions",
+          "  new [--name ID] [--type shell|process|tmux] [--cwd DIR] [--project P]",
+          "      [--restart never|on-failure|always] [--attach] [-- CMD ARGS...]",
+          "                                   start a session and print its id",
+          "  attach ID [--read-only] [--detach-key KEY]",
+          "                                   attach (needs ssh -t); Ctrl-\\ detaches",
+          "  logs ID [--follow] [--from OFFSET]",
+          "                                   output from a byte offset",
+          "  send ID TEXT                     type TEXT (\\n \\r \\t \\e \\xHH escapes)",
+          "  stop ID | restart ID | rm ID     lifecycle",
+          "  tmux NAME                        attach to tmux session NAME, creating it",
+          "  status [--json]                  node status",
+          "  help [COMMAND]                   this text, or a command's options",
+          "");
+
+  private SshCommands() {}
+
+  @Command(name = "ls", description = "List sessions.", mixinStandardHelpOptions = true)
+  static final class Ls {
+    @Option(names = "--json", description = "JSON array for scripts")
+    boolean json;
+  }
+
+  @Command(name = "new", description = "Start a session; prints its id.")
+  static final class New {
+    @Option(names = "--name", paramLabel = "ID", description = "session id (default: generated)")
+    String name;
+
+    @Option(names = "--type", paramLabel = "TYPE", description = "shell, process or tmux")
+    String type;
+
+    @Option(names = "--cwd", paramLabel = "DIR", description = "working directory")
+    String cwd;
+
+    @Option(names = "--project", paramLabel = "P", description = "project the session belongs to")
+    String project;
+
+    @Option(
+        names = "--restart",
+        paramLabel = "POLICY",
+        description = "never, on-failure or always (process sessions)")
+    String restart;
+
+    @Option(names = "--attach", description = "attach right away (needs ssh -t)")
+    boolean attach;
+
+    @Option(names = "--json", description = "print the new session as JSON")
+    boolean json;
+
+    @Option(
+        names = {"-h", "--help"},
+        usageHelp = true,
+        description = "show this help")
+    boolean help;
+
+    @Parameters(paramLabel = "CMD", arity = "0..*", description = "command and arguments")
+    List<String> command = new ArrayList<>();
+  }
+
+  @Command(name = "attach", description = "Attach to a session.", mixinStandardHelpOptions = true)
+  static final class Attach {
+    @Parameters(index = "0", paramLabel = "ID")
+    String id;
+
+    @Option(names = "--read-only", description = "watch only; input is ignored")
+    boolean readOnly;
+
+    @Option(
+        names = "--detach-key",
+        paramLabel = "KEY",
+        description = "detach key: ^X notation, e.g. ^] (default ^\\), or none")
+    String detachKey;
+  }
+
+  @Command(
+      name = "logs",
+      description = "Print a session's output.",
+      mixinStandardHelpOptions = true)
+  static final class Logs {
+    @Parameters(index = "0", paramLabel = "ID")
+    String id;
+
+    @Option(
+        names = {"-f", "--follow"},
+        description = "keep printing new output until the session ends")
+    boolean follow;
+
+    @Option(names = "--from", paramLabel = "OFFSET", description = "start at this byte offset")
+    long from;
+  }
+
+  @Command(
+      name = "send",
+      description = "Type text into a session.",
+      mixinStandardHelpOptions = true)
+  static final class Send {
+    @Parameters(index = "0", paramLabel = "ID")
+    String id;
+
+    @Parameters(index = "1", paramLabel = "TEXT")
+    String text;
+  }
+
+  @Command(name = "stop", description = "Stop a session.", mixinStandardHelpOptions = true)
+  static final class Stop {
+    @Parameters(index = "0", paramLabel = "ID")
+    String id;
+  }
+
+  @Command(name = "restart", description = "Restart a session.", mixinStandardHelpOptions = true)
+  static final class Restart {
+    @Parameters(index = "0", paramLabel = "ID")
+    String id;
+  }
+
+  @Command(name = "rm", description = "Remove an ended session.", mixinStandardHelpOptions = true)
+  static final class Rm {
+    @Parameters(index = "0", paramLabel = "ID")
+    String id;
+  }
+
+  @Command(
+      name = "tmux",
+      description = "Attach to a tmux session, creating it.",
+      mixinStandardHelpOptions = true)
+  static final class TmuxCmd {
+    @Parameters(index = "0", paramLabel = "NAME")
+    String name;
+  }
+
+  @Command(name = "status", description = "Node status.", mixinStandardHelpOptions = true)
+  static final class Status {
+    @Option(names = "--json", description = "JSON for scripts")
+    boolean json;
+  }
+
+  @Command(name = "help", description = "Show usage.")
+  static final class Help {
+    @Parameters(arity = "0..1", paramLabel = "COMMAND")
+    String command;
+  }
+}

@@ -1,0 +1,203 @@
+package dev.hack.node.supervisor;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.function.Supplier;
+
+/**
+ * One client's position in a session's {@link OutputLog}, and the pump that moves bytes from the
+ * log to its {@link Sink}.
+ *
+ * <p>The session's reader hands each new chunk to {@link #offer}; a follower that is caught up and
+ * idle sends it straight on (the hot path: no copy through the log, no thread hop). A follower that
+ * is busy simply falls behind: it catches up from the log file when its sink reports the previous
+ * send done. Nothing here ever blocks the reader, so a stalled client costs only its position,
+ * never memory or the other clients' latency. A follower with a screen source that falls more than
+ * {@code maxLag} bytes behind skips ahead: it is sent a fresh screen and continues from there, as
+ * tmux does for a slow client.
+ *
+ * <p>Thread-safe; at most one send is outstanding.
+ */
+public final class Follower {
+  private static final int CHUNK = 32 * 1024;
+
+  private final OutputLog log;
+  private final Sink sink;
+  private final Supplier<Snapshot> screen;
+  private final long maxLag;
+  private byte[] buffer;
+  private long cursor;
+  private boolean inFlight;
+  private boolean pumping;
+  private boolean closed;
+  private Runnable whenDrained;
+  private long resyncs;
+  private long limit = Long.MAX_VALUE;
+
+  /**
+   * @param screen source of fresh screens for resync, or null for a raw follower that must see
+   *     every byte (logs)
+   */
+  Follower(OutputLog log, Sink sink, long from, Supplier<Snapshot> screen, long maxLag) {
+    this.log = log;
+    this.sink = sink;
+    this.cursor = from;
+    this.screen = screen;
+    this.maxLag = maxLag;
+  }
+
+  /** Sends {@code first} (a screen), then the log from its offset. */
+  void start(Snapshot first) {
+    boolean send;
+    synchronized (this) {
+      cursor = first.offset();
+      send = !closed && first.bytes().length > 0;
+      if (send) {
+        inFlight = true;
+      }
+    }
+    if (send) {
+      sink.send(first.bytes(), 0, first.bytes().length, this::onSent);
+    } else {
+      pump();
+    }
+  }
+
+  /** Starts sending from the cursor given at construction. */
+  void start() {
+    pump();
+  }
+
+  /** Called by the session's reader after it appended {@code len} bytes at {@code start}. */
+  void offer(byte[] data, int off, long start, int len) {
+    synchronized (this) {
+      if (closed || inFlight || pumping || cursor != start) {
+        return; // the pump will read these bytes from the log
+      }
+      inFlight = true;
+      cursor = start + len;
+    }
+    sink.send(data, off, len, this::onSent);
+  }
+
+  /** Sends nothing at or beyond {@code offset}: a one-shot read of the log as it is now. */
+  synchronized void limit(long offset) {
+    limit = offset;
+  }
+
+  /** The log grew without {@link #offer} (another process appends to it): catch up. */
+  void poke() {
+    pump();
+  }
+
+  /** Runs {@code action} once every byte up to the log's current end has been sent. */
+  void whenDrained(Runnable action) {
+    synchronized (this) {
+      whenDrained = action;
+    }
+    pump();
+  }
+
+  public synchronized long cursor() {
+    return cursor;
+  }
+
+  public synchronized long resyncs() {
+    return resyncs;
+  }
+
+  public synchronized boolean isClosed() {
+    return closed;
+  }
+
+  /** Stops sending. Idempotent. */
+  public void close() {
+    synchronized (this) {
+      closed = true;
+      whenDrained = null;
+    }
+  }
+
+  private void onSent() {
+    synchronized (this) {
+      inFlight = false;
+      if (pumping) {
+        return; // the loop in pump() continues
+      }
+    }
+    pump();
+  }
+
+  private void pump() {
+    synchronized (this) {
+      if (pumping) {
+        return;
+      }
+      pumping = true;
+    }
+    Runnable drained = null;
+    try {
+      while (true) {
+        byte[] out;
+        int n;
+        synchronized (this) {
+          if (closed || inFlight) {
+            return;
+          }
+          long end = Math.min(log.end(), limit);
+          if (cursor >= end) {
+            drained = whenDrained;
+            whenDrained = null;
+            return;
+          }
+          if (screen != null && end - cursor > maxLag) {
+            Snapshot fresh = screen.get();
+            resyncs++;
+            cursor = fresh.offset();
+            out = fresh.bytes();
+            n = out.length;
+          } else {
+            if (buffer == null) {
+              buffer = new byte[CHUNK];
+            }
+            try {
+              n = log.read(cursor, buffer, 0, (int) Math.min(buffer.length, end - cursor));
+            } catch (IOException e) {
+              throw new UncheckedIOException(e);
+            }
+            cursor += n;
+            out = buffer;
+          }
+          if (n == 0) {
+            continue;
+          }
+          inFlight = true;
+        }
+        sink.send(out, 0, n, this::onSent);
+      }
+    } finally {
+      synchronized (this) {
+        pumping = false;
+      }
+      if (drained != null) {
+        drained.run();
+      } else {
+        maybeRepump(); // bytes may have arrived while we were leaving
+      }
+    }
+  }
+
+  private void maybeRepump() {
+    boolean again;
+    synchronized (this) {
+      again =
+          !pumping
+              && !inFlight
+              && !closed
+              && (cursor < Math.min(log.end(), limit) || whenDrained != null);
+    }
+    if (again) {
+      pump();
+    }
+  }
+}

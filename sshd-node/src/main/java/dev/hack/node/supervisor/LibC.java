@@ -1,0 +1,36 @@
+package dev.hack.node.supervisor;
+
+import com.sun.jna.Native;
+import com.sun.jna.Platform;
+
+/**
+ * The few libc calls the PTY path makes, direct-mapped through JNA (no proxy, no allocation per
+ * call). pty4j's own streams allocate a few KiB per read and add a poll(2) per read; on the
+ * keystroke path that turned into GC pauses in the p99 (see docs/performance.md).
+ */
+final class LibC {
+  static {
+    Native.register(Platform.C_LIBRARY_NAME);
+  }
+
+  static final int EINTR = 4;
+  static final int EIO = 5;
+  static final int EAGAIN = 11;
+  static final int F_DUPFD_CLOEXEC = 1030;
+
+  private LibC() {}
+
+  static native long read(int fd, byte[] buf, long count);
+
+  static native long write(int fd, byte[] buf, long count);
+
+  static native int close(int fd);
+
+  static native int fcntl(int fd, int cmd, int arg);
+
+  static native int kill(int pid, int sig);
+
+  static int errno() {
+    return Native.getLastError();
+  }
+}

@@ -1,0 +1,157 @@
+package dev.hack.node.supervisor;
+
+import com.pty4j.WinSize;
+import com.pty4j.unix.UnixPtyProcess;
+import dev.hack.node.api.PtySize;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A child process on a pseudo-terminal. pty4j spawns and reaps it; the bytes go through our own
+ * duplicate of the master descriptor with plain blocking read(2)/write(2) (see {@link LibC}).
+ *
+ * <p>The child is a session leader with the PTY as its controlling terminal, so its pid is its
+ * process group id and {@link #signalGroup} reaches everything it started in that group. The window
+ * size is set on the PTY before the child is exec'd: sizing it afterwards (pty4j's builder) let
+ * about one child in seven read 0x0.
+ *
+ * <p>{@link #read} is for one reader thread, {@link #write} for one writer thread. Nothing here
+ * hangs up the PTY while the child runs.
+ */
+final class Pty implements AutoCloseable {
+  private final UnixPtyProcess process;
+  private final com.pty4j.unix.Pty pty;
+  private final int fd;
+  private volatile boolean closed;
+
+  private Pty(UnixPtyProcess process, com.pty4j.unix.Pty pty, int fd) {
+    this.process = process;
+    this.pty = pty;
+    this.fd = fd;
+  }
+
+  /** Starts {@code argv} in {@code cwd} with exactly {@code env}, on a PTY of {@code size}. */
+  @SuppressWarnings("deprecation") // the only constructor that takes a PTY sized before exec
+  static Pty start(List<String> argv, Path cwd, Map<String, String> env, PtySize size)
+      throws IOException {
+    com.pty4j.unix.Pty pty = new com.pty4j.unix.Pty();
+    int fd = -1;
+    try {
+      pty.setWindowSize(new WinSize(size.columns(), size.rows()), null);
+      fd = LibC.fcntl(pty.getMasterFD(), LibC.F_DUPFD_CLOEXEC, 0);
+      if (fd < 0) {
+        throw new IOException("cannot duplicate the PTY descriptor: errno " + LibC.errno());
+      }
+      String[] envp =
+          env.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toArray(String[]::new);
+      UnixPtyProcess process =
+          new UnixPtyProcess(argv.toArray(String[]::new), envp, cwd.toString(), pty, null, false);
+      return new Pty(process, pty, fd);
+    } catch (IOException | RuntimeException e) {
+      if (fd >= 0) {
+        LibC.close(fd);
+      }
+      pty.close();
+      throw e instanceof IOException io ? io : new IOException(e.getMessage(), e);
+    }
+  }
+
+  long pid() {
+    return process.pid();
+  }
+
+  /**
+   * Blocks until output is available. Returns -1 once no process has the terminal open any more
+   * (EIO: the child and everything it started on the terminal have exited).
+   */
+  int read(byte[] buf) throws IOException {
+    while (true) {
+      long n = LibC.read(fd, buf, buf.length);
+      if (n > 0) {
+        return (int) n;
+      }
+      if (n == 0) {
+        return -1;
+      }
+      int errno = LibC.errno();
+      if (errno == LibC.EINTR) {
+        continue;
+      }
+      if (errno == LibC.EIO || closed) {
+        return -1;
+      }
+      throw new IOException("PTY read failed: errno " + errno);
+    }
+  }
+
+  /** Writes all of {@code data[off, off+len)}; blocks while the terminal's input queue is full. */
+  void write(byte[] data, int off, int len) throws IOException {
+    byte[] buf = off == 0 ? data : Arrays.copyOfRange(data, off, off + len);
+    int left = len;
+    while (left > 0) {
+      long n = LibC.write(fd, buf, left);
+      if (n < 0) {
+        int errno = LibC.errno();
+        if (errno == LibC.EINTR) {
+          continue;
+        }
+        throw new IOException("PTY write failed: errno " + errno);
+      }
+      left -= (int) n;
+      if (left > 0) {
+        buf = Arrays.copyOfRange(buf, (int) n, (int) n + left);
+      }
+    }
+  }
+
+  void resize(PtySize size) {
+    if (closed) {
+      return;
+    }
+    try {
+      pty.setWindowSize(new WinSize(size.columns(), size.rows()), process);
+    } catch (Exception e) {
+      // the child exited between the check and the ioctl: nothing left to resize
+    }
+  }
+
+  boolean isAlive() {
+    return process.isAlive();
+  }
+
+  /** Waits up to {@code timeout}; the exit code (128+N when killed by signal N), or null. */
+  Integer waitFor(Duration timeout) throws InterruptedException {
+    if (process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+      return process.exitValue();
+    }
+    return null;
+  }
+
+  /** Sends {@code signal} to the child's whole process group. */
+  void signalGroup(int signal) {
+    Signals.kill(-process.pid(), signal);
+  }
+
+  /** Closes our descriptor and pty4j's; kills the child if it still runs. Idempotent. */
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    if (process.isAlive()) {
+      process.destroyForcibly();
+    }
+    LibC.close(fd);
+    try {
+      pty.close();
+    } catch (IOException e) {
+      // already closed by pty4j's reaper: nothing left to release
+    }
+  }
+}

@@ -1,0 +1,633 @@
+package dev.hack.node.supervisor;
+
+import dev.hack.node.api.PtySize;
+import dev.hack.node.api.SessionInfo;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A {@code shell} or {@code process} session: a program on a PTY owned by this node.
+ *
+ * <p>Threads: {@code pty-read-ID} reads the PTY, appends to the log and offers each chunk to the
+ * followers (never blocking on them); {@code pty-write-ID} writes queued input to the PTY, so a
+ * program that stops reading its input never blocks an SSH I/O thread. Both are owned by this
+ * session and end with the program (or on {@link #closeResources}).
+ */
+public final class PtySession extends Session {
+  private static final Logger LOG = LoggerFactory.getLogger(PtySession.class);
+  private static final byte[] STOP_WRITER = new byte[0];
+  private static final long MAX_LAG = 1 << 20;
+
+  private final SessionSpec spec;
+  private final String id;
+  private final Path dir;
+  private final List<String> argv;
+  private final Path cwd;
+  private final Map<String, String> env;
+  private final OutputLog log;
+  private final ScreenModel screen;
+  private final Runnable onChange;
+  private final CopyOnWriteArrayList<Follower> followers = new CopyOnWriteArrayList<>();
+  private final CopyOnWriteArrayList<PtyAttachment> attachments = new CopyOnWriteArrayList<>();
+  private final CopyOnWriteArrayList<LogFollower> logFollowers = new CopyOnWriteArrayList<>();
+  private final Object publishLock = new Object();
+  private final BlockingQueue<byte[]> input = new LinkedBlockingQueue<>();
+  private final Instant createdAt;
+
+  // guarded by this
+  private Pty pty;
+  private String status;
+  private Integer exitCode;
+  private Long pid;
+  private Instant updatedAt;
+  private PtySize size;
+  private boolean stopRequested;
+  private int restartAttempt;
+  private Instant startedRunAt;
+  private Thread writer;
+  private boolean abandoned;
+
+  PtySession(
+      SessionSpec spec,
+      String id,
+      Path dir,
+      List<String> argv,
+      Path cwd,
+      Map<String, String> env,
+      ScheduledExecutorService executor,
+      Runnable onChange,
+      Instant createdAt)
+      throws IOException {
+    this.spec = spec;
+    this.id = id;
+    this.dir = dir;
+    this.argv = List.copyOf(argv);
+    this.cwd = cwd;
+    this.env = Map.copyOf(env);
+    this.onChange = onChange;
+    this.log = OutputLog.open(dir.resolve("output.log"));
+    this.size = spec.size();
+    this.screen = new ScreenModel(id, log, size, executor);
+    this.createdAt = createdAt;
+    this.updatedAt = createdAt;
+    this.status = "running";
+  }
+
+  /**
+   * A session recorded by an earlier run of the node. One that was running when the node went away
+   * is {@code lost}: its program died with the node's PTY, but its log stays readable and {@code
+   * restart} starts it again.
+   */
+  static PtySession recovered(
+      SessionMeta meta,
+      Path dir,
+      Map<String, String> env,
+      ScheduledExecutorService executor,
+      Runnable onChange)
+      throws IOException {
+    SessionType type = SessionType.parse(meta.type());
+    PtySize size = PtySize.orDefault(meta.cols(), meta.rows());
+    SessionSpec spec =
+        new SessionSpec(
+            meta.id(),
+            type,
+            type == SessionType.PROCESS ? meta.command() : List.of(),
+            meta.cwd(),
+            meta.project(),
+            Map.of(),
+            type == SessionType.PROCESS ? RestartPolicy.parse(meta.restart()) : null,
+            size);
+    PtySession s =
+        new PtySession(
+            spec,
+            meta.id(),
+            dir,
+            meta.command(),
+            Path.of(meta.cwd()),
+            env,
+            executor,
+            onChange,
+            Instant.parse(meta.createdAt()));
+    synchronized (s) {
+      s.status = "running".equals(meta.status()) ? "lost" : meta.status();
+      s.exitCode = meta.exitCode();
+      s.pid = meta.pid();
+      s.updatedAt =
+          "running".equals(meta.status()) ? Instant.now() : Instant.parse(meta.updatedAt());
+      s.persist();
+    }
+    return s;
+  }
+
+  synchronized Instant updatedAt() {
+    return updatedAt;
+  }
+
+  /** Spawns the program. Called once by the supervisor right after construction. */
+  synchronized void start() throws IOException {
+    spawn();
+    writer = new Thread(this::writeLoop, "pty-write-" + id);
+    writer.setDaemon(true);
+    writer.start();
+  }
+
+  private void spawn() throws IOException {
+    pty = Pty.start(argv, cwd, env, size);
+    pid = pty.pid();
+    status = "running";
+    exitCode = null;
+    startedRunAt = Instant.now();
+    updatedAt = startedRunAt;
+    persist();
+    Pty current = pty;
+    Thread reader = new Thread(() -> readLoop(current), "pty-read-" + id);
+    reader.setDaemon(true);
+    reader.start();
+  }
+
+  private void readLoop(Pty p) {
+    byte[] buf = new byte[32 * 1024];
+    try {
+      int n;
+      while ((n = p.read(buf)) > 0) {
+        publish(buf, n);
+      }
+    } catch (IOException e) {
+      LOG.debug("{}: PTY read ended: {}", id, e.toString());
+    }
+    Integer code = null;
+    try {
+      code = p.waitFor(Duration.ofSeconds(10));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    p.close();
+    exited(p, code == null ? -1 : code);
+  }
+
+  /** Appends output and hands it to every follower. Only the reader thread calls this. */
+  private void publish(byte[] buf, int n) throws IOException {
+    synchronized (publishLock) {
+      long start = log.end();
+      log.append(buf, 0, n);
+      for (Follower f : followers) {
+        f.offer(buf, 0, start, n);
+      }
+    }
+    screen.advanced();
+  }
+
+  private void exited(Pty p, int code) {
+    boolean restart;
+    Duration delay = Duration.ZERO;
+    synchronized (this) {
+      if (p != pty || abandoned) {
+        return; // an explicit restart replaced this program, or the node is shutting down
+      }
+      exitCode = code;
+      updatedAt = Instant.now();
+      restart = !stopRequested && spec.restart().restarts(code);
+      if (restart) {
+        restartAttempt =
+            RestartPolicy.ranLongEnough(Duration.between(startedRunAt, updatedAt))
+                ? 1
+                : restartAttempt + 1;
+        delay = RestartPolicy.backoff(restartAttempt);
+      } else {
+        status = "exited";
+        pty = null;
+      }
+      persist();
+    }
+    LOG.info("{}: program exited with code {}{}", id, code, restart ? ", restarting" : "");
+    if (restart) {
+      note(
+          "[hack: "
+              + id
+              + " exited with code "
+              + code
+              + "; restarting in "
+              + delay.toMillis()
+              + " ms]");
+      scheduleRestart(delay);
+      return;
+    }
+    ended(code);
+  }
+
+  /** The program is gone for good: end the writer, the attachments and the log streams. */
+  private void ended(int code) {
+    input.offer(STOP_WRITER);
+    onChange.run();
+    for (PtyAttachment a : attachments) {
+      a.follower.whenDrained(() -> a.end(new Attachment.End(true, code)));
+    }
+    for (LogFollower lf : logFollowers) {
+      lf.follower().whenDrained(lf.onEnd());
+    }
+  }
+
+  private void scheduleRestart(Duration delay) {
+    Thread t =
+        new Thread(
+            () -> {
+              try {
+                Thread.sleep(delay.toMillis());
+                synchronized (this) {
+                  if (stopRequested || pty == null || pty.isAlive()) {
+                    return;
+                  }
+                  spawn();
+                }
+                onChange.run();
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              } catch (IOException e) {
+                LOG.warn("{}: restart failed: {}", id, e.getMessage());
+                synchronized (this) {
+                  status = "exited";
+                  pty = null;
+                  persist();
+                }
+              }
+            },
+            "restart-" + id);
+    t.setDaemon(true);
+    t.start();
+  }
+
+  /** Writes a line of hack's own into the session's output (e.g. a restart notice). */
+  private void note(String line) {
+    byte[] bytes = ("\r\n" + line + "\r\n").getBytes(StandardCharsets.UTF_8);
+    try {
+      publish(bytes, bytes.length);
+    } catch (IOException e) {
+      LOG.warn("{}: cannot write to the log: {}", id, e.getMessage());
+    }
+  }
+
+  private void writeLoop() {
+    try {
+      while (true) {
+        byte[] data = input.take();
+        if (data == STOP_WRITER) {
+          synchronized (this) {
+            if (pty == null) {
+              return;
+            }
+          }
+          continue;
+        }
+        Pty p;
+        synchronized (this) {
+          p = pty;
+        }
+        if (p != null) {
+          try {
+            p.write(data, 0, data.length);
+          } catch (IOException e) {
+            LOG.debug("{}: input dropped, the program has exited: {}", id, e.toString());
+          }
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Override
+  public String id() {
+    return id;
+  }
+
+  @Override
+  public synchronized boolean isRunning() {
+    return "running".equals(status);
+  }
+
+  @Override
+  public synchronized SessionInfo info() {
+    return new SessionInfo(
+        id,
+        spec.type().wireName(),
+        status,
+        commandForDisplay(),
+        cwd.toString(),
+        spec.project(),
+        pid,
+        createdAt.toString(),
+        updatedAt.toString(),
+        exitCode,
+        attachments.size(),
+        size.columns(),
+        size.rows(),
+        null,
+        true);
+  }
+
+  private List<String> commandForDisplay() {
+    return argv;
+  }
+
+  synchronized SessionMeta meta() {
+    return new SessionMeta(
+        id,
+        spec.type().wireName(),
+        status,
+        argv,
+        cwd.toString(),
+        spec.project(),
+        pid,
+        createdAt.toString(),
+        updatedAt.toString(),
+        exitCode,
+        size.columns(),
+        size.rows(),
+        spec.restart().wireName(),
+        null);
+  }
+
+  private void persist() {
+    try {
+      meta().write(dir);
+    } catch (IOException e) {
+      LOG.warn("{}: cannot write {}: {}", id, SessionMeta.FILE, e.getMessage());
+    }
+  }
+
+  @Override
+  public Attachment attach(
+      Sink sink, PtySize clientSize, boolean readOnly, Consumer<Attachment.End> onEnd)
+      throws IOException {
+    if (!isRunning()) {
+      throw new IllegalStateException(endedMessage());
+    }
+    if (!readOnly) {
+      resize(clientSize);
+    }
+    Follower follower = new Follower(log, sink, log.end(), screen::snapshot, MAX_LAG);
+    PtyAttachment a = new PtyAttachment(follower, readOnly, onEnd);
+    attachments.add(a);
+    followers.add(follower);
+    touch();
+    follower.start(screen.snapshot());
+    if (!isRunning()) {
+      follower.whenDrained(() -> a.end(new Attachment.End(true, exitCode())));
+    }
+    return a;
+  }
+
+  String endedMessage() {
+    Integer code = exitCode();
+    return "session "
+        + id
+        + " has exited"
+        + (code == null ? "" : " with code " + code)
+        + "; read its output with: logs "
+        + id;
+  }
+
+  synchronized Integer exitCode() {
+    return exitCode;
+  }
+
+  private void touch() {
+    synchronized (this) {
+      updatedAt = Instant.now();
+    }
+    persist();
+    onChange.run();
+  }
+
+  void resize(PtySize newSize) {
+    Pty p;
+    synchronized (this) {
+      if (newSize.equals(size)) {
+        return;
+      }
+      size = newSize;
+      p = pty;
+    }
+    synchronized (publishLock) {
+      screen.resized(log.end(), newSize);
+    }
+    if (p != null) {
+      p.resize(newSize);
+    }
+  }
+
+  @Override
+  public void send(byte[] data) {
+    if (!isRunning()) {
+      throw new IllegalStateException(endedMessage());
+    }
+    if (data.length > 0) {
+      input.offer(data.clone());
+    }
+  }
+
+  @Override
+  public OutputLog log() {
+    return log;
+  }
+
+  @Override
+  public Follower follow(long from, Sink sink, Runnable onEnd) {
+    Follower f = new Follower(log, sink, from, null, 0);
+    boolean running;
+    synchronized (this) {
+      running = "running".equals(status);
+      if (running) {
+        followers.add(f);
+        logFollowers.add(new LogFollower(f, onEnd));
+      }
+    }
+    if (running) {
+      f.start();
+    } else {
+      f.whenDrained(onEnd);
+    }
+    return f;
+  }
+
+  @Override
+  public void unfollow(Follower f) {
+    f.close();
+    followers.remove(f);
+    logFollowers.removeIf(lf -> lf.follower() == f);
+  }
+
+  private record LogFollower(Follower follower, Runnable onEnd) {}
+
+  @Override
+  public void stop(Duration grace) {
+    Pty p;
+    synchronized (this) {
+      stopRequested = true;
+      p = pty;
+    }
+    terminate(p, grace);
+    Integer code = null;
+    synchronized (this) {
+      if (pty != null && pty == p && !p.isAlive() && "running".equals(status)) {
+        // stopped while waiting to restart: no reader is left to record the end
+        status = "exited";
+        pty = null;
+        updatedAt = Instant.now();
+        code = exitCode == null ? -1 : exitCode;
+        persist();
+      }
+    }
+    if (code != null) {
+      ended(code);
+    }
+  }
+
+  private static void terminate(Pty p, Duration grace) {
+    if (p == null) {
+      return;
+    }
+    p.signalGroup(Signals.SIGHUP);
+    p.signalGroup(Signals.SIGTERM);
+    p.signalGroup(Signals.SIGCONT);
+    try {
+      if (p.waitFor(grace) == null) {
+        p.signalGroup(Signals.SIGKILL);
+        p.waitFor(Duration.ofSeconds(5));
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Override
+  public void restart(Duration grace) throws IOException {
+    Pty old;
+    synchronized (this) {
+      old = pty;
+      pty = null; // the old reader's exit is ignored from here on
+      stopRequested = false;
+      restartAttempt = 0;
+    }
+    terminate(old, grace);
+    synchronized (this) {
+      spawn();
+      if (writer == null || !writer.isAlive()) {
+        writer = new Thread(this::writeLoop, "pty-write-" + id);
+        writer.setDaemon(true);
+        writer.start();
+      }
+    }
+    note("[hack: " + id + " restarted]");
+    onChange.run();
+  }
+
+  /**
+   * The node is going away: the program cannot outlive the PTY the node holds, so it is hung up now
+   * and the session recorded as {@code lost}, as after a crash.
+   */
+  void abandon() {
+    Pty p;
+    synchronized (this) {
+      abandoned = true;
+      stopRequested = true;
+      status = "lost";
+      updatedAt = Instant.now();
+      p = pty;
+      persist();
+    }
+    if (p != null) {
+      p.signalGroup(Signals.SIGHUP);
+      p.signalGroup(Signals.SIGCONT);
+    }
+  }
+
+  /** Signals the whole process group, e.g. SIGINT from the gateway's shell stream. */
+  public void signal(String name) {
+    int number = Signals.number(name);
+    Pty p;
+    synchronized (this) {
+      p = pty;
+    }
+    if (p != null) {
+      p.signalGroup(number);
+    }
+  }
+
+  @Override
+  void closeResources() {
+    for (PtyAttachment a : attachments) {
+      a.detach();
+    }
+    input.offer(STOP_WRITER);
+    screen.close();
+    try {
+      log.close();
+    } catch (IOException e) {
+      LOG.debug("{}: closing log: {}", id, e.toString());
+    }
+  }
+
+  /** A client attached to this session. */
+  private final class PtyAttachment implements Attachment {
+    final Follower follower;
+    final boolean readOnly;
+    final Consumer<Attachment.End> onEnd;
+    private boolean ended;
+
+    PtyAttachment(Follower follower, boolean readOnly, Consumer<Attachment.End> onEnd) {
+      this.follower = follower;
+      this.readOnly = readOnly;
+      this.onEnd = onEnd;
+    }
+
+    @Override
+    public void input(byte[] data, int off, int len) {
+      if (readOnly || len == 0) {
+        return;
+      }
+      byte[] copy = new byte[len];
+      System.arraycopy(data, off, copy, 0, len);
+      input.offer(copy);
+    }
+
+    @Override
+    public void resize(PtySize newSize) {
+      if (!readOnly) {
+        PtySession.this.resize(newSize);
+      }
+    }
+
+    @Override
+    public void detach() {
+      follower.close();
+      followers.remove(follower);
+      if (attachments.remove(this)) {
+        touch();
+      }
+    }
+
+    void end(Attachment.End end) {
+      synchronized (this) {
+        if (ended) {
+          return;
+        }
+        ended = true;
+      }
+      detach();
+      onEnd.accept(end);
+    }
+  }
+}

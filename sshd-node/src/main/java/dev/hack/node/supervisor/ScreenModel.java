@@ -1,0 +1,272 @@
+package dev.hack.node.supervisor;
+
+import dev.hack.node.api.PtySize;
+import dev.hack.node.screen.VtScreen;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The headless screen of one PTY session, kept beside the output path rather than in it.
+ *
+ * <p>Clients get the PTY's bytes straight from the reader; this model reads the same bytes back
+ * from the {@link OutputLog} later, when output pauses, when it has fallen {@link #EAGER_LAG}
+ * behind, or when a client needs a screen. It only ever stops between escape sequences and between
+ * UTF-8 characters, so the {@link Snapshot} offset it reports is a point where the raw log can be
+ * resumed without starting mid-sequence.
+ *
+ * <p>Processing runs on the supervisor's {@code screen-model} executor or in the caller of {@link
+ * #snapshot}, serialised by this object's lock.
+ */
+final class ScreenModel {
+  private static final Logger LOG = LoggerFactory.getLogger(ScreenModel.class);
+  static final long EAGER_LAG = 16L << 20;
+  private static final long QUIET_MS = 50;
+  private static final int CHUNK = 64 * 1024;
+  private static final int MAX_UNSAFE_TAIL = 64 * 1024;
+
+  private final String id;
+  private final OutputLog log;
+  private final ScheduledExecutorService executor;
+  private final AtomicBoolean scheduled = new AtomicBoolean();
+  private final Deque<long[]> resizes = new ArrayDeque<>(); // {offset, cols, rows}
+  private final CharsetDecoder decoder =
+      StandardCharsets.UTF_8
+          .newDecoder()
+          .onMalformedInput(CodingErrorAction.REPLACE)
+          .onUnmappableCharacter(CodingErrorAction.REPLACE);
+
+  // guarded by this
+  private final VtScreen screen;
+  private long processed;
+  private byte[] buffer;
+  private CharBuffer chars;
+  private boolean closed;
+
+  ScreenModel(String id, OutputLog log, PtySize size, ScheduledExecutorService executor) {
+    this.id = id;
+    this.log = log;
+    this.executor = executor;
+    this.screen = new VtScreen(size.columns(), size.rows());
+    this.processed = log.end();
+  }
+
+  /** New bytes are in the log. Cheap; called by the session's reader for every chunk. */
+  void advanced() {
+    lastAdvance = System.nanoTime();
+    schedule();
+  }
+
+  private void schedule() {
+    if (scheduled.compareAndSet(false, true)) {
+      long lag = log.end() - processedVolatile;
+      try {
+        executor.schedule(
+            this::backgroundCatchUp, lag >= EAGER_LAG ? 0 : QUIET_MS, TimeUnit.MILLISECONDS);
+      } catch (RejectedExecutionException e) {
+        scheduled.set(false); // the node is shutting down
+      }
+    }
+  }
+
+  private volatile long processedVolatile;
+  private volatile long lastAdvance;
+
+  private void backgroundCatchUp() {
+    scheduled.set(false);
+    long end = log.end();
+    boolean busy = System.nanoTime() - lastAdvance < TimeUnit.MILLISECONDS.toNanos(QUIET_MS);
+    if (busy && end - processedVolatile < EAGER_LAG) {
+      schedule(); // output still flowing: wait for a pause instead of competing with it
+      return;
+    }
+    synchronized (this) {
+      catchUp(end);
+    }
+    if (log.end() > processedVolatile) {
+      schedule();
+    }
+  }
+
+  /** The PTY was resized after the byte at {@code offset}. */
+  synchronized void resized(long offset, PtySize size) {
+    resizes.addLast(new long[] {offset, size.columns(), size.rows()});
+  }
+
+  /** The current screen, after catching up with everything in the log. */
+  synchronized Snapshot snapshot() {
+    catchUp(log.end());
+    return new Snapshot(screen.repaint().getBytes(StandardCharsets.UTF_8), processed);
+  }
+
+  /** Plain text rows of the screen as of the last catch-up, for previews and tests. */
+  synchronized java.util.List<String> lines() {
+    catchUp(log.end());
+    return screen.lines();
+  }
+
+  synchronized void close() {
+    closed = true;
+  }
+
+  private void catchUp(long target) {
+    if (closed) {
+      return;
+    }
+    if (buffer == null) {
+      buffer = new byte[CHUNK];
+      chars = CharBuffer.allocate(CHUNK + 16);
+    }
+    try {
+      while (processed < target) {
+        long[] resize = resizes.peekFirst();
+        if (resize != null && resize[0] <= processed) {
+          resizes.pollFirst();
+          screen.resize((int) resize[1], (int) resize[2]);
+          continue;
+        }
+        long stop = resize != null ? Math.min(target, resize[0]) : target;
+        int n = log.read(processed, buffer, 0, (int) Math.min(buffer.length, stop - processed));
+        if (n <= 0) {
+          break;
+        }
+        int safe = Boundaries.safeEnd(buffer, n);
+        if (safe == 0 && n == buffer.length) {
+          safe = n; // a sequence longer than a whole chunk: cut it rather than stall
+        }
+        if (safe > 0) {
+          feed(buffer, safe);
+          processed += safe;
+        }
+        if (safe < n && processed + (n - safe) >= stop) {
+          if (stop < target) {
+            // a resize landed inside a sequence: apply it just before that sequence
+            resizes.pollFirst();
+            screen.resize((int) resize[1], (int) resize[2]);
+            continue;
+          }
+          break; // the newest output ends mid-sequence: the rest is still arriving
+        }
+      }
+    } catch (IOException e) {
+      LOG.warn("{}: screen model cannot read the log: {}", id, e.getMessage());
+    } finally {
+      processedVolatile = processed;
+    }
+  }
+
+  private void feed(byte[] data, int len) {
+    chars.clear();
+    decoder.reset();
+    decoder.decode(ByteBuffer.wrap(data, 0, len), chars, true);
+    decoder.flush(chars);
+    chars.flip();
+    screen.write(chars);
+  }
+
+  /** Where a stream of terminal output can be cut without splitting a sequence or character. */
+  static final class Boundaries {
+    private static final int GROUND = 0;
+    private static final int ESC = 1;
+    private static final int ESC_INTERMEDIATE = 2;
+    private static final int CSI = 3;
+    private static final int STRING = 4;
+    private static final int STRING_ESC = 5;
+
+    private Boundaries() {}
+
+    /**
+     * The largest {@code i <= len} such that {@code data[0, i)}, read from the ground state, ends
+     * in the ground state and not inside a UTF-8 character.
+     */
+    static int safeEnd(byte[] data, int len) {
+      int state = GROUND;
+      int utf8Left = 0;
+      int safe = 0;
+      for (int i = 0; i < len; i++) {
+        int b = data[i] & 0xff;
+        switch (state) {
+          case GROUND -> {
+            if (utf8Left > 0 && (b & 0xc0) == 0x80) {
+              utf8Left--;
+            } else {
+              utf8Left = 0;
+              if (b == 0x1b) {
+                state = ESC;
+              } else if (b >= 0xf0 && b < 0xf8) {
+                utf8Left = 3;
+              } else if (b >= 0xe0) {
+                utf8Left = b < 0xf0 ? 2 : 0;
+              } else if (b >= 0xc0) {
+                utf8Left = 1;
+              }
+            }
+          }
+          case ESC -> {
+            if (b == '[') {
+              state = CSI;
+            } else if (b == ']' || b == 'P' || b == 'X' || b == '^' || b == '_') {
+              state = STRING;
+            } else if (b >= 0x20 && b <= 0x2f) {
+              state = ESC_INTERMEDIATE;
+            } else if (b == 0x1b) {
+              state = ESC;
+            } else if (b >= 0x30 && b <= 0x7e) {
+              state = GROUND;
+            }
+          }
+          case ESC_INTERMEDIATE -> {
+            if (b >= 0x30 && b <= 0x7e) {
+              state = GROUND;
+            } else if (b == 0x1b) {
+              state = ESC;
+            }
+          }
+          case CSI -> {
+            if (b >= 0x40 && b <= 0x7e) {
+              state = GROUND;
+            } else if (b == 0x1b) {
+              state = ESC;
+            } else if (b == 0x18 || b == 0x1a) {
+              state = GROUND; // CAN and SUB abort a sequence
+            }
+          }
+          case STRING -> {
+            if (b == 0x07) {
+              state = GROUND;
+            } else if (b == 0x1b) {
+              state = STRING_ESC;
+            }
+          }
+          case STRING_ESC -> {
+            if (b == '\\') {
+              state = GROUND;
+            } else if (b == '[') {
+              state = CSI;
+            } else if (b == 0x1b) {
+              state = STRING_ESC;
+            } else {
+              state = GROUND;
+            }
+          }
+          default -> throw new IllegalStateException("state " + state);
+        }
+        if (state == GROUND && utf8Left == 0) {
+          safe = i + 1;
+        }
+      }
+      return safe;
+    }
+  }
+}

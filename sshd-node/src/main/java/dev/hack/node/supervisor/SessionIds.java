@@ -1,0 +1,56 @@
+package dev.hack.node.supervisor;
+
+import java.security.SecureRandom;
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Pattern;
+
+/** Session ids: {@code [A-Za-z0-9._:-]{1,128}}, unique per node. */
+public final class SessionIds {
+  private static final Pattern VALID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  private SessionIds() {}
+
+  public static boolean isValid(String id) {
+    return id != null && VALID.matcher(id).matches();
+  }
+
+  /**
+   * Returns {@code id} if it is valid.
+   *
+   * @throws IllegalArgumentException with a message that shows the bad id and the rule
+   */
+  public static String require(String id) {
+    if (!isValid(id)) {
+      throw new IllegalArgumentException(
+          "invalid session id " + quote(id) + ": use 1-128 of the characters A-Z a-z 0-9 . _ : -");
+    }
+    return id;
+  }
+
+  /** A short readable id from the command's program name: {@code bash-3f9a}. */
+  static String generate(List<String> command, String fallback) {
+    String base = fallback;
+    if (command != null && !command.isEmpty()) {
+      String prog = command.get(0);
+      base = prog.substring(prog.lastIndexOf('/') + 1);
+    }
+    base = base.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9._-]", "");
+    if (base.isEmpty() || base.startsWith("-") || base.startsWith(".")) {
+      base = fallback;
+    }
+    if (base.length() > 32) {
+      base = base.substring(0, 32);
+    }
+    return base + "-" + String.format("%04x", RANDOM.nextInt(0x10000));
+  }
+
+  static String quote(String s) {
+    if (s == null) {
+      return "(none)";
+    }
+    String shown = s.length() > 40 ? s.substring(0, 40) + "..." : s;
+    return "'" + shown.replaceAll("\\p{Cntrl}", "?") + "'";
+  }
+}

@@ -1,0 +1,38 @@
+package dev.hack.node.supervisor;
+
+/** POSIX signals through libc (JNA comes with pty4j): Java cannot signal a process group. */
+final class Signals {
+  static final int SIGHUP = 1;
+  static final int SIGINT = 2;
+  static final int SIGQUIT = 3;
+  static final int SIGKILL = 9;
+  static final int SIGUSR1 = 10;
+  static final int SIGUSR2 = 12;
+  static final int SIGTERM = 15;
+  static final int SIGCONT = 18;
+  static final int SIGTSTP = 20;
+
+  private Signals() {}
+
+  /** {@code kill(2)}; a negative pid names a process group. Returns false if nothing was there. */
+  static boolean kill(long pid, int signal) {
+    return LibC.kill((int) pid, signal) == 0;
+  }
+
+  /** Linux signal numbers for the names the gateway and {@code ssh} use (with or without SIG). */
+  static int number(String name) {
+    String n = name.startsWith("SIG") ? name.substring(3) : name;
+    return switch (n) {
+      case "HUP" -> SIGHUP;
+      case "INT" -> SIGINT;
+      case "QUIT" -> SIGQUIT;
+      case "KILL" -> SIGKILL;
+      case "USR1" -> SIGUSR1;
+      case "USR2" -> SIGUSR2;
+      case "TERM" -> SIGTERM;
+      case "CONT" -> SIGCONT;
+      case "TSTP" -> SIGTSTP;
+      default -> throw new IllegalArgumentException("unknown signal " + SessionIds.quote(name));
+    };
+  }
+}

@@ -1,0 +1,372 @@
+package dev.hack.node.supervisor;
+
+import dev.hack.keys.FileModes;
+import dev.hack.node.api.SessionInfo;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * All sessions of this node: the ones it runs, the ones recorded by earlier runs, and the user's
+ * own tmux sessions. Thread-safe.
+ *
+ * <p>Owns two threads: {@code screen-model} (lazy screen processing for every PTY session) and
+ * {@code supervisor-poll} (tmux state and logs once a second, retention once an hour).
+ */
+public final class Supervisor implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(Supervisor.class);
+  private static final Duration TMUX_FRESH = Duration.ofSeconds(1);
+
+  private final Path sessionsDir;
+  private final SupervisorConfig config;
+  private final Tmux tmux;
+  private final ConcurrentHashMap<String, Session> sessions = new ConcurrentHashMap<>();
+  private final ScheduledExecutorService screenExecutor;
+  private final ScheduledExecutorService poller;
+  private final Object createLock = new Object();
+
+  // guarded by this
+  private List<Tmux.Listed> tmuxListed = List.of();
+  private Instant tmuxListedAt = Instant.EPOCH;
+  private volatile Runnable listener = () -> {};
+
+  public Supervisor(Path sessionsDir, SupervisorConfig config) throws IOException {
+    this.sessionsDir = FileModes.ensurePrivateDir(sessionsDir);
+    this.config = config;
+    this.tmux = new Tmux(config.tmuxSocket());
+    this.screenExecutor = Executors.newSingleThreadScheduledExecutor(named("screen-model"));
+    this.poller = Executors.newSingleThreadScheduledExecutor(named("supervisor-poll"));
+    recover();
+    removeExpired();
+    poller.scheduleWithFixedDelay(this::poll, 1, 1, TimeUnit.SECONDS);
+    poller.scheduleWithFixedDelay(this::removeExpired, 1, 1, TimeUnit.HOURS);
+  }
+
+  private static java.util.concurrent.ThreadFactory named(String name) {
+    return r -> {
+      Thread t = new Thread(r, name);
+      t.setDaemon(true);
+      return t;
+    };
+  }
+
+  /** Called (from any thread) whenever a session starts, ends, or its attachments change. */
+  public void setListener(Runnable listener) {
+    this.listener = listener;
+  }
+
+  private void changed() {
+    listener.run();
+  }
+
+  /** Every session, oldest first: managed ones and the user's own tmux sessions. */
+  public List<SessionInfo> list() {
+    List<SessionInfo> out = new ArrayList<>();
+    Set<String> managedTmux = new HashSet<>();
+    for (Session s : sessions.values()) {
+      out.add(s.info());
+      if (s instanceof TmuxSession t) {
+        managedTmux.add(t.tmuxName());
+      }
+    }
+    for (Tmux.Listed l : tmuxSessions()) {
+      if (!managedTmux.contains(l.name()) && !sessions.containsKey(l.name())) {
+        out.add(new TmuxSession(l, tmux, clientEnv(Map.of())).info());
+      }
+    }
+    out.sort(Comparator.comparing(SessionInfo::createdAt).thenComparing(SessionInfo::id));
+    return out;
+  }
+
+  public int count() {
+    return sessions.size();
+  }
+
+  /**
+   * The session with this id: a managed session, or the user's own tmux session of that name.
+   *
+   * @throws NoSuchElementException with a message that names the id
+   */
+  public Session get(String id) {
+    SessionIds.require(id);
+    Session s = sessions.get(id);
+    if (s != null) {
+      return s;
+    }
+    for (Tmux.Listed l : tmuxSessions()) {
+      if (l.name().equals(id)) {
+        return new TmuxSession(l, tmux, clientEnv(Map.of()));
+      }
+    }
+    throw new NoSuchElementException("no session " + id + " on this node; list them with: ls");
+  }
+
+  /** Starts a session. */
+  public Session create(SessionSpec spec) throws IOException {
+    Path cwd = resolveCwd(spec.cwd());
+    List<String> argv = spec.command().isEmpty() ? List.of(loginShell(), "-l") : spec.command();
+    synchronized (createLock) {
+      String id = spec.id() != null ? spec.id() : freshId(argv, spec.type());
+      if (sessions.containsKey(id)) {
+        throw new IllegalArgumentException(
+            "session " + id + " already exists; remove it first with: rm " + id);
+      }
+      Path dir = sessionsDir.resolve(id);
+      if (Files.exists(dir)) {
+        deleteRecursively(dir); // left by a session removed while the node was down
+      }
+      FileModes.ensurePrivateDir(dir);
+      Map<String, String> env = sessionEnv(id, spec.env());
+      Session session;
+      try {
+        if (spec.type() == SessionType.TMUX) {
+          Map<String, String> tmuxEnv = new HashMap<>(spec.env());
+          tmuxEnv.put("HACK_SESSION_ID", id);
+          session =
+              TmuxSession.create(
+                  spec, id, tmux, dir, argv, cwd, tmuxEnv, clientEnv(spec.env()), this::changed);
+        } else {
+          PtySession p =
+              new PtySession(
+                  spec, id, dir, argv, cwd, env, screenExecutor, this::changed, Instant.now());
+          p.start();
+          session = p;
+        }
+      } catch (IOException | RuntimeException e) {
+        deleteRecursively(dir);
+        if (spec.type() == SessionType.TMUX && !tmux.available()) {
+          throw new IOException("tmux is not installed on this node", e);
+        }
+        throw e;
+      }
+      sessions.put(id, session);
+      LOG.info("{}: started {} {}", id, spec.type().wireName(), argv);
+      changed();
+      return session;
+    }
+  }
+
+  /** Removes an ended session and its log. */
+  public void remove(String id) throws IOException {
+    Session s = get(id);
+    if (!sessions.containsKey(id)) {
+      throw new IllegalArgumentException(
+          id
+              + " is your own tmux session; hack does not remove it (tmux kill-session -t "
+              + id
+              + ")");
+    }
+    if (s.isRunning()) {
+      throw new IllegalStateException(
+          "session " + id + " is still running; stop it first with: stop " + id);
+    }
+    sessions.remove(id);
+    s.closeResources();
+    deleteRecursively(sessionsDir.resolve(id));
+    changed();
+  }
+
+  public void stop(String id) throws IOException {
+    get(id).stop(config.stopGrace());
+    changed();
+  }
+
+  public void restart(String id) throws IOException {
+    get(id).restart(config.stopGrace());
+    changed();
+  }
+
+  /** The tmux NAME command: argv of a tmux client that attaches to NAME, creating it if missing. */
+  public List<String> tmuxAttachCommand(String name) {
+    return tmux.command("new-session", "-A", "-s", name);
+  }
+
+  /** Environment for tmux clients run for an SSH user. */
+  public Map<String, String> clientEnv(Map<String, String> fromClient) {
+    Map<String, String> env = new HashMap<>(config.baseEnv());
+    env.put("TERM", "xterm-256color");
+    env.putAll(fromClient);
+    return Tmux.clientEnv(env);
+  }
+
+  private Map<String, String> sessionEnv(String id, Map<String, String> fromClient) {
+    Map<String, String> env = clientEnv(fromClient);
+    env.put("HACK_SESSION_ID", id);
+    return env;
+  }
+
+  private String loginShell() {
+    String shell = config.baseEnv().get("SHELL");
+    if (shell != null && !shell.isBlank() && Files.isExecutable(Path.of(shell))) {
+      return shell;
+    }
+    return Files.isExecutable(Path.of("/bin/bash")) ? "/bin/bash" : "/bin/sh";
+  }
+
+  private Path resolveCwd(String cwd) {
+    Path home = Path.of(System.getProperty("user.home"));
+    if (cwd == null || cwd.isBlank()) {
+      return home;
+    }
+    Path p = cwd.startsWith("~/") ? home.resolve(cwd.substring(2)) : home.resolve(cwd);
+    if (!Files.isDirectory(p)) {
+      throw new IllegalArgumentException("no such directory: " + p);
+    }
+    return p.normalize();
+  }
+
+  private String freshId(List<String> argv, SessionType type) {
+    String fallback = type.wireName();
+    for (int i = 0; i < 100; i++) {
+      String id = SessionIds.generate(argv, fallback);
+      if (!sessions.containsKey(id)) {
+        return id;
+      }
+    }
+    throw new IllegalStateException("cannot find a free session id");
+  }
+
+  private List<Tmux.Listed> tmuxSessions() {
+    synchronized (this) {
+      if (Duration.between(tmuxListedAt, Instant.now()).compareTo(TMUX_FRESH) < 0) {
+        return tmuxListed;
+      }
+    }
+    return refreshTmux();
+  }
+
+  private List<Tmux.Listed> refreshTmux() {
+    List<Tmux.Listed> listed;
+    try {
+      listed = tmux.list();
+    } catch (IOException e) {
+      listed = List.of(); // tmux missing or its server unreachable: nothing to show
+    }
+    synchronized (this) {
+      tmuxListed = listed;
+      tmuxListedAt = Instant.now();
+    }
+    return listed;
+  }
+
+  private void poll() {
+    try {
+      boolean anyTmux = false;
+      for (Session s : sessions.values()) {
+        if (s instanceof TmuxSession t && (t.isRunning() || t.hasLogFollowers())) {
+          anyTmux = true;
+        }
+      }
+      if (!anyTmux) {
+        return;
+      }
+      Map<String, Tmux.Listed> byName = new HashMap<>();
+      for (Tmux.Listed l : refreshTmux()) {
+        byName.put(l.name(), l);
+      }
+      for (Session s : sessions.values()) {
+        if (s instanceof TmuxSession t && t.isRunning()) {
+          t.refresh(byName.get(t.tmuxName()));
+        } else if (s instanceof TmuxSession t) {
+          t.pollLog();
+        }
+      }
+    } catch (RuntimeException e) {
+      LOG.warn("session poll failed: {}", e.toString());
+    }
+  }
+
+  /** Reads the sessions recorded under the sessions directory by earlier runs. */
+  private void recover() throws IOException {
+    List<Path> dirs;
+    try (Stream<Path> list = Files.list(sessionsDir)) {
+      dirs = list.filter(Files::isDirectory).toList();
+    }
+    Map<String, Tmux.Listed> byName = new HashMap<>();
+    for (Tmux.Listed l : refreshTmux()) {
+      byName.put(l.name(), l);
+    }
+    for (Path dir : dirs) {
+      try {
+        SessionMeta meta = SessionMeta.read(dir);
+        if (!dir.getFileName().toString().equals(meta.id())) {
+          continue;
+        }
+        Session s;
+        if (SessionType.TMUX.wireName().equals(meta.type())) {
+          TmuxSession t = new TmuxSession(meta, tmux, dir, clientEnv(Map.of()), this::changed);
+          t.refresh(byName.get(meta.tmuxName()));
+          t.markLostIfGone();
+          s = t;
+        } else {
+          s =
+              PtySession.recovered(
+                  meta, dir, sessionEnv(meta.id(), Map.of()), screenExecutor, this::changed);
+        }
+        sessions.put(meta.id(), s);
+        LOG.info("{}: recovered, {}", meta.id(), s.info().status());
+      } catch (IOException | RuntimeException e) {
+        LOG.warn("skipping {}: {}", dir, e.getMessage());
+      }
+    }
+  }
+
+  private void removeExpired() {
+    Instant cutoff = Instant.now().minus(config.retention());
+    for (Session s : sessions.values()) {
+      SessionInfo info = s.info();
+      if (!s.isRunning() && Instant.parse(info.updatedAt()).isBefore(cutoff)) {
+        try {
+          remove(s.id());
+          LOG.info("{}: removed after the retention of {}", s.id(), config.retention());
+        } catch (IOException | RuntimeException e) {
+          LOG.warn("{}: cannot remove expired session: {}", s.id(), e.getMessage());
+        }
+      }
+    }
+  }
+
+  private static void deleteRecursively(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> walk = Files.walk(dir)) {
+      for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    }
+  }
+
+  /**
+   * Stops the node's own PTY sessions (they cannot outlive it; they are recorded as lost) and
+   * leaves tmux sessions running. Idempotent.
+   */
+  @Override
+  public void close() {
+    poller.shutdownNow();
+    for (Session s : sessions.values()) {
+      if (s instanceof PtySession p && p.isRunning()) {
+        p.abandon();
+      }
+      s.closeResources();
+    }
+    screenExecutor.shutdownNow();
+  }
+}

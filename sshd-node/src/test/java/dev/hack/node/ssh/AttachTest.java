@@ -1,0 +1,146 @@
+package dev.hack.node.ssh;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.hack.node.testing.Poll;
+import dev.hack.node.testing.TestNode;
+import dev.hack.node.testing.TmuxTerminal;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Attaching with the OpenSSH client in a real terminal (tmux plays the terminal). */
+class AttachTest {
+  private static final Duration WAIT = Duration.ofSeconds(15);
+
+  @TempDir Path dir;
+  TestNode node;
+  final List<TmuxTerminal> terminals = new ArrayList<>();
+
+  @BeforeEach
+  void start() throws Exception {
+    node = TestNode.start(dir);
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    for (TmuxTerminal t : terminals) {
+      t.close();
+    }
+    node.close();
+  }
+
+  private TmuxTerminal terminal(String... remote) throws Exception {
+    List<String> argv = new ArrayList<>(node.sshArgv("-tt", "127.0.0.1"));
+    argv.addAll(List.of(remote));
+    TmuxTerminal t = TmuxTerminal.start(100, 30, argv);
+    terminals.add(t);
+    return t;
+  }
+
+  @Test
+  void typeDetachReattachShowsTheSameScreenWithoutTyping() throws Exception {
+    node.mina("new --name sh1 -- sh");
+    TmuxTerminal t = terminal("attach", "sh1");
+    t.type("echo marker-$((6*7))");
+    t.keys("Enter");
+    t.waitFor("marker-42", WAIT);
+    t.keys("C-\\");
+    t.waitFor("[detached from sh1]", WAIT);
+    Poll.until(WAIT, "ssh to exit", t::exited);
+
+    TmuxTerminal again = terminal("attach", "sh1");
+    String screen = again.waitFor("marker-42", WAIT);
+    assertThat(screen).contains("echo marker-$((6*7))");
+    assertThat(node.mina("ls --json").out()).contains("\"attached\":1");
+  }
+
+  @Test
+  void reattachRedrawsAFullScreenProgram() throws Exception {
+    node.mina("new --name pager -- less /etc/services");
+    TmuxTerminal t = terminal("attach", "pager");
+    String first = t.waitFor("ftp", WAIT);
+    t.keys("C-\\");
+    Poll.until(WAIT, "ssh to exit", t::exited);
+    TmuxTerminal again = terminal("attach", "pager");
+    String redrawn = again.waitFor("ftp", WAIT);
+    assertThat(redrawn.lines().filter(l -> l.contains("ftp")).count()).isPositive();
+    assertThat(redrawn.lines().toList().subList(0, 5))
+        .isEqualTo(first.lines().toList().subList(0, 5));
+    again.keys("q");
+    again.waitFor("[session pager exited with code 0]", WAIT);
+  }
+
+  @Test
+  void twoAttachersSeeEachOthersInputAndResizeReachesThePty() throws Exception {
+    node.mina("new --name both -- sh");
+    TmuxTerminal a = terminal("attach", "both");
+    TmuxTerminal b = terminal("attach", "both");
+    Poll.until(WAIT, "two attached", () -> node.mina("ls --json").out().contains("\"attached\":2"));
+    a.type("echo from-a");
+    a.keys("Enter");
+    b.waitFor("from-a", WAIT);
+    b.resize(90, 25);
+    b.type("stty size");
+    b.keys("Enter");
+    a.waitFor("25 90", WAIT);
+  }
+
+  @Test
+  void aStalledClientDoesNotStallTheOthersAndAKilledOneLeavesTheSessionRunning() throws Exception {
+    node.mina("new --name flood -- sh -c 'i=0; while :; do i=$((i+1)); echo line-$i; done'");
+    ProcessBuilder pb = new ProcessBuilder(node.sshArgv("-tt", "127.0.0.1", "attach", "flood"));
+    pb.redirectInput(ProcessBuilder.Redirect.PIPE);
+    pb.redirectOutput(ProcessBuilder.Redirect.PIPE); // never read: this client stalls
+    Process stalled = pb.start();
+    Poll.until(WAIT, "attached", () -> node.mina("ls --json").out().contains("\"attached\":1"));
+    Poll.until(WAIT, "stall", () -> node.node().supervisor().list().get(0).attached() == 1);
+    long before = node.node().supervisor().get("flood").log().end();
+    TmuxTerminal watcher = terminal("attach", "--read-only", "flood");
+    String s1 = watcher.waitFor("line-", WAIT);
+    String s2 =
+        Poll.until(
+            WAIT,
+            "screen to move",
+            () -> {
+              String s = watcher.screen();
+              return s.equals(s1) ? null : s;
+            });
+    assertThat(s2).contains("line-");
+    assertThat(node.node().supervisor().get("flood").log().end()).isGreaterThan(before);
+
+    stalled.destroyForcibly().waitFor();
+    Poll.until(WAIT, "one attached", () -> node.mina("ls --json").out().contains("\"attached\":1"));
+    assertThat(node.mina("ls --json").out()).contains("\"status\":\"running\"");
+  }
+
+  @Test
+  void tmuxCommandAttachesToExistingSessionAndCreatesMissingOne() throws Exception {
+    new ProcessBuilder(
+            "tmux",
+            "-S",
+            node.tmuxSocket().toString(),
+            "new-session",
+            "-d",
+            "-s",
+            "work",
+            "sh -c 'echo existing-session; exec sh'")
+        .start()
+        .waitFor();
+    TmuxTerminal t = terminal("tmux", "work");
+    t.waitFor("existing-session", WAIT);
+    t.keys("C-\\");
+    Poll.until(WAIT, "ssh to exit", t::exited);
+
+    TmuxTerminal fresh = terminal("tmux", "brandnew");
+    fresh.type("echo inside-$((1+1))");
+    fresh.keys("Enter");
+    fresh.waitFor("inside-2", WAIT);
+    Poll.until(WAIT, "listed", () -> node.mina("ls").out().contains("brandnew"));
+  }
+}
