@@ -1,0 +1,292 @@
+#!/usr/bin/env python3
+"""hack vs OpenSSH benchmark: a node and a throwaway sshd on loopback, measured side by side.
+
+Everything lives in a temp dir (HACK_HOME, keys, sshd config); nothing touches ~/.hack or ~/.ssh.
+"""
+import json, os, pty, select, shutil, signal, socket, statistics, subprocess, sys, tempfile, time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+QUICK = "--quick" in sys.argv
+OUT_BYTES = (32 if QUICK else 256) * 1024 * 1024
+KEYSTROKES = 200 if QUICK else 500
+CONNECTS = 10 if QUICK else 30
+IDLE_SESSIONS = 100
+
+
+def log(msg):
+    print("bench: " + msg, file=sys.stderr, flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Env:
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="hack-bench-")
+        self.key = os.path.join(self.dir, "id_ed25519")
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", self.key], check=True)
+        self.procs = []
+
+    def ssh_base(self, port):
+        return ["ssh", "-F", "/dev/null", "-i", self.key, "-p", str(port),
+                "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+                "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-o", "LogLevel=ERROR",
+                "-o", "ControlMaster=no", "127.0.0.1"]
+
+    def start_node(self):
+        home = os.path.join(self.dir, "hack-home")
+        env = dict(os.environ, HACK_HOME=home)
+        hack = os.path.join(ROOT, "scripts", "hack")
+        subprocess.run([hack, "keys", "authorize", self.key + ".pub"], env=env, check=True,
+                       stdout=subprocess.DEVNULL)
+        tmux_sock = os.path.join(self.dir, "tmux.sock")
+        p = subprocess.Popen([hack, "node", "serve", "--ssh-port", "0", "--gateway-port", "-1",
+                              "--tmux-socket", tmux_sock], env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        self.procs.append(p)
+        line = p.stdout.readline()
+        if not line.startswith("ssh listening on"):
+            raise SystemExit("node did not start: " + line)
+        self.node_pid = p.pid
+        self.node_java_pid = p.pid  # scripts/hack execs java
+        return int(line.strip().rsplit(":", 1)[1])
+
+    def start_sshd(self):
+        port = free_port()
+        hk = os.path.join(self.dir, "ssh_host_ed25519_key")
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", hk], check=True)
+        ak = os.path.join(self.dir, "authorized_keys")
+        shutil.copy(self.key + ".pub", ak)
+        os.chmod(ak, 0o600)
+        cfg = os.path.join(self.dir, "sshd_config")
+        with open(cfg, "w") as f:
+            f.write(f"""Port {port}
+ListenAddress 127.0.0.1
+HostKey {hk}
+AuthorizedKeysFile {ak}
+PidFile {self.dir}/sshd.pid
+UsePAM no
+StrictModes no
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PrintMotd no
+PrintLastLog no
+AcceptEnv LANG LC_*
+""")
+        os.makedirs("/run/sshd", exist_ok=True)
+        p = subprocess.Popen(["/usr/sbin/sshd", "-D", "-e", "-f", cfg],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.procs.append(p)
+        self.sshd_pid = p.pid
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), 0.2).close()
+                return port
+            except OSError:
+                time.sleep(0.05)
+        raise SystemExit("sshd did not start")
+
+    def close(self):
+        for p in self.procs:
+            p.terminate()
+        for p in self.procs:
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def run_tty(argv, timeout=600):
+    """Runs argv on a local pty (a real terminal for ssh -tt), draining output; returns bytes read."""
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execvp(argv[0], argv)
+    total = 0
+    deadline = time.time() + timeout
+    while True:
+        r, _, _ = select.select([fd], [], [], 1.0)
+        if r:
+            try:
+                data = os.read(fd, 1 << 16)
+            except OSError:
+                break
+            if not data:
+                break
+            total += len(data)
+        if time.time() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            break
+    os.waitpid(pid, 0)
+    os.close(fd)
+    return total
+
+
+def run_counted(argv):
+    """Runs argv with stdin from /dev/null and counts what it prints; returns (seconds, bytes)."""
+    t0 = time.perf_counter()
+    p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.DEVNULL)
+    total = 0
+    while True:
+        data = p.stdout.read1(1 << 20)
+        if not data:
+            break
+        total += len(data)
+    p.wait()
+    return time.perf_counter() - t0, total
+
+
+def throughput(env, node_port, sshd_port):
+    # ssh -tt asks for a remote PTY even though its own output is a pipe we count
+    prog = f'yes "hack throughput line 0123456789 abcdefghijklmnopqrstuvwxyz" | head -c {OUT_BYTES}'
+    run_counted(env.ssh_base(node_port) + ["-tt", "new", "--attach", "--", "sh", "-c",
+                                           "'yes | head -c 20000000'"])  # JIT warm-up
+    t_ssh, got_ssh = run_counted(env.ssh_base(sshd_port) + ["-tt", prog])
+    t_hack, got_hack = run_counted(env.ssh_base(node_port) + ["-tt", "new", "--attach", "--",
+                                                              "sh", "-c", "'" + prog + "'"])
+    return t_hack, t_ssh, got_hack, got_ssh
+
+
+def echo(env, argv):
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execvp(argv[0], argv)
+    import tty
+    tty.setraw(fd)
+    def read_until(token, timeout=20):
+        buf = b""
+        deadline = time.time() + timeout
+        while token not in buf:
+            r, _, _ = select.select([fd], [], [], 0.5)
+            if r:
+                buf += os.read(fd, 4096)
+            if time.time() > deadline:
+                raise SystemExit("echo: no %r in %r" % (token, buf[-200:]))
+        return buf
+    os.write(fd, b"R")
+    read_until(b"R")
+    samples = []
+    for i in range(KEYSTROKES + 50):
+        c = bytes([97 + i % 26])
+        t0 = time.perf_counter()
+        os.write(fd, c)
+        while True:
+            r, _, _ = select.select([fd], [], [], 5)
+            if not r:
+                raise SystemExit("echo timed out")
+            if c in os.read(fd, 64):
+                break
+        if i >= 50:
+            samples.append((time.perf_counter() - t0) * 1000)
+    os.kill(pid, signal.SIGTERM)
+    os.waitpid(pid, 0)
+    os.close(fd)
+    samples.sort()
+    return samples[len(samples) // 2], samples[int(len(samples) * 0.99) - 1]
+
+
+def connect(env, argv):
+    times = []
+    for _ in range(CONNECTS):
+        t0 = time.perf_counter()
+        subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+        times.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(times)
+
+
+def rss_kb(pids):
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+        except OSError:
+            pass
+    return total
+
+
+def descendants(pid, name):
+    out = subprocess.run(["ps", "-eo", "pid,ppid,comm"], capture_output=True, text=True).stdout
+    kids = {}
+    comm = {}
+    for line in out.splitlines()[1:]:
+        p, pp, c = line.split(None, 2)
+        kids.setdefault(int(pp), []).append(int(p))
+        comm[int(p)] = c
+    seen, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        seen.append(p)
+        todo.extend(kids.get(p, []))
+    return [p for p in seen if comm.get(p, "").startswith(name)]
+
+
+def memory(env, node_port, sshd_port):
+    base = env.ssh_base(node_port)
+    for i in range(IDLE_SESSIONS):
+        subprocess.run(base + ["new", "--name", f"idle{i}", "--", "cat"], check=True,
+                       stdout=subprocess.DEVNULL)
+    time.sleep(2)
+    node_rss = rss_kb([env.node_java_pid])
+    clients = []
+    for i in range(IDLE_SESSIONS):
+        clients.append(subprocess.Popen(env.ssh_base(sshd_port) + ["-tt", "cat"],
+                                        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL))
+    time.sleep(3)
+    sshd_rss = rss_kb(descendants(env.sshd_pid, "sshd"))
+    for c in clients:
+        c.kill()
+    return node_rss, sshd_rss
+
+
+def main():
+    env = Env()
+    try:
+        node_port = env.start_node()
+        sshd_port = env.start_sshd()
+        rows = []
+        log("throughput...")
+        t_hack, t_ssh, got_hack, got_ssh = throughput(env, node_port, sshd_port)
+        mb = OUT_BYTES / (1 << 20)
+        rows.append((f"output throughput, {mb:.0f} MiB through an attached terminal (MiB/s)",
+                     mb / t_hack, mb / t_ssh, "higher is better",
+                     f"client received {got_hack/(1<<20):.1f} vs {got_ssh/(1<<20):.1f} MiB"))
+        log("echo...")
+        env_cat = "stty raw -echo; cat"
+        subprocess.run(env.ssh_base(node_port) + ["new", "--name", "echo", "--", "sh", "-c",
+                                                  "'" + env_cat + "'"],
+                       check=True, stdout=subprocess.DEVNULL)
+        time.sleep(0.5)
+        h50, h99 = echo(env, env.ssh_base(node_port) + ["-tt", "attach", "echo"])
+        log("echo through sshd...")
+        s50, s99 = echo(env, env.ssh_base(sshd_port) + ["-tt", env_cat])
+        rows.append((f"keystroke echo p50, {KEYSTROKES} keys to raw cat (ms)", h50, s50, "lower is better", ""))
+        rows.append((f"keystroke echo p99 (ms)", h99, s99, "lower is better", ""))
+        log("connect...")
+        c_hack = connect(env, env.ssh_base(node_port) + ["ls"])
+        c_ssh = connect(env, env.ssh_base(sshd_port) + ["true"])
+        rows.append((f"connect + auth + `ls` vs `ssh host true`, median of {CONNECTS} (ms)",
+                     c_hack, c_ssh, "lower is better", ""))
+        log("memory...")
+        n_rss, s_rss = memory(env, node_port, sshd_port)
+        rows.append((f"memory with {IDLE_SESSIONS} idle sessions, RSS (MiB)", n_rss / 1024, s_rss / 1024,
+                     "lower is better", "hack: the node JVM; OpenSSH: all sshd processes"))
+        print("| measure | hack | OpenSSH | hack/OpenSSH | note |")
+        print("|---|---:|---:|---:|---|")
+        for name, h, s, better, note in rows:
+            print(f"| {name} | {h:.3f} | {s:.3f} | {h/s:.2f}x | {better}{'; ' + note if note else ''} |")
+    finally:
+        env.close()
+
+
+if __name__ == "__main__":
+    main()
