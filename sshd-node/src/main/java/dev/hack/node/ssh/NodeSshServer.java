@@ -40,6 +40,7 @@ public final class NodeSshServer implements AutoCloseable {
 
   private final SshServer server;
   private final ExecutorService executor;
+  private final KeepAlive keepAlive;
 
   public NodeSshServer(
       Supervisor supervisor,
@@ -81,10 +82,8 @@ public final class NodeSshServer implements AutoCloseable {
     CoreModuleProperties.IDLE_TIMEOUT.set(server, Duration.ZERO);
     CoreModuleProperties.NIO2_READ_TIMEOUT.set(server, Duration.ZERO);
     CoreModuleProperties.AUTH_TIMEOUT.set(server, Duration.ofSeconds(30));
-    CoreModuleProperties.HEARTBEAT_INTERVAL.set(server, settings.keepAlive());
-    CoreModuleProperties.HEARTBEAT_REQUEST.set(server, "keepalive@openssh.com");
-    CoreModuleProperties.HEARTBEAT_REPLY_WAIT.set(server, settings.keepAlive());
-    CoreModuleProperties.HEARTBEAT_NO_REPLY_MAX.set(server, settings.keepAliveMax());
+    keepAlive = new KeepAlive(settings.keepAlive(), settings.keepAliveMax());
+    server.addSessionListener(keepAlive);
     server.setCommandFactory(
         (channel, command) -> new ChannelCommand(command, supervisor, node, executor));
     server.setShellFactory(channel -> new ChannelCommand(null, supervisor, node, executor));
@@ -106,6 +105,7 @@ public final class NodeSshServer implements AutoCloseable {
   @Override
   public void close() throws IOException {
     server.stop(true);
+    keepAlive.close();
     executor.shutdownNow();
     try {
       executor.awaitTermination(2, TimeUnit.SECONDS);

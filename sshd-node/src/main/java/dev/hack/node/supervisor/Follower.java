@@ -19,7 +19,7 @@ import java.util.function.Supplier;
  * <p>Thread-safe; at most one send is outstanding.
  */
 public final class Follower {
-  private static final int CHUNK = 32 * 1024;
+  private static final int CHUNK = 64 * 1024;
 
   private final OutputLog log;
   private final Sink sink;
@@ -138,36 +138,52 @@ public final class Follower {
     Runnable drained = null;
     try {
       while (true) {
-        byte[] out;
-        int n;
+        long from;
+        long end;
+        boolean resync;
         synchronized (this) {
           if (closed || inFlight) {
             return;
           }
-          long end = Math.min(log.end(), limit);
+          end = Math.min(log.end(), limit);
           if (cursor >= end) {
             drained = whenDrained;
             whenDrained = null;
             return;
           }
-          if (screen != null && end - cursor > maxLag) {
-            Snapshot fresh = screen.get();
-            resyncs++;
-            cursor = fresh.offset();
-            out = fresh.bytes();
-            n = out.length;
-          } else {
-            if (buffer == null) {
-              buffer = new byte[CHUNK];
-            }
-            try {
-              n = log.read(cursor, buffer, 0, (int) Math.min(buffer.length, end - cursor));
-            } catch (IOException e) {
-              throw new UncheckedIOException(e);
-            }
-            cursor += n;
-            out = buffer;
+          from = cursor;
+          resync = screen != null && end - cursor > maxLag;
+        }
+        // I/O and screen rendering happen outside the lock: the reader's offer() must never wait
+        // on it (while pumping is set, offer() leaves the cursor and the sink to this loop)
+        byte[] out;
+        int n;
+        long next;
+        if (resync) {
+          Snapshot fresh = screen.get();
+          out = fresh.bytes();
+          n = out.length;
+          next = fresh.offset();
+        } else {
+          if (buffer == null) {
+            buffer = new byte[CHUNK];
           }
+          try {
+            n = log.read(from, buffer, 0, (int) Math.min(buffer.length, end - from));
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
+          }
+          out = buffer;
+          next = from + n;
+        }
+        synchronized (this) {
+          if (closed) {
+            return;
+          }
+          if (resync) {
+            resyncs++;
+          }
+          cursor = next;
           if (n == 0) {
             continue;
           }

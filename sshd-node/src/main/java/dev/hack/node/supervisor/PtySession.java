@@ -28,7 +28,7 @@ import org.slf4j.LoggerFactory;
 public final class PtySession extends Session {
   private static final Logger LOG = LoggerFactory.getLogger(PtySession.class);
   private static final byte[] STOP_WRITER = new byte[0];
-  private static final long MAX_LAG = 1 << 20;
+  private static final long MAX_LAG = 4L << 20;
 
   private final SessionSpec spec;
   private final String id;

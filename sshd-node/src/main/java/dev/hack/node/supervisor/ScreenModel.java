@@ -31,7 +31,7 @@ import org.slf4j.LoggerFactory;
  */
 final class ScreenModel {
   private static final Logger LOG = LoggerFactory.getLogger(ScreenModel.class);
-  static final long EAGER_LAG = 16L << 20;
+  static final long EAGER_LAG = 64L << 20;
   private static final long QUIET_MS = 50;
   private static final int CHUNK = 64 * 1024;
   private static final int MAX_UNSAFE_TAIL = 64 * 1024;
