@@ -1,0 +1,157 @@
+package dev.hack.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.hack.keys.KeyFiles;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The packaged {@code hack} jar, run as a user runs it: a separate process with HACK_HOME set. */
+class CliIT {
+  @TempDir Path dir;
+
+  record Run(int exit, String out, String err) {}
+
+  private ProcessBuilder hack(String... args) {
+    List<String> cmd = new ArrayList<>(List.of("java", "-jar", System.getProperty("hack.jar")));
+    cmd.addAll(List.of(args));
+    ProcessBuilder pb = new ProcessBuilder(cmd);
+    pb.environment().put("HACK_HOME", dir.resolve("home").toString());
+    pb.environment().put("JAVA_TOOL_OPTIONS", "-Dpty4j.tmpdir=" + dir.resolve("pty4j"));
+    return pb;
+  }
+
+  private Run run(String... args) throws Exception {
+    Process p = hack(args).start();
+    p.getOutputStream().close();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    return new Run(p.exitValue(), out, err.replaceAll("(?m)^Picked up JAVA_TOOL_OPTIONS.*\n", ""));
+  }
+
+  @Test
+  void helpIsEverywhereAndUsageErrorsExitTwo() throws Exception {
+    Run help = run("--help");
+    assertThat(help.exit()).isZero();
+    assertThat(help.out()).contains("node").contains("keys");
+    assertThat(run("node", "serve", "--help").out()).contains("--ssh-port").contains("--bind");
+    assertThat(run("keys", "authorize", "--help").exit()).isZero();
+    Run bad = run("frobnicate");
+    assertThat(bad.exit()).isEqualTo(2);
+    assertThat(bad.err()).contains("frobnicate");
+    assertThat(run("--version").out()).startsWith("hack ");
+  }
+
+  @Test
+  void keysAuthorizeThenShow() throws Exception {
+    Path key = dir.resolve("id_ed25519");
+    KeyFiles.loadOrCreate(key, "me@laptop");
+    Run empty = run("keys", "show");
+    assertThat(empty.out()).contains("none yet").contains("hack keys authorize");
+
+    Run priv = run("keys", "authorize", key.toString());
+    assertThat(priv.exit()).isEqualTo(1);
+    assertThat(priv.err().strip()).contains("private key").contains(".pub").doesNotContain("\n");
+
+    Run ok = run("keys", "authorize", key + ".pub");
+    assertThat(ok.exit()).as(ok.err()).isZero();
+    assertThat(ok.out()).contains("authorized 1 key");
+    assertThat(run("keys", "authorize", key + ".pub").out()).contains("already authorized");
+
+    Run json = run("keys", "show", "--json");
+    assertThat(json.out()).contains("\"comment\":\"me@laptop\"").contains("SHA256:");
+  }
+
+  @Test
+  void nodeServePrintsItsEndpointsServesSshAndStopsCleanly() throws Exception {
+    Path key = dir.resolve("id_ed25519");
+    KeyFiles.loadOrCreate(key, "me");
+    assertThat(run("keys", "authorize", key + ".pub").exit()).isZero();
+    Process node =
+        hack("node", "serve", "--ssh-port", "0", "--gateway-port", "0", "--name", "it")
+            .redirectError(dir.resolve("node.err").toFile())
+            .start();
+    try {
+      BufferedReader out =
+          new BufferedReader(new InputStreamReader(node.getInputStream(), StandardCharsets.UTF_8));
+      String ssh = out.readLine();
+      String gateway = out.readLine();
+      assertThat(ssh).matches("ssh listening on 127\\.0\\.0\\.1:\\d+");
+      assertThat(gateway).matches("gateway listening on http://127\\.0\\.0\\.1:\\d+");
+      Path nodeJson = dir.resolve("home/daemon/node.json");
+      assertThat(Files.readString(nodeJson)).contains("\"name\": \"it\"");
+
+      HttpResponse<String> status =
+          HttpClient.newHttpClient()
+              .send(
+                  HttpRequest.newBuilder(
+                          URI.create(
+                              gateway.substring("gateway listening on ".length()) + "/v1/status"))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString());
+      assertThat(status.statusCode()).isEqualTo(200);
+      assertThat(status.body()).contains("\"status\":\"ok\"").contains("uptime_ms");
+
+      String port = ssh.substring(ssh.lastIndexOf(':') + 1);
+      Process client =
+          new ProcessBuilder(
+                  "ssh",
+                  "-F",
+                  "/dev/null",
+                  "-i",
+                  key.toString(),
+                  "-p",
+                  port,
+                  "-o",
+                  "StrictHostKeyChecking=no",
+                  "-o",
+                  "UserKnownHostsFile=/dev/null",
+                  "-o",
+                  "BatchMode=yes",
+                  "-o",
+                  "LogLevel=ERROR",
+                  "127.0.0.1",
+                  "status")
+              .start();
+      String text = new String(client.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertThat(client.waitFor()).isZero();
+      assertThat(text).contains("node      it (node-");
+
+      node.destroy(); // SIGTERM, as Ctrl-C or a service manager would
+      assertThat(node.waitFor(20, TimeUnit.SECONDS)).isTrue();
+      assertThat(nodeJson).doesNotExist();
+    } finally {
+      node.destroyForcibly();
+    }
+  }
+
+  @Test
+  void aHostKeyOthersCanReadIsRefusedWithTheFix() throws Exception {
+    Path keys = Files.createDirectories(dir.resolve("home/keys"));
+    KeyFiles.loadOrCreate(keys.resolve("ssh_host_ed25519_key"), "host");
+    Files.setPosixFilePermissions(
+        keys.resolve("ssh_host_ed25519_key"),
+        java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+    Run r = run("node", "serve", "--ssh-port", "0", "--gateway-port", "-1");
+    assertThat(r.exit()).isEqualTo(1);
+    assertThat(r.err()).contains("chmod 600");
+  }
+
+  static String read(Path p) throws IOException {
+    return Files.readString(p);
+  }
+}
