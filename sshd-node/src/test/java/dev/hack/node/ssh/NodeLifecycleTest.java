@@ -176,6 +176,9 @@ class NodeLifecycleTest {
     drain.setDaemon(true);
     drain.start();
     Poll.until(WAIT, "k1 attached", () -> node.mina("ls --json").out().contains("\"attached\":1"));
+    // a live client answers every keepalive: it is still attached after more than 3 intervals
+    Thread.sleep(4_500);
+    assertThat(node.mina("ls --json").out()).contains("\"attached\":1");
 
     // frozen, not dead: the TCP connection stays up and the kernel keeps ACKing, so only the
     // server's keepalives (1 s, 3 unanswered) can tell that nobody is there any more
