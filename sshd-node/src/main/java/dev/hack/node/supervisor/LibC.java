@@ -30,6 +30,14 @@ final class LibC {
 
   static native int kill(int pid, int sig);
 
+  /**
+   * poll(2) on one descriptor. {@code pollfd} is a {@code struct pollfd} laid out as two ints:
+   * {@code [fd, events | revents << 16]} (little-endian, as on x86-64 and arm64).
+   */
+  static native int poll(int[] pollfd, long nfds, int timeout);
+
+  static final int POLLOUT = 0x4;
+
   static int errno() {
     return Native.getLastError();
   }

@@ -109,6 +109,18 @@ final class Pty implements AutoCloseable {
     }
   }
 
+  /**
+   * Whether the terminal can take input right now without blocking: the kernel buffers up to 64 KiB
+   * of input a program has not read yet, and reports POLLOUT while there is room.
+   */
+  boolean writableNow() {
+    if (closed) {
+      return false;
+    }
+    int[] pollfd = {fd, LibC.POLLOUT};
+    return LibC.poll(pollfd, 1, 0) == 1 && ((pollfd[1] >>> 16) & LibC.POLLOUT) != 0;
+  }
+
   void resize(PtySize size) {
     if (closed) {
       return;

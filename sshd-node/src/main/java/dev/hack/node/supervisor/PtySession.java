@@ -43,6 +43,9 @@ public final class PtySession extends Session {
   private final CopyOnWriteArrayList<PtyAttachment> attachments = new CopyOnWriteArrayList<>();
   private final CopyOnWriteArrayList<LogFollower> logFollowers = new CopyOnWriteArrayList<>();
   private final Object publishLock = new Object();
+  private static final int DIRECT_INPUT_MAX = 1024;
+  private final Object inputLock = new Object();
+  private long queuedBytes; // guarded by inputLock
   private final BlockingQueue<byte[]> input = new LinkedBlockingQueue<>();
   private final Instant createdAt;
 
@@ -301,6 +304,9 @@ public final class PtySession extends Session {
             LOG.debug("{}: input dropped, the program has exited: {}", id, e.toString());
           }
         }
+        synchronized (inputLock) {
+          queuedBytes -= data.length;
+        }
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -433,9 +439,38 @@ public final class PtySession extends Session {
     if (!isRunning()) {
       throw new IllegalStateException(endedMessage());
     }
-    if (data.length > 0) {
-      input.offer(data.clone());
+    write(data, 0, data.length);
+  }
+
+  /**
+   * Input to the program. A keystroke goes straight to the PTY from the caller's thread (an SSH I/O
+   * thread) when nothing is queued and the kernel says the write cannot block: that saves a thread
+   * hop on every echo. Anything else, such as a large paste or input to a program that is not
+   * reading it, queues for {@code pty-write-ID}, so a caller never blocks; while anything is
+   * queued, later input queues behind it, in order.
+   */
+  private void write(byte[] data, int off, int len) {
+    if (len == 0) {
+      return;
     }
+    Pty p;
+    synchronized (this) {
+      p = pty;
+    }
+    synchronized (inputLock) {
+      if (queuedBytes == 0 && len <= DIRECT_INPUT_MAX && p != null && p.writableNow()) {
+        try {
+          p.write(data, off, len);
+        } catch (IOException e) {
+          LOG.debug("{}: input dropped, the program has exited: {}", id, e.toString());
+        }
+        return;
+      }
+      queuedBytes += len;
+    }
+    byte[] copy = new byte[len];
+    System.arraycopy(data, off, copy, 0, len);
+    input.offer(copy);
   }
 
   @Override
@@ -595,12 +630,9 @@ public final class PtySession extends Session {
 
     @Override
     public void input(byte[] data, int off, int len) {
-      if (readOnly || len == 0) {
-        return;
+      if (!readOnly && len > 0) {
+        write(data, off, len);
       }
-      byte[] copy = new byte[len];
-      System.arraycopy(data, off, copy, 0, len);
-      input.offer(copy);
     }
 
     @Override
