@@ -25,7 +25,7 @@ public final class Main {
           PrintWriter err = commandLine.getErr();
           err.println("hack: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
           err.flush();
-          return 1;
+          return e instanceof IllegalArgumentException ? 2 : 1; // bad arguments are usage errors
         });
     return cl.execute(args);
   }

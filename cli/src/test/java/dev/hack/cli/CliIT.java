@@ -64,7 +64,7 @@ class CliIT {
     assertThat(empty.out()).contains("none yet").contains("hack keys authorize");
 
     Run priv = run("keys", "authorize", key.toString());
-    assertThat(priv.exit()).isEqualTo(1);
+    assertThat(priv.exit()).isEqualTo(2);
     assertThat(priv.err().strip()).contains("private key").contains(".pub").doesNotContain("\n");
 
     Run ok = run("keys", "authorize", key + ".pub");

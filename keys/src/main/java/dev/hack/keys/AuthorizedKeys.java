@@ -82,7 +82,8 @@ public final class AuthorizedKeys {
             lines,
             "input",
             w -> {
-              throw new IllegalArgumentException(w);
+              throw new IllegalArgumentException(
+                  w.replace(" was skipped: ", ": ") + "; nothing was authorized");
             });
     if (parsed.isEmpty()) {
       throw new IllegalArgumentException("no public key found in the input");
@@ -123,6 +124,14 @@ public final class AuthorizedKeys {
         if (entry == null) {
           continue;
         }
+        if (entry.getLoginOptions() != null && !entry.getLoginOptions().isEmpty()) {
+          // from=, command=, restrict... are promises hack does not keep: refusing the key is
+          // safer than letting it in without them
+          throw new IllegalArgumentException(
+              "key options ("
+                  + String.join(",", entry.getLoginOptions().keySet())
+                  + ") are not supported, so this key is not accepted");
+        }
         PublicKey key = entry.resolvePublicKey(null, PublicKeyEntryResolver.FAILING);
         if (key == null) {
           throw new IllegalArgumentException("unsupported key type " + entry.getKeyType());
@@ -139,7 +148,7 @@ public final class AuthorizedKeys {
             source
                 + " line "
                 + (i + 1)
-                + " is not a valid public key and was skipped: "
+                + " was skipped: "
                 + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()));
       }
     }

@@ -70,6 +70,15 @@ class KeysTest {
         .containsExactly("ssh-ed25519", "ecdsa-sha2-nistp256");
     assertThat(warnings).singleElement().asString().contains("line 4");
 
+    // options such as from= or command= are not enforced by hack, so such keys are refused
+    Files.writeString(
+        file,
+        "from=\"10.9.9.9\",command=\"/bin/false\" " + KeyFiles.openSshLine(b.getPublic()) + "\n");
+    warnings.clear();
+    assertThat(keys.isAuthorized(b.getPublic())).isFalse();
+    assertThat(warnings).singleElement().asString().contains("not supported");
+    Files.writeString(file, KeyFiles.openSshLine(a.getPublic()) + "\n");
+
     // edits are picked up on the next check
     Files.writeString(
         file, KeyFiles.openSshLine(b.getPublic()) + "\n", java.nio.file.StandardOpenOption.APPEND);
@@ -86,7 +95,8 @@ class KeysTest {
     assertThat(keys.authorize(line)).isZero();
     assertThatThrownBy(() -> keys.authorize("hello"))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("line 1");
+        .hasMessageContaining("line 1")
+        .hasMessageContaining("nothing was authorized");
     assertThat(Files.readAllLines(file)).containsExactly(line);
   }
 }

@@ -56,8 +56,12 @@ public final class Node implements AutoCloseable, NodeInfo {
       Objects.requireNonNull(bindHost, "bindHost");
       Objects.requireNonNull(retention, "retention");
       Objects.requireNonNull(ssh, "ssh");
-      if (sshPort < 0 || sshPort > 65535 || gatewayPort < -1 || gatewayPort > 65535) {
-        throw new IllegalArgumentException("port out of range");
+      if (sshPort < 0 || sshPort > 65535) {
+        throw new IllegalArgumentException("SSH port " + sshPort + " is not in 0..65535");
+      }
+      if (gatewayPort < -1 || gatewayPort > 65535) {
+        throw new IllegalArgumentException(
+            "gateway port " + gatewayPort + " is not in 0..65535 (or -1 for none)");
       }
     }
 
@@ -84,6 +88,7 @@ public final class Node implements AutoCloseable, NodeInfo {
   private Gateway gateway;
   private InetSocketAddress sshAddress;
   private String gatewayUrl;
+  private HomeLock lock;
 
   private Node(Config config, KeyPair hostKey) {
     this.config = config;
@@ -99,6 +104,15 @@ public final class Node implements AutoCloseable, NodeInfo {
     FileModes.ensurePrivateDir(home.keysDir());
     KeyPair hostKey = KeyFiles.loadOrCreate(home.hostKey(), "hack host key");
     Node node = new Node(config, hostKey);
+    node.lock = HomeLock.acquire(home);
+    if (node.lock == null) {
+      throw new IOException(
+          "another node is already running from "
+              + home
+              + " (see "
+              + home.nodeFile()
+              + "); stop it first, or set HACK_HOME to another directory");
+    }
     try {
       node.open(hostKey, warnings);
     } catch (IOException | RuntimeException e) {
@@ -121,7 +135,19 @@ public final class Node implements AutoCloseable, NodeInfo {
             .withRetention(config.retention());
     supervisor = new Supervisor(config.home().sessionsDir(), sc);
     ssh = new NodeSshServer(supervisor, authorized, hostKey, this, config.ssh());
-    sshAddress = ssh.start(config.bindHost(), config.sshPort());
+    try {
+      sshAddress = ssh.start(config.bindHost(), config.sshPort());
+    } catch (java.net.BindException e) {
+      throw new IOException(
+          "cannot listen for SSH on "
+              + config.bindHost()
+              + ":"
+              + config.sshPort()
+              + ": "
+              + e.getMessage()
+              + "; choose another port with --ssh-port",
+          e);
+    }
     if (config.gatewayPort() >= 0) {
       gateway = new Gateway(startedAt);
       try {
@@ -236,6 +262,9 @@ public final class Node implements AutoCloseable, NodeInfo {
   /** Stops listening and ends the node's PTY sessions; tmux sessions keep running. */
   @Override
   public void close() {
+    if (lock == null) {
+      return; // another node owns this HACK_HOME: touch nothing of it
+    }
     if (gateway != null) {
       try {
         gateway.close();
@@ -258,5 +287,7 @@ public final class Node implements AutoCloseable, NodeInfo {
     } catch (IOException e) {
       LOG.debug("removing node.json: {}", e.toString());
     }
+    lock.close();
+    lock = null;
   }
 }

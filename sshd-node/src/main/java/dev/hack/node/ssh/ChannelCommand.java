@@ -148,11 +148,12 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
         return;
       }
       dispatch(words);
-    } catch (IllegalArgumentException | IllegalStateException | NoSuchElementException e) {
+    } catch (IllegalArgumentException e) {
+      finish(2, "", "hack: " + e.getMessage() + "\n"); // the arguments were wrong
+    } catch (IllegalStateException | NoSuchElementException | IOException e) {
       finish(1, "", "hack: " + e.getMessage() + "\n");
-    } catch (IOException e) {
-      finish(1, "", "hack: " + e.getMessage() + "\n");
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | Error e) {
+      // never leave the client hanging on an open channel, whatever went wrong
       LOG.warn("command {} failed", SessionIdsQuote.of(line), e);
       finish(1, "", "hack: internal error: " + e + "\n");
     }
@@ -197,7 +198,7 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
     } else if (cmd instanceof SshCommands.Logs l) {
       logs(supervisor.get(l.id), l.from, l.follow);
     } else if (cmd instanceof SshCommands.Send s) {
-      supervisor.get(s.id).send(ShellWords.unescape(s.text).getBytes(StandardCharsets.UTF_8));
+      supervisor.get(s.id).send(ShellWords.unescape(s.text));
       finish(0, "", "");
     } else if (cmd instanceof SshCommands.Stop s) {
       supervisor.stop(s.id);
@@ -214,10 +215,12 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
       NodeStatus st = node.status();
       finish(0, s.json ? Json.GSON.toJson(st) + "\n" : statusText(st), "");
     } else if (cmd instanceof SshCommands.Help h) {
-      if (h.command != null && cl.getSubcommands().containsKey(h.command)) {
+      if (h.command == null) {
+        finish(0, SshCommands.USAGE, "");
+      } else if (cl.getSubcommands().containsKey(h.command)) {
         finish(0, usage(cl.getSubcommands().get(h.command)), "");
       } else {
-        finish(0, SshCommands.USAGE, "");
+        finish(2, "", "hack: no command " + SessionIdsQuote.of(h.command) + "; run 'help'\n");
       }
     } else {
       finish(2, "", "hack: " + name + " is not available\n");
@@ -244,7 +247,20 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
             clientSize());
     Session s = supervisor.create(spec);
     if (n.attach) {
-      attach(s, false);
+      try {
+        attach(s, false);
+      } catch (IllegalStateException e) {
+        // it already ended (a short command): show what it printed and exit as it did
+        Integer code = s.info().exitCode();
+        follower =
+            s.read(
+                0,
+                out,
+                () ->
+                    exitWith(
+                        code == null ? 0 : code,
+                        "\r\n[session " + s.id() + " exited with code " + code + "]\r\n"));
+      }
     } else {
       finish(0, n.json ? Json.GSON.toJson(s.info()) + "\n" : s.id() + "\n", "");
     }
@@ -301,7 +317,7 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
             supervisor.clientEnv(clientLocale()),
             clientSize(),
             out,
-            end -> exitWith(0, ""));
+            end -> exitWith(0, TERMINAL_RESET));
     attached(a);
     env.addSignalListener((channel, signal) -> a.resize(clientSize()), Signal.WINCH);
   }
@@ -319,11 +335,21 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
     }
   }
 
+  /**
+   * Puts the client's terminal back the way a shell expects it, as tmux does on detach: main
+   * screen, visible cursor, normal keys, no mouse reporting or bracketed paste, default colours,
+   * full-screen scroll region.
+   */
+  static final String TERMINAL_RESET =
+      "\u001b[?1049l\u001b[r\u001b[0m\u001b[?25h\u001b[?1l\u001b>\u001b[?2004l"
+          + "\u001b[?1000l\u001b[?1002l\u001b[?1003l\u001b[?1006l\u001b[?1015l\u001b[?1004l";
+
   private void sessionEnded(Attachment.End end) {
     int code = end.exitCode() == null ? 0 : end.exitCode();
     String msg =
         end.sessionExited()
-            ? "\r\n[session "
+            ? TERMINAL_RESET
+                + "\r\n[session "
                 + attachedTo
                 + " exited"
                 + (end.exitCode() == null ? "" : " with code " + end.exitCode())
@@ -404,7 +430,7 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
     attachment = null;
     if (a != null) {
       a.detach();
-      exitWith(0, "\r\n[detached from " + attachedTo + "]\r\n");
+      exitWith(0, TERMINAL_RESET + "\r\n[detached from " + attachedTo + "]\r\n");
     }
   }
 

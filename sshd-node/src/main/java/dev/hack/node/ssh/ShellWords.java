@@ -83,39 +83,49 @@ final class ShellWords {
   }
 
   /**
-   * Decodes C-style escapes for {@code send}: {@code \n \r \t \e \a \b \0 \\ \xHH}; any other
-   * backslash is kept as it is.
+   * Decodes C-style escapes for {@code send} into the bytes to type: text as UTF-8, and {@code \n
+   * \r \t \e \a \b \0 \\} and {@code \xHH} (one raw byte, any value); any other backslash is kept
+   * as it is.
    */
-  static String unescape(String s) {
-    StringBuilder out = new StringBuilder(s.length());
+  static byte[] unescape(String s) {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(s.length());
+    StringBuilder text = new StringBuilder();
     for (int i = 0; i < s.length(); i++) {
       char c = s.charAt(i);
       if (c != '\\' || i + 1 >= s.length()) {
-        out.append(c);
+        text.append(c);
         continue;
       }
       char e = s.charAt(++i);
-      switch (e) {
-        case 'n' -> out.append('\n');
-        case 'r' -> out.append('\r');
-        case 't' -> out.append('\t');
-        case 'e' -> out.append('\u001b');
-        case 'a' -> out.append('\u0007');
-        case 'b' -> out.append('\b');
-        case '0' -> out.append('\0');
-        case '\\' -> out.append('\\');
-        case 'x' -> {
-          if (i + 2 < s.length() + 0 && isHex(s, i + 1) && isHex(s, i + 2)) {
-            out.append((char) Integer.parseInt(s.substring(i + 1, i + 3), 16));
-            i += 2;
-          } else {
-            out.append("\\x");
-          }
-        }
-        default -> out.append('\\').append(e);
+      int b =
+          switch (e) {
+            case 'n' -> '\n';
+            case 'r' -> '\r';
+            case 't' -> '\t';
+            case 'e' -> 0x1b;
+            case 'a' -> 0x07;
+            case 'b' -> '\b';
+            case '0' -> 0;
+            case '\\' -> '\\';
+            case 'x' ->
+                isHex(s, i + 1) && isHex(s, i + 2)
+                    ? Integer.parseInt(s.substring(i + 1, i + 3), 16)
+                    : -1;
+            default -> -1;
+          };
+      if (b < 0) {
+        text.append('\\').append(e);
+        continue;
       }
+      if (e == 'x') {
+        i += 2;
+      }
+      out.writeBytes(text.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      text.setLength(0);
+      out.write(b);
     }
-    return out.toString();
+    out.writeBytes(text.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    return out.toByteArray();
   }
 
   private static boolean isHex(String s, int i) {

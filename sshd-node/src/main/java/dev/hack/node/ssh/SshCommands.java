@@ -49,8 +49,14 @@ final class SshCommands {
 
   private SshCommands() {}
 
-  @Command(name = "ls", description = "List sessions.", mixinStandardHelpOptions = true)
+  @Command(name = "ls", description = "List sessions.")
   static final class Ls {
+    @Option(
+        names = {"-h", "--help"},
+        usageHelp = true,
+        description = "show this help")
+    boolean help;
+
     @Option(names = "--json", description = "JSON array for scripts")
     boolean json;
   }
@@ -91,8 +97,14 @@ final class SshCommands {
     List<String> command = new ArrayList<>();
   }
 
-  @Command(name = "attach", description = "Attach to a session.", mixinStandardHelpOptions = true)
+  @Command(name = "attach", description = "Attach to a session.")
   static final class Attach {
+    @Option(
+        names = {"-h", "--help"},
+        usageHelp = true,
+        description = "show this help")
+    boolean help;
+
     @Parameters(index = "0", paramLabel = "ID")
     String id;
 
@@ -106,11 +118,14 @@ final class SshCommands {
     String detachKey;
   }
 
-  @Command(
-      name = "logs",
-      description = "Print a session's output.",
-      mixinStandardHelpOptions = true)
+  @Command(name = "logs", description = "Print a session's output.")
   static final class Logs {
+    @Option(
+        names = {"-h", "--help"},
+        usageHelp = true,
+        description = "show this help")
+    boolean help;
+
     @Parameters(index = "0", paramLabel = "ID")
     String id;
 
@@ -123,11 +138,14 @@ final class SshCommands {
     long from;
   }
 
-  @Command(
-      name = "send",
-      description = "Type text into a session.",
-      mixinStandardHelpOptions = true)
+  @Command(name = "send", description = "Type text into a session.")
   static final class Send {
+    @Option(
+        names = {"-h", "--help"},
+        usageHelp = true,
+        description = "show this help")
+    boolean help;
+
     @Parameters(index = "0", paramLabel = "ID")
     String id;
 
@@ -135,35 +153,62 @@ final class SshCommands {
     String text;
   }
 
-  @Command(name = "stop", description = "Stop a session.", mixinStandardHelpOptions = true)
+  @Command(name = "stop", description = "Stop a session.")
   static final class Stop {
+    @Option(
+        names = {"-h", "--help"},
+        usageHelp = true,
+        description = "show this help")
+    boolean help;
+
     @Parameters(index = "0", paramLabel = "ID")
     String id;
   }
 
-  @Command(name = "restart", description = "Restart a session.", mixinStandardHelpOptions = true)
+  @Command(name = "restart", description = "Restart a session.")
   static final class Restart {
+    @Option(
+        names = {"-h", "--help"},
+        usageHelp = true,
+        description = "show this help")
+    boolean help;
+
     @Parameters(index = "0", paramLabel = "ID")
     String id;
   }
 
-  @Command(name = "rm", description = "Remove an ended session.", mixinStandardHelpOptions = true)
+  @Command(name = "rm", description = "Remove an ended session.")
   static final class Rm {
+    @Option(
+        names = {"-h", "--help"},
+        usageHelp = true,
+        description = "show this help")
+    boolean help;
+
     @Parameters(index = "0", paramLabel = "ID")
     String id;
   }
 
-  @Command(
-      name = "tmux",
-      description = "Attach to a tmux session, creating it.",
-      mixinStandardHelpOptions = true)
+  @Command(name = "tmux", description = "Attach to a tmux session, creating it.")
   static final class TmuxCmd {
+    @Option(
+        names = {"-h", "--help"},
+        usageHelp = true,
+        description = "show this help")
+    boolean help;
+
     @Parameters(index = "0", paramLabel = "NAME")
     String name;
   }
 
-  @Command(name = "status", description = "Node status.", mixinStandardHelpOptions = true)
+  @Command(name = "status", description = "Node status.")
   static final class Status {
+    @Option(
+        names = {"-h", "--help"},
+        usageHelp = true,
+        description = "show this help")
+    boolean help;
+
     @Option(names = "--json", description = "JSON for scripts")
     boolean json;
   }

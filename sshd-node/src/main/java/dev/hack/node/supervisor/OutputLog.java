@@ -27,7 +27,11 @@ public final class OutputLog implements AutoCloseable {
   public static OutputLog open(Path file) throws IOException {
     FileChannel ch =
         FileChannel.open(
-            file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            file,
+            java.util.Set.of(
+                StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE),
+            java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
     return new OutputLog(file, ch, ch.size());
   }
 

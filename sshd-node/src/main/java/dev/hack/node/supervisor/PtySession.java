@@ -61,6 +61,7 @@ public final class PtySession extends Session {
   private Instant startedRunAt;
   private Thread writer;
   private boolean abandoned;
+  private boolean restartPending;
 
   PtySession(
       SessionSpec spec,
@@ -202,6 +203,7 @@ public final class PtySession extends Session {
       exitCode = code;
       updatedAt = Instant.now();
       restart = !stopRequested && spec.restart().restarts(code);
+      restartPending = restart;
       if (restart) {
         restartAttempt =
             RestartPolicy.ranLongEnough(Duration.between(startedRunAt, updatedAt))
@@ -249,9 +251,10 @@ public final class PtySession extends Session {
               try {
                 Thread.sleep(delay.toMillis());
                 synchronized (this) {
-                  if (stopRequested || pty == null || pty.isAlive()) {
+                  if (stopRequested || !restartPending) {
                     return;
                   }
+                  restartPending = false;
                   spawn();
                 }
                 onChange.run();
@@ -516,7 +519,7 @@ public final class PtySession extends Session {
     terminate(p, grace);
     Integer code = null;
     synchronized (this) {
-      if (pty != null && pty == p && !p.isAlive() && "running".equals(status)) {
+      if (restartPending && pty == p && "running".equals(status)) {
         // stopped while waiting to restart: no reader is left to record the end
         status = "exited";
         pty = null;
@@ -554,6 +557,7 @@ public final class PtySession extends Session {
       old = pty;
       pty = null; // the old reader's exit is ignored from here on
       stopRequested = false;
+      restartPending = false;
       restartAttempt = 0;
     }
     terminate(old, grace);
@@ -586,8 +590,19 @@ public final class PtySession extends Session {
     if (p != null) {
       p.signalGroup(Signals.SIGHUP);
       p.signalGroup(Signals.SIGCONT);
+      abandonedPty = p;
     }
   }
+
+  /** After {@link #abandon} and a grace period: SIGKILL what ignored the hangup. */
+  void killAbandoned() {
+    Pty p = abandonedPty;
+    if (p != null && p.isAlive()) {
+      p.signalGroup(Signals.SIGKILL);
+    }
+  }
+
+  private volatile Pty abandonedPty;
 
   /** Signals the whole process group, e.g. SIGINT from the gateway's shell stream. */
   public void signal(String name) {

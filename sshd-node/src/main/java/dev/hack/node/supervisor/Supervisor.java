@@ -48,6 +48,7 @@ public final class Supervisor implements AutoCloseable {
   private volatile Runnable listener = () -> {};
 
   public Supervisor(Path sessionsDir, SupervisorConfig config) throws IOException {
+    FileModes.ensurePrivateDir(sessionsDir.toAbsolutePath().getParent());
     this.sessionsDir = FileModes.ensurePrivateDir(sessionsDir);
     this.config = config;
     this.tmux = new Tmux(config.tmuxSocket());
@@ -73,6 +74,9 @@ public final class Supervisor implements AutoCloseable {
   }
 
   private void changed() {
+    synchronized (this) {
+      tmuxListedAt = Instant.EPOCH; // tmux's state may have changed too: list it afresh
+    }
     listener.run();
   }
 
@@ -125,7 +129,7 @@ public final class Supervisor implements AutoCloseable {
     synchronized (createLock) {
       String id = spec.id() != null ? spec.id() : freshId(argv, spec.type());
       if (sessions.containsKey(id)) {
-        throw new IllegalArgumentException(
+        throw new IllegalStateException(
             "session " + id + " already exists; remove it first with: rm " + id);
       }
       Path dir = sessionsDir.resolve(id);
@@ -361,10 +365,22 @@ public final class Supervisor implements AutoCloseable {
   @Override
   public void close() {
     poller.shutdownNow();
+    List<PtySession> abandoned = new ArrayList<>();
     for (Session s : sessions.values()) {
       if (s instanceof PtySession p && p.isRunning()) {
         p.abandon();
+        abandoned.add(p);
       }
+    }
+    if (!abandoned.isEmpty()) {
+      try {
+        Thread.sleep(500); // let programs exit on the hangup before forcing them
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      abandoned.forEach(PtySession::killAbandoned);
+    }
+    for (Session s : sessions.values()) {
       s.closeResources();
     }
     screenExecutor.shutdownNow();

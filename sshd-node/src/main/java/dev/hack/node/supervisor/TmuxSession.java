@@ -90,7 +90,7 @@ public final class TmuxSession extends Session {
     }
     Path logFile = dir.resolve("output.log");
     java.nio.file.Files.createDirectories(dir);
-    java.nio.file.Files.write(logFile, new byte[0]);
+    dev.hack.keys.FileModes.writeAtomically(logFile, new byte[0], false);
     List<String> args = new java.util.ArrayList<>();
     args.addAll(
         List.of(

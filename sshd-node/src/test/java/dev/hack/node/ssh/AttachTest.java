@@ -73,8 +73,11 @@ class AttachTest {
     t.waitFor("ftp line 20", WAIT);
     t.keys("Space"); // page down: the screen is now less's, not the start of the log
     String before = t.waitFor("ftp line 45", WAIT);
+    assertThat(t.alternateScreen()).isTrue();
     t.keys("C-\\");
     Poll.until(WAIT, "ssh to exit", t::exited);
+    // detaching hands the terminal back as a shell expects it, as tmux does
+    assertThat(t.alternateScreen()).isFalse();
     TmuxTerminal again = terminal("attach", "pager");
     String redrawn = again.waitFor("ftp line 45", WAIT);
     assertThat(redrawn.strip()).isEqualTo(before.strip());

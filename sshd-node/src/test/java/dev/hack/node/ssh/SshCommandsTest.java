@@ -81,7 +81,7 @@ class SshCommandsTest {
         .isEqualTo(
             new String(bytes, from, bytes.length - from, java.nio.charset.StandardCharsets.UTF_8));
     Result past = node.mina("logs seq1 --from 99999999");
-    assertThat(past.exit()).isEqualTo(1);
+    assertThat(past.exit()).isEqualTo(2);
     assertThat(past.err()).contains("outside the log");
   }
 
@@ -152,16 +152,23 @@ class SshCommandsTest {
     assertThat(noSuch.err()).contains("no session nosuch");
 
     Result badId = node.mina("attach 'bad/id!'");
-    assertThat(badId.exit()).isEqualTo(1);
+    assertThat(badId.exit()).isEqualTo(2);
     assertThat(badId.err()).contains("invalid session id");
 
     node.mina("new --name np -- cat");
     Result noPty = node.mina("attach np");
-    assertThat(noPty.exit()).isEqualTo(1);
+    assertThat(noPty.exit()).isEqualTo(2);
     assertThat(noPty.err()).contains("needs a terminal");
 
     Result quote = node.mina("send np 'unterminated");
-    assertThat(quote.exit()).isEqualTo(1);
+    assertThat(quote.exit()).isEqualTo(2);
+
+    Result badType = node.mina("new --type weird -- true");
+    assertThat(badType.exit()).isEqualTo(2);
+    assertThat(badType.err()).contains("unknown session type 'weird'");
+
+    Result noHelp = node.mina("help nosuch");
+    assertThat(noHelp.exit()).isEqualTo(2);
     assertThat(quote.err()).contains("unterminated single quote");
 
     Result missing = node.mina("send");
@@ -178,6 +185,61 @@ class SshCommandsTest {
     assertThat(huge.exit()).isNotZero();
 
     assertThat(node.mina("ls").out()).contains("np");
+  }
+
+  @Test
+  void sendTypesEscapesAsRawBytes() throws Exception {
+    Path out = dir.resolve("bytes");
+    node.mina("new --name raw -- sh -c 'stty raw -echo; head -c 4 > " + out + "'");
+    Poll.until(TestNode.TIMEOUT, "raw mode", () -> node.mina("ls").out().contains("raw"));
+    Thread.sleep(300); // let stty run before typing
+    assertThat(node.mina("send raw 'A\\xff\\e\\n'").exit()).isZero();
+    byte[] got =
+        Poll.until(
+            TestNode.TIMEOUT,
+            "bytes",
+            () -> Files.exists(out) && Files.size(out) == 4 ? Files.readAllBytes(out) : null);
+    assertThat(got).containsExactly(0x41, 0xff, 0x1b, 0x0a);
+  }
+
+  @Test
+  void aSecondNodeOnTheSameHomeIsRefusedAndHarmsNothing() throws Exception {
+    node.mina("new --name alive -- sleep 300");
+    String nodeJson = Files.readString(node.home().nodeFile());
+    assertThatThrownBy(
+            () ->
+                dev.hack.node.Node.start(dev.hack.node.Node.Config.defaults(node.home()), w -> {}))
+        .isInstanceOf(java.io.IOException.class)
+        .hasMessageContaining("already running");
+    assertThat(Files.readString(node.home().nodeFile())).isEqualTo(nodeJson);
+    assertThat(node.mina("ls --json").out()).contains("\"id\":\"alive\"").contains("running");
+    assertThat(Files.readString(node.home().sessionsDir().resolve("alive/meta.json")))
+        .contains("\"running\"");
+  }
+
+  @Test
+  void stopRecordsTheExitCodeOfTheSignal() throws Exception {
+    for (int i = 0; i < 3; i++) {
+      node.mina("new --name st" + i + " -- sleep 600");
+      assertThat(node.mina("stop st" + i).exit()).isZero();
+      String id = "st" + i;
+      String json =
+          Poll.until(
+              TestNode.TIMEOUT,
+              "exit code",
+              () -> {
+                String ls = node.mina("ls --json").out();
+                return ls.contains("\"id\":\"" + id + "\"") ? ls : null;
+              });
+      Poll.until(
+          TestNode.TIMEOUT,
+          "recorded",
+          () ->
+              node.node().supervisor().get(id).info().exitCode() != null
+                  && !node.node().supervisor().get(id).isRunning());
+      assertThat(node.node().supervisor().get(id).info().exitCode()).isIn(129, 143);
+      assertThat(json).isNotNull();
+    }
   }
 
   @Test

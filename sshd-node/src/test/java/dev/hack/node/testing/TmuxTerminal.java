@@ -65,6 +65,11 @@ public final class TmuxTerminal implements AutoCloseable {
     tmux("resize-window", "-t", "term", "-x", String.valueOf(columns), "-y", String.valueOf(rows));
   }
 
+  /** Whether the terminal is showing its alternate screen (a full-screen program's). */
+  public boolean alternateScreen() throws IOException {
+    return tmux("display-message", "-p", "-t", "term", "#{alternate_on}").strip().equals("1");
+  }
+
   /** Whether the program in the window has exited. */
   public boolean exited() throws IOException {
     return tmux("display-message", "-p", "-t", "term", "#{pane_dead}").strip().equals("1");

@@ -1,0 +1,167 @@
+package dev.hack.node.client;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.security.KeyPair;
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.Map;
+import java.util.Objects;
+import org.apache.sshd.client.SshClient;
+import org.apache.sshd.client.channel.ChannelExec;
+import org.apache.sshd.client.channel.ClientChannelEvent;
+import org.apache.sshd.client.keyverifier.ServerKeyVerifier;
+import org.apache.sshd.client.session.ClientSession;
+import org.apache.sshd.common.util.io.output.NoCloseOutputStream;
+
+/**
+ * One SSH connection to a node, authenticated with the user's hack key, running commands of the
+ * node's command table. Not thread-safe for concurrent {@link #attach}; {@link #run} may be called
+ * from several threads. Whoever connects closes.
+ */
+public final class NodeClient implements AutoCloseable {
+  /** Where a node listens. */
+  public record Target(String name, String host, int port) {
+    public Target {
+      Objects.requireNonNull(host, "host");
+      if (port < 1 || port > 65535) {
+        throw new IllegalArgumentException("port " + port);
+      }
+    }
+
+    @Override
+    public String toString() {
+      return (name == null ? "" : name + " ") + "(" + host + ":" + port + ")";
+    }
+  }
+
+  /** What a command printed and how it exited. */
+  public record Result(int exit, String out, String err) {}
+
+  private final SshClient client;
+  private final ClientSession session;
+
+  private NodeClient(SshClient client, ClientSession session) {
+    this.client = client;
+    this.session = session;
+  }
+
+  /**
+   * Connects and authenticates within {@code timeout}.
+   *
+   * @throws IOException with a message that says which step failed (connect, host key, auth)
+   */
+  public static NodeClient connect(
+      Target target, KeyPair identity, ServerKeyVerifier hostKeys, Duration timeout)
+      throws IOException {
+    SshClient client = SshClient.setUpDefaultClient();
+    client.setServerKeyVerifier(hostKeys);
+    client.start();
+    ClientSession session = null;
+    try {
+      try {
+        session =
+            client
+                .connect(System.getProperty("user.name", "hack"), target.host(), target.port())
+                .verify(timeout)
+                .getSession();
+      } catch (IOException e) {
+        throw new IOException("cannot reach " + target + ": " + rootMessage(e), e);
+      }
+      session.addPublicKeyIdentity(identity);
+      try {
+        session.auth().verify(timeout);
+      } catch (IOException e) {
+        String msg = rootMessage(e);
+        if (msg.contains("host key") || msg.contains("Server key did not validate")) {
+          throw new IOException("the host key of " + target + " was not accepted", e);
+        }
+        throw new IOException(
+            "node "
+                + target
+                + " refused your key; authorize it there with: hack keys authorize"
+                + " (your public key is in HACK_HOME/keys/id_ed25519.pub)",
+            e);
+      }
+      return new NodeClient(client, session);
+    } catch (IOException | RuntimeException e) {
+      if (session != null) {
+        session.close(true);
+      }
+      client.stop();
+      throw e;
+    }
+  }
+
+  private static String rootMessage(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null && t.getCause() != t) {
+      t = t.getCause();
+    }
+    return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+  }
+
+  /** Runs a command without a terminal and collects its output. */
+  public Result run(String command, Duration timeout) throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int code = stream(command, null, out, err, timeout);
+    return new Result(
+        code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+  }
+
+  /**
+   * Runs a command without a terminal, copying its output as it comes; returns its exit status. A
+   * null timeout waits as long as the command runs (logs --follow).
+   */
+  public int stream(
+      String command, InputStream in, OutputStream out, OutputStream err, Duration timeout)
+      throws IOException {
+    try (ChannelExec ch = session.createExecChannel(command)) {
+      ch.setOut(new NoCloseOutputStream(out));
+      ch.setErr(new NoCloseOutputStream(err));
+      if (in != null) {
+        ch.setIn(in);
+      }
+      ch.open().verify(Duration.ofSeconds(10));
+      var events =
+          ch.waitFor(
+              EnumSet.of(ClientChannelEvent.CLOSED), timeout == null ? Duration.ZERO : timeout);
+      if (!events.contains(ClientChannelEvent.CLOSED)) {
+        throw new IOException("no answer within " + timeout.toSeconds() + " s to: " + command);
+      }
+      Integer code = ch.getExitStatus();
+      return code == null ? 1 : code;
+    }
+  }
+
+  /**
+   * Opens {@code command} on a PTY of the given size with {@code env} sent to the node; the caller
+   * wires the streams, sends window changes and closes the channel.
+   */
+  public ChannelExec openPty(String command, int columns, int rows, Map<String, String> env)
+      throws IOException {
+    ChannelExec ch = session.createExecChannel(command);
+    ch.setUsePty(true);
+    ch.setPtyType("xterm-256color");
+    ch.setPtyColumns(columns);
+    ch.setPtyLines(rows);
+    for (Map.Entry<String, String> e : env.entrySet()) {
+      ch.setEnv(e.getKey(), e.getValue());
+    }
+    return ch;
+  }
+
+  public boolean isOpen() {
+    return session.isOpen();
+  }
+
+  @Override
+  public void close() {
+    session.close(true);
+    client.stop();
+  }
+}
