@@ -11,7 +11,12 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Main.VersionProvider.class,
     description = "Keep terminal sessions alive on every machine you own and reach them anywhere.",
-    subcommands = {NodeCommand.class, KeysCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {
+      NodeCommand.class,
+      SessionCommand.class,
+      KeysCommand.class,
+      CommandLine.HelpCommand.class
+    })
 public final class Main {
   public static void main(String[] args) {
     System.exit(run(args));

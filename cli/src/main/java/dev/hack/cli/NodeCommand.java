@@ -15,7 +15,14 @@ import picocli.CommandLine.Option;
     name = "node",
     description = "Run and manage nodes.",
     mixinStandardHelpOptions = true,
-    subcommands = {NodeCommand.Serve.class})
+    subcommands = {
+      NodeCommand.Serve.class,
+      NodeAdmin.Add.class,
+      NodeAdmin.ListCmd.class,
+      NodeAdmin.Status.class,
+      NodeAdmin.Use.class,
+      NodeAdmin.Remove.class
+    })
 final class NodeCommand {
   @Command(
       name = "serve",

@@ -1,0 +1,392 @@
+package dev.hack.cli;
+
+import com.google.gson.JsonSyntaxException;
+import com.google.gson.reflect.TypeToken;
+import dev.hack.keys.HackHome;
+import dev.hack.node.api.Json;
+import dev.hack.node.api.SessionInfo;
+import dev.hack.node.client.CommandLines;
+import dev.hack.node.client.NodeClient;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code hack session ...}: sessions on any node, over SSH. */
+@Command(
+    name = "session",
+    description = "List, start, attach to and manage sessions on your nodes.",
+    mixinStandardHelpOptions = true,
+    subcommands = {
+      SessionCommand.ListCmd.class,
+      SessionCommand.Start.class,
+      SessionCommand.Attach.class,
+      SessionCommand.Logs.class,
+      SessionCommand.Send.class,
+      SessionCommand.Stop.class,
+      SessionCommand.Restart.class,
+      SessionCommand.Rm.class
+    })
+final class SessionCommand {
+  private SessionCommand() {}
+
+  /** {@code ID} or {@code ID@NODE}. */
+  record Address(String id, String node) {
+    static Address parse(String s) {
+      int at = s.lastIndexOf('@');
+      if (at > 0 && at < s.length() - 1) {
+        return new Address(s.substring(0, at), s.substring(at + 1));
+      }
+      return new Address(s, null);
+    }
+  }
+
+  /** Runs one node command and passes its output and exit status through. */
+  static int passThrough(String node, List<String> words) throws IOException {
+    Nodes nodes = new Nodes(HackHome.fromEnvironment());
+    Nodes.Ref ref = nodes.resolve(node);
+    try (NodeClient c = nodes.connect(ref)) {
+      return c.stream(CommandLines.join(words), null, System.out, System.err, null);
+    } finally {
+      System.out.flush();
+    }
+  }
+
+  @Command(
+      name = "list",
+      aliases = "ls",
+      description = "Sessions on every node (in parallel), or on one with --node.",
+      mixinStandardHelpOptions = true)
+  static final class ListCmd implements Callable<Integer> {
+    @Option(names = "--node", paramLabel = "NODE", description = "only this node")
+    String node;
+
+    @Option(names = "--all", description = "every registered node (the default)")
+    boolean all;
+
+    @Option(names = "--json", description = "JSON array for scripts (each session has node)")
+    boolean json;
+
+    @Option(
+        names = "--timeout",
+        paramLabel = "DURATION",
+        defaultValue = "3s",
+        description = "how long to wait for each node (default: ${DEFAULT-VALUE})")
+    String timeout;
+
+    @Override
+    public Integer call() throws Exception {
+      Nodes nodes = new Nodes(HackHome.fromEnvironment());
+      List<Nodes.Ref> refs = node != null ? List.of(nodes.resolve(node)) : nodes.all();
+      if (refs.isEmpty()) {
+        throw new IOException(
+            "no nodes: start one with hack node serve, or add one with hack node add");
+      }
+      Duration limit = NodeCommand.Durations.parse(timeout);
+      ExecutorService pool =
+          Executors.newFixedThreadPool(
+              Math.min(refs.size(), 16),
+              r -> {
+                Thread t = new Thread(r, "list-node");
+                t.setDaemon(true);
+                return t;
+              });
+      List<Future<List<SessionInfo>>> futures = new ArrayList<>();
+      for (Nodes.Ref ref : refs) {
+        futures.add(pool.submit(() -> listOne(nodes, ref, limit)));
+      }
+      long deadline = System.nanoTime() + limit.toNanos() + 500_000_000L;
+      List<SessionInfo> sessions = new ArrayList<>();
+      List<String> offline = new ArrayList<>();
+      for (int i = 0; i < refs.size(); i++) {
+        try {
+          long left = Math.max(0, deadline - System.nanoTime());
+          sessions.addAll(futures.get(i).get(left, TimeUnit.NANOSECONDS));
+        } catch (TimeoutException e) {
+          futures.get(i).cancel(true);
+          offline.add(refs.get(i).name() + ": no answer within " + timeout);
+        } catch (ExecutionException e) {
+          offline.add(refs.get(i).name() + ": " + e.getCause().getMessage());
+        }
+      }
+      pool.shutdownNow();
+      PrintStream out = System.out;
+      if (json) {
+        out.println(Json.GSON.toJson(sessions));
+      } else {
+        out.print(table(sessions));
+      }
+      for (String o : offline) {
+        System.err.println("hack: offline " + o);
+      }
+      return 0;
+    }
+
+    private static List<SessionInfo> listOne(Nodes nodes, Nodes.Ref ref, Duration limit)
+        throws IOException {
+      try (NodeClient c = nodes.connect(ref)) {
+        NodeClient.Result r = c.run("ls --json", limit);
+        if (r.exit() != 0) {
+          throw new IOException(r.err().strip());
+        }
+        try {
+          List<SessionInfo> list =
+              Json.GSON.fromJson(r.out(), new TypeToken<List<SessionInfo>>() {}.getType());
+          return list.stream().map(s -> s.withNode(ref.name())).toList();
+        } catch (JsonSyntaxException e) {
+          throw new IOException("unreadable answer: " + e.getMessage());
+        }
+      }
+    }
+
+    static String table(List<SessionInfo> list) {
+      if (list.isEmpty()) {
+        return "no sessions; start one with: hack session start [-- CMD ARGS...]\n";
+      }
+      String[] head = {"SESSION", "NODE", "TYPE", "STATUS", "ATTACHED", "AGE", "COMMAND"};
+      List<String[]> rows = new ArrayList<>();
+      for (SessionInfo s : list) {
+        String status = s.status();
+        if ("exited".equals(status) && s.exitCode() != null) {
+          status = "exited(" + s.exitCode() + ")";
+        }
+        rows.add(
+            new String[] {
+              s.id(),
+              s.node(),
+              s.type(),
+              s.managed() ? status : status + ",unmanaged",
+              String.valueOf(s.attached()),
+              age(s.createdAt()),
+              String.join(" ", s.command())
+            });
+      }
+      int[] w = new int[head.length];
+      for (int c = 0; c < head.length; c++) {
+        w[c] = head[c].length();
+        for (String[] r : rows) {
+          w[c] = Math.max(w[c], r[c].length());
+        }
+      }
+      StringBuilder sb = new StringBuilder();
+      List<String[]> all = new ArrayList<>();
+      all.add(head);
+      all.addAll(rows);
+      for (String[] r : all) {
+        for (int c = 0; c < r.length; c++) {
+          if (c == r.length - 1) {
+            sb.append(r[c].length() > 60 ? r[c].substring(0, 57) + "..." : r[c]);
+          } else {
+            sb.append(r[c]).append(" ".repeat(w[c] - r[c].length() + 2));
+          }
+        }
+        sb.append('\n');
+      }
+      return sb.toString();
+    }
+
+    static String age(String iso) {
+      try {
+        long s = Math.max(0, Duration.between(Instant.parse(iso), Instant.now()).getSeconds());
+        return s < 60
+            ? s + "s"
+            : s < 3600 ? s / 60 + "m" : s < 86400 ? s / 3600 + "h" : s / 86400 + "d";
+      } catch (RuntimeException e) {
+        return "?";
+      }
+    }
+  }
+
+  @Command(
+      name = "start",
+      description = "Start a session on a node; prints its id.",
+      mixinStandardHelpOptions = true)
+  static final class Start implements Callable<Integer> {
+    @Option(
+        names = "--node",
+        paramLabel = "NODE",
+        description = "where (default: your default node)")
+    String node;
+
+    @Option(names = "--type", paramLabel = "TYPE", description = "shell, process or tmux")
+    String type;
+
+    @Option(names = "--name", paramLabel = "ID", description = "session id (default: generated)")
+    String name;
+
+    @Option(names = "--cwd", paramLabel = "DIR", description = "working directory on the node")
+    String cwd;
+
+    @Option(names = "--project", paramLabel = "P", description = "project the session belongs to")
+    String project;
+
+    @Option(names = "--restart", paramLabel = "POLICY", description = "never, on-failure, always")
+    String restart;
+
+    @Option(names = "--attach", description = "attach right away")
+    boolean attach;
+
+    @Option(names = "--json", description = "print the new session as JSON")
+    boolean json;
+
+    @Parameters(paramLabel = "CMD", arity = "0..*", description = "command and arguments")
+    List<String> command = new ArrayList<>();
+
+    @Override
+    public Integer call() throws Exception {
+      List<String> words = new ArrayList<>(List.of("new"));
+      add(words, "--type", type);
+      add(words, "--name", name);
+      add(words, "--cwd", cwd);
+      add(words, "--project", project);
+      add(words, "--restart", restart);
+      if (json && !attach) {
+        words.add("--json");
+      }
+      if (attach) {
+        words.add("--attach");
+      }
+      if (!command.isEmpty()) {
+        words.add("--");
+        words.addAll(command);
+      }
+      if (attach) {
+        return Attacher.attach(node, words);
+      }
+      return passThrough(node, words);
+    }
+
+    private static void add(List<String> words, String flag, String value) {
+      if (value != null) {
+        words.add(flag);
+        words.add(value);
+      }
+    }
+  }
+
+  @Command(
+      name = "attach",
+      description = "Attach this terminal to a session; Ctrl-\\ detaches.",
+      mixinStandardHelpOptions = true)
+  static final class Attach implements Callable<Integer> {
+    @Parameters(paramLabel = "ID[@NODE]")
+    String session;
+
+    @Option(names = "--read-only", description = "watch only; your input is ignored")
+    boolean readOnly;
+
+    @Option(names = "--detach-key", paramLabel = "KEY", description = "e.g. ^] (default ^\\)")
+    String detachKey;
+
+    @Override
+    public Integer call() throws Exception {
+      Address a = Address.parse(session);
+      List<String> words = new ArrayList<>(List.of("attach", a.id()));
+      if (readOnly) {
+        words.add("--read-only");
+      }
+      if (detachKey != null) {
+        words.add("--detach-key");
+        words.add(detachKey);
+      }
+      return Attacher.attach(a.node(), words);
+    }
+  }
+
+  @Command(
+      name = "logs",
+      description = "Print a session's output.",
+      mixinStandardHelpOptions = true)
+  static final class Logs implements Callable<Integer> {
+    @Parameters(paramLabel = "ID[@NODE]")
+    String session;
+
+    @Option(
+        names = {"-f", "--follow"},
+        description = "keep printing new output until the session ends")
+    boolean follow;
+
+    @Option(names = "--from", paramLabel = "OFFSET", description = "start at this byte offset")
+    Long from;
+
+    @Override
+    public Integer call() throws Exception {
+      Address a = Address.parse(session);
+      List<String> words = new ArrayList<>(List.of("logs", a.id()));
+      if (follow) {
+        words.add("--follow");
+      }
+      if (from != null) {
+        words.add("--from");
+        words.add(String.valueOf(from));
+      }
+      return passThrough(a.node(), words);
+    }
+  }
+
+  @Command(
+      name = "send",
+      description = "Type TEXT into a session (\\n \\r \\t \\e \\xHH escapes).",
+      mixinStandardHelpOptions = true)
+  static final class Send implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "ID[@NODE]")
+    String session;
+
+    @Parameters(index = "1", paramLabel = "TEXT")
+    String text;
+
+    @Override
+    public Integer call() throws Exception {
+      Address a = Address.parse(session);
+      return passThrough(a.node(), List.of("send", a.id(), text));
+    }
+  }
+
+  @Command(name = "stop", description = "Stop a session.", mixinStandardHelpOptions = true)
+  static final class Stop implements Callable<Integer> {
+    @Parameters(paramLabel = "ID[@NODE]")
+    String session;
+
+    @Override
+    public Integer call() throws Exception {
+      Address a = Address.parse(session);
+      return passThrough(a.node(), List.of("stop", a.id()));
+    }
+  }
+
+  @Command(name = "restart", description = "Restart a session.", mixinStandardHelpOptions = true)
+  static final class Restart implements Callable<Integer> {
+    @Parameters(paramLabel = "ID[@NODE]")
+    String session;
+
+    @Override
+    public Integer call() throws Exception {
+      Address a = Address.parse(session);
+      return passThrough(a.node(), List.of("restart", a.id()));
+    }
+  }
+
+  @Command(name = "rm", description = "Remove an ended session.", mixinStandardHelpOptions = true)
+  static final class Rm implements Callable<Integer> {
+    @Parameters(paramLabel = "ID[@NODE]")
+    String session;
+
+    @Override
+    public Integer call() throws Exception {
+      Address a = Address.parse(session);
+      return passThrough(a.node(), List.of("rm", a.id()));
+    }
+  }
+}

@@ -1,0 +1,222 @@
+package dev.hack.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonParser;
+import dev.hack.keys.KeyFiles;
+import dev.hack.node.testing.Poll;
+import dev.hack.node.testing.TmuxTerminal;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code hack node ...} and {@code hack session ...} as a user runs them: the packaged jar, two
+ * real nodes in their own processes and homes, the user's home being the first node's.
+ */
+class SessionCliIT {
+  private static final Duration WAIT = Duration.ofSeconds(20);
+
+  @TempDir Path dir;
+  final List<Process> nodes = new ArrayList<>();
+  final List<TmuxTerminal> terminals = new ArrayList<>();
+
+  record Run(int exit, String out, String err) {}
+
+  @AfterEach
+  void stop() throws Exception {
+    for (TmuxTerminal t : terminals) {
+      t.close();
+    }
+    for (Process p : nodes) {
+      p.destroy();
+      p.waitFor(10, TimeUnit.SECONDS);
+      p.destroyForcibly();
+    }
+  }
+
+  private List<String> hackArgv(Path home, String... args) {
+    List<String> cmd = new ArrayList<>(List.of("java", "-jar", System.getProperty("hack.jar")));
+    cmd.addAll(List.of(args));
+    return cmd;
+  }
+
+  private Run hack(Path home, String... args) throws Exception {
+    ProcessBuilder pb = new ProcessBuilder(hackArgv(home, args));
+    pb.environment().put("HACK_HOME", home.toString());
+    Process p = pb.start();
+    p.getOutputStream().close();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    return new Run(p.exitValue(), out, err);
+  }
+
+  /** Starts a node from {@code home}; returns its SSH port. */
+  private int serve(Path home, String name) throws Exception {
+    ProcessBuilder pb =
+        new ProcessBuilder(
+            hackArgv(
+                home,
+                "node",
+                "serve",
+                "--ssh-port",
+                "0",
+                "--gateway-port",
+                "-1",
+                "--name",
+                name,
+                "--tmux-socket",
+                dir.resolve(name + ".tmux").toString()));
+    pb.environment().put("HACK_HOME", home.toString());
+    pb.redirectError(dir.resolve(name + ".err").toFile());
+    Process p = pb.start();
+    nodes.add(p);
+    String line =
+        new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))
+            .readLine();
+    assertThat(line).startsWith("ssh listening on ");
+    return Integer.parseInt(line.substring(line.lastIndexOf(':') + 1));
+  }
+
+  @Test
+  void twoNodesOneViewRoutingByIdAtNodeAndOfflineNodes() throws Exception {
+    Path me = dir.resolve("me");
+    Path other = dir.resolve("other");
+    serve(me, "alpha");
+    int betaPort = serve(other, "beta");
+
+    // the local node works out of the box: the CLI authorizes its own key there
+    Run empty = hack(me, "session", "list");
+    assertThat(empty.exit()).as(empty.err()).isZero();
+
+    // beta does not know this user yet: the error says exactly what to run there
+    Run refused = hack(me, "node", "add", "beta", "ssh://127.0.0.1:" + betaPort);
+    assertThat(refused.exit()).isEqualTo(1);
+    assertThat(refused.err()).contains("refused your key").contains("hack keys authorize -");
+    ProcessBuilder auth =
+        new ProcessBuilder(hackArgv(other, "keys", "authorize", "-"))
+            .redirectInput(KeyFiles.publicKeyPath(me.resolve("keys/id_ed25519")).toFile());
+    auth.environment().put("HACK_HOME", other.toString());
+    assertThat(auth.start().waitFor()).isZero();
+
+    Run added = hack(me, "node", "add", "beta", "ssh://127.0.0.1:" + betaPort);
+    assertThat(added.exit()).as(added.err()).isZero();
+    assertThat(added.out()).contains("recorded host key SHA256:").contains("added node beta");
+    assertThat(Files.readString(me.resolve("keys/known_hosts")))
+        .contains("[127.0.0.1]:" + betaPort + " ssh-ed25519 ");
+    assertThat(hack(me, "node", "list").out()).contains("beta").contains("online");
+
+    assertThat(hack(me, "session", "start", "--node", "beta", "--name", "b1", "--", "cat").exit())
+        .isZero();
+    assertThat(hack(me, "session", "start", "--name", "a1", "--", "cat").exit()).isZero();
+    assertThat(hack(me, "session", "send", "b1@beta", "hello beta\\n").exit()).isZero();
+    Poll.until(
+        WAIT, "b1 echo", () -> hack(me, "session", "logs", "b1@beta").out().contains("hello beta"));
+
+    Run list = hack(me, "session", "list", "--json");
+    JsonArray sessions = JsonParser.parseString(list.out()).getAsJsonArray();
+    assertThat(sessions.toString()).contains("\"id\":\"b1\"").contains("\"node\":\"beta\"");
+    assertThat(sessions.toString()).contains("\"id\":\"a1\"").contains("\"node\":\"alpha\"");
+    assertThat(hack(me, "session", "list").out())
+        .contains("SESSION  NODE")
+        .containsPattern("b1 +beta +process +running");
+
+    assertThat(hack(me, "session", "stop", "b1@beta").exit()).isZero();
+    Run nosuch = hack(me, "session", "logs", "nosuch@beta");
+    assertThat(nosuch.exit()).isEqualTo(1);
+    assertThat(nosuch.err()).contains("no session nosuch");
+
+    // beta dies: the listing still answers, in time, and says beta is offline
+    Process beta = nodes.get(1);
+    beta.destroyForcibly().waitFor();
+    long t0 = System.nanoTime();
+    Run partial = hack(me, "session", "list", "--timeout", "2s");
+    long ms = (System.nanoTime() - t0) / 1_000_000;
+    assertThat(partial.exit()).isZero();
+    assertThat(partial.out()).contains("a1").doesNotContain("b1");
+    assertThat(partial.err()).contains("offline beta");
+    assertThat(ms).isLessThan(15_000); // JVM start included; the point is it does not hang
+    assertThat(hack(me, "node", "status", "beta").out()).contains("offline");
+  }
+
+  @Test
+  void changedHostKeyIsRefusedLikeOpenSsh() throws Exception {
+    Path me = dir.resolve("me");
+    Path other = dir.resolve("other");
+    serve(me, "alpha");
+    int betaPort = serve(other, "beta");
+    ProcessBuilder auth =
+        new ProcessBuilder(hackArgv(other, "keys", "authorize", "-"))
+            .redirectInput(KeyFiles.publicKeyPath(me.resolve("keys/id_ed25519")).toFile());
+    hack(me, "session", "list"); // creates the user key
+    auth.environment().put("HACK_HOME", other.toString());
+    assertThat(auth.start().waitFor()).isZero();
+    assertThat(hack(me, "node", "add", "beta", "ssh://127.0.0.1:" + betaPort).exit()).isZero();
+
+    // the recorded key no longer matches what beta presents
+    Path known = me.resolve("keys/known_hosts");
+    var impostor = KeyFiles.loadOrCreate(dir.resolve("impostor"), "x");
+    Files.writeString(
+        known, "[127.0.0.1]:" + betaPort + " " + KeyFiles.openSshLine(impostor.getPublic()) + "\n");
+    Run r = hack(me, "node", "add", "beta", "ssh://127.0.0.1:" + betaPort);
+    assertThat(r.exit()).isEqualTo(1);
+    assertThat(r.err()).contains("REMOTE HOST IDENTIFICATION HAS CHANGED");
+    Run list = hack(me, "session", "list", "--node", "beta");
+    assertThat(list.err()).contains("host key");
+  }
+
+  @Test
+  void attachInARealTerminalTypesResizesDetachesAndRestoresTheTerminal() throws Exception {
+    Path me = dir.resolve("me");
+    serve(me, "alpha");
+    assertThat(hack(me, "session", "start", "--name", "sh1", "--", "sh").exit()).isZero();
+    TmuxTerminal t = TmuxTerminal.start(90, 25, List.of("sh"));
+    terminals.add(t);
+    String jar = System.getProperty("hack.jar");
+    t.type(
+        "stty -a > "
+            + dir.resolve("before")
+            + "; HACK_HOME="
+            + me
+            + " java -jar "
+            + jar
+            + " session attach sh1; echo attach-exit=$?; stty -a > "
+            + dir.resolve("after"));
+    t.keys("Enter");
+    Poll.until(
+        WAIT, "attached", () -> hack(me, "session", "list").out().matches("(?s).*sh1 .* 1 .*"));
+    t.type("echo in-session-$((5*5))");
+    t.keys("Enter");
+    t.waitFor("in-session-25", WAIT);
+    t.keys("C-c"); // goes to the session, not to the CLI
+    t.resize(70, 20);
+    Poll.until(
+        WAIT,
+        "resize",
+        () -> {
+          t.type("stty size");
+          t.keys("Enter");
+          Thread.sleep(300);
+          return t.screen().contains("20 70");
+        });
+    t.keys("C-\\");
+    t.waitFor("attach-exit=0", WAIT);
+    Poll.until(WAIT, "stty after", () -> Files.exists(dir.resolve("after")));
+    String before =
+        Files.readString(dir.resolve("before")).replaceAll("rows \\d+; columns \\d+;", "");
+    String after =
+        Files.readString(dir.resolve("after")).replaceAll("rows \\d+; columns \\d+;", "");
+    assertThat(after).isEqualTo(before);
+  }
+}
