@@ -173,28 +173,14 @@ final class SessionCommand {
               String.join(" ", s.command())
             });
       }
-      int[] w = new int[head.length];
-      for (int c = 0; c < head.length; c++) {
-        w[c] = head[c].length();
-        for (String[] r : rows) {
-          w[c] = Math.max(w[c], r[c].length());
-        }
-      }
-      StringBuilder sb = new StringBuilder();
       List<String[]> all = new ArrayList<>();
       all.add(head);
-      all.addAll(rows);
-      for (String[] r : all) {
-        for (int c = 0; c < r.length; c++) {
-          if (c == r.length - 1) {
-            sb.append(r[c].length() > 60 ? r[c].substring(0, 57) + "..." : r[c]);
-          } else {
-            sb.append(r[c]).append(" ".repeat(w[c] - r[c].length() + 2));
-          }
-        }
-        sb.append('\n');
+      for (String[] r : rows) {
+        String cmd = r[r.length - 1];
+        r[r.length - 1] = cmd.length() > 60 ? cmd.substring(0, 57) + "..." : cmd;
+        all.add(r);
       }
-      return sb.toString();
+      return Tables.render(all);
     }
 
     static String age(String iso) {

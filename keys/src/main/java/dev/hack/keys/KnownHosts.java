@@ -1,16 +1,11 @@
 package dev.hack.keys;
 
 import java.io.IOException;
-import java.io.InterruptedIOException;
-import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.FileAttribute;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.PublicKey;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -20,10 +15,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
 import org.apache.sshd.client.config.hosts.KnownHostEntry;
@@ -70,9 +61,8 @@ public final class KnownHosts {
   private static final Duration LOCK_TIMEOUT = Duration.ofSeconds(10);
 
   /** One lock per file in this JVM: a FileLock is held per process, not per thread. */
-  private static final Map<Path, ReentrantLock> LOCKS = new ConcurrentHashMap<>();
-
   private final Path file;
+
   private final Path lockFile;
   private final Consumer<String> warnings;
 
@@ -383,63 +373,14 @@ public final class KnownHosts {
   }
 
   private void withLock(Change change) throws IOException {
-    ReentrantLock local = LOCKS.computeIfAbsent(lockFile, p -> new ReentrantLock());
-    long deadline = System.nanoTime() + LOCK_TIMEOUT.toNanos();
-    try {
-      if (!local.tryLock(LOCK_TIMEOUT.toNanos(), TimeUnit.NANOSECONDS)) {
-        throw lockTimeout();
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new InterruptedIOException("interrupted while waiting for the lock on " + lockFile);
-    }
-    try {
-      FileModes.ensurePrivateDir(file.getParent());
-      boolean posix = file.getFileSystem().supportedFileAttributeViews().contains("posix");
-      FileAttribute<?>[] attrs =
-          posix
-              ? new FileAttribute<?>[] {
-                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))
-              }
-              : new FileAttribute<?>[0];
-      try (FileChannel channel =
-              FileChannel.open(
-                  lockFile, Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE), attrs);
-          FileLock lock = lockWithin(channel, deadline)) {
-        change.run();
-      }
-    } finally {
-      local.unlock();
-    }
-  }
-
-  /** Polls for the lock so that waiting is bounded; FileChannel.lock() would wait forever. */
-  private FileLock lockWithin(FileChannel channel, long deadline) throws IOException {
-    while (true) {
-      FileLock lock = channel.tryLock();
-      if (lock != null) {
-        return lock;
-      }
-      if (System.nanoTime() - deadline > 0) {
-        throw lockTimeout();
-      }
-      try {
-        Thread.sleep(2);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new InterruptedIOException("interrupted while waiting for the lock on " + lockFile);
-      }
-    }
-  }
-
-  private IOException lockTimeout() {
-    return new IOException(
-        file
-            + " is locked by another hack process (lock file "
-            + lockFile
-            + ") and stayed locked for "
-            + LOCK_TIMEOUT.toSeconds()
-            + " s; try again");
+    FileLocks.withLock(
+        lockFile,
+        file.toString(),
+        LOCK_TIMEOUT,
+        () -> {
+          change.run();
+          return null;
+        });
   }
 
   /** The host in lower case, after checking that it can be written as a known_hosts pattern. */

@@ -5,20 +5,16 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
+import dev.hack.keys.FileLocks;
 import dev.hack.keys.FileModes;
 import dev.hack.keys.HackHome;
 import dev.hack.node.api.Json;
 import java.io.IOException;
-import java.io.InterruptedIOException;
-import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.FileAttribute;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -30,9 +26,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The node registry, {@code HACK_HOME/registry/nodes.json} in RFC 0001's schema (version 1), plus a
@@ -57,9 +50,8 @@ public final class NodeRegistry {
   private static final Set<String> TOP_LEVEL_KEYS = Set.of("version", "default", "nodes");
 
   /** One lock per registry file in this JVM: a FileLock is held per process, not per thread. */
-  private static final Map<Path, ReentrantLock> LOCKS = new ConcurrentHashMap<>();
-
   private final Path file;
+
   private final Path lockFile;
 
   NodeRegistry(Path file) {
@@ -262,72 +254,18 @@ public final class NodeRegistry {
   }
 
   private <T> T modify(Change<T> change) throws IOException {
-    ReentrantLock local = LOCKS.computeIfAbsent(lockFile, p -> new ReentrantLock());
-    long deadline = System.nanoTime() + LOCK_TIMEOUT.toNanos();
-    try {
-      if (!local.tryLock(LOCK_TIMEOUT.toNanos(), TimeUnit.NANOSECONDS)) {
-        throw lockTimeout();
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new InterruptedIOException("interrupted while waiting for the lock on " + lockFile);
-    }
-    try {
-      FileModes.ensurePrivateDir(file.getParent());
-      try (FileChannel channel = openLockFile();
-          FileLock lock = lockWithin(channel, deadline)) {
-        Document doc = read();
-        T result = change.apply(doc);
-        if (doc.changed()) {
-          FileModes.writeAtomically(file, doc.toBytes(), false);
-        }
-        return result;
-      }
-    } finally {
-      local.unlock();
-    }
-  }
-
-  private FileChannel openLockFile() throws IOException {
-    boolean posix = file.getFileSystem().supportedFileAttributeViews().contains("posix");
-    FileAttribute<?>[] attrs =
-        posix
-            ? new FileAttribute<?>[] {
-              PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))
-            }
-            : new FileAttribute<?>[0];
-    return FileChannel.open(
-        lockFile, Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE), attrs);
-  }
-
-  /** Polls for the lock so that waiting is bounded; FileChannel.lock() would wait forever. */
-  private FileLock lockWithin(FileChannel channel, long deadline) throws IOException {
-    while (true) {
-      FileLock lock = channel.tryLock();
-      if (lock != null) {
-        return lock;
-      }
-      if (System.nanoTime() - deadline > 0) {
-        throw lockTimeout();
-      }
-      try {
-        Thread.sleep(2);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new InterruptedIOException("interrupted while waiting for the lock on " + lockFile);
-      }
-    }
-  }
-
-  private IOException lockTimeout() {
-    return new IOException(
-        "registry "
-            + file
-            + " is locked by another hack process (lock file "
-            + lockFile
-            + ") and stayed locked for "
-            + LOCK_TIMEOUT.toSeconds()
-            + " s; try again");
+    return FileLocks.withLock(
+        lockFile,
+        "registry " + file,
+        LOCK_TIMEOUT,
+        () -> {
+          Document doc = read();
+          T result = change.apply(doc);
+          if (doc.changed()) {
+            FileModes.writeAtomically(file, doc.toBytes(), false);
+          }
+          return result;
+        });
   }
 
   private Document read() throws IOException {
