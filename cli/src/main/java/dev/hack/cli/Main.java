@@ -15,6 +15,8 @@ import picocli.CommandLine.Command;
       NodeCommand.class,
       SessionCommand.class,
       KeysCommand.class,
+      ConfigCommand.class,
+      CompletionCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main {

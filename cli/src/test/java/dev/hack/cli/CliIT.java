@@ -151,6 +151,45 @@ class CliIT {
     assertThat(r.err()).contains("chmod 600");
   }
 
+  @Test
+  void configSetGetKeepsOtherSettingsAndTypes() throws Exception {
+    assertThat(run("config", "set", "--global", "controlPlane.gateway.allowWrites", "true").exit())
+        .isZero();
+    assertThat(run("config", "set", "--global", "controlPlane.gateway.bind", "0.0.0.0").exit())
+        .isZero();
+    assertThat(run("config", "get", "--global", "controlPlane.gateway.allowWrites").out().strip())
+        .isEqualTo("true");
+    String json = Files.readString(dir.resolve("home/config.json"));
+    assertThat(json).contains("\"allowWrites\": true").contains("\"bind\": \"0.0.0.0\"");
+    Run missing = run("config", "get", "--global", "nope.nothing");
+    assertThat(missing.exit()).isEqualTo(1);
+    assertThat(missing.err()).contains("nope.nothing is not set");
+    assertThat(run("config", "set", "--global", "bad key!", "1").exit()).isEqualTo(2);
+    assertThat(run("config", "set", "--global", "controlPlane.gateway.bind.x", "1").exit())
+        .isEqualTo(2);
+  }
+
+  @Test
+  void bashCompletionCompletesCommands() throws Exception {
+    Run script = run("completion", "bash");
+    assertThat(script.exit()).isZero();
+    Path file = dir.resolve("hack-completion.bash");
+    Files.writeString(file, script.out());
+    Process bash =
+        new ProcessBuilder(
+                "bash",
+                "-c",
+                "source "
+                    + file
+                    + "; COMP_WORDS=(hack ses); COMP_CWORD=1; COMP_LINE='hack ses'; COMP_POINT=8;"
+                    + " _complete_hack; echo \"${COMPREPLY[@]}\"")
+            .redirectErrorStream(true)
+            .start();
+    String out = new String(bash.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(bash.waitFor()).isZero();
+    assertThat(out.strip()).isEqualTo("session");
+  }
+
   static String read(Path p) throws IOException {
     return Files.readString(p);
   }
