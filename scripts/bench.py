@@ -245,11 +245,12 @@ def echo(hack_argv, sshd_argv):
     return hack.percentiles(), sshd.percentiles()
 
 
-def connect(env, argv):
+def connect(env, argv, run_env=None):
     times = []
     for _ in range(CONNECTS):
         t0 = time.perf_counter()
-        subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+        subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True,
+                       env=run_env)
         times.append((time.perf_counter() - t0) * 1000)
     return statistics.median(times)
 
@@ -334,6 +335,21 @@ def main():
             c_ssh = connect(env, env.sshd_base() + ["true"])
             rows.append((f"connect + auth + `ls` vs `ssh host true`, median of {CONNECTS} (ms)",
                          c_hack, c_ssh, "lower is better", ""))
+        if want("cli"):
+            log("cli...")
+            env_home = dict(os.environ, HACK_HOME=os.path.join(env.dir, "hack-home"))
+            hack = os.path.join(ROOT, "scripts", "hack")
+            jar = os.path.join(ROOT, "cli", "target", "hack.jar")
+            subprocess.run([hack, "session", "list", "--json"], env=env_home,
+                           stdout=subprocess.DEVNULL, check=True)  # CDS archive, host key
+            c_plain = connect(env, ["java", "-jar", jar, "session", "list", "--json"], env_home)
+            c_cds = connect(env, [hack, "session", "list", "--json"], env_home)
+            c_ssh = connect(env, env.ssh_base(node_port) + ["ls", "--json"])
+            rows.append((f"`hack session list --json` (plain `java -jar`) vs `ssh node ls --json`,"
+                         f" median of {CONNECTS} (ms)", c_plain, c_ssh, "lower is better",
+                         "before: no class-data sharing, C2"))
+            rows.append((f"`scripts/hack session list --json` (CDS archive, C1) vs"
+                         f" `ssh node ls --json` (ms)", c_cds, c_ssh, "lower is better", "after"))
         if want("memory"):
             log("memory...")
             n_rss, s_rss = memory(env, node_port, sshd_port)

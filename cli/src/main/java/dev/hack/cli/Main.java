@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
       KeysCommand.class,
       ConfigCommand.class,
       CompletionCommand.class,
+      CdsWarmup.class,
       CommandLine.HelpCommand.class
     })
 public final class Main {
