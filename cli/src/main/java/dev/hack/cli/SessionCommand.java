@@ -340,39 +340,42 @@ final class SessionCommand {
     }
   }
 
-  @Command(name = "stop", description = "Stop a session.", mixinStandardHelpOptions = true)
-  static final class Stop implements Callable<Integer> {
+  /** A command on one session that the node does without more arguments. */
+  abstract static class OneSession implements Callable<Integer> {
     @Parameters(paramLabel = "ID[@NODE]")
     String session;
+
+    /** The node's command: stop, restart or rm. */
+    abstract String verb();
 
     @Override
     public Integer call() throws Exception {
       Address a = Address.parse(session);
-      return passThrough(a.node(), List.of("stop", a.id()));
+      return passThrough(a.node(), List.of(verb(), a.id()));
+    }
+  }
+
+  @Command(name = "stop", description = "Stop a session.", mixinStandardHelpOptions = true)
+  static final class Stop extends OneSession {
+    @Override
+    String verb() {
+      return "stop";
     }
   }
 
   @Command(name = "restart", description = "Restart a session.", mixinStandardHelpOptions = true)
-  static final class Restart implements Callable<Integer> {
-    @Parameters(paramLabel = "ID[@NODE]")
-    String session;
-
+  static final class Restart extends OneSession {
     @Override
-    public Integer call() throws Exception {
-      Address a = Address.parse(session);
-      return passThrough(a.node(), List.of("restart", a.id()));
+    String verb() {
+      return "restart";
     }
   }
 
   @Command(name = "rm", description = "Remove an ended session.", mixinStandardHelpOptions = true)
-  static final class Rm implements Callable<Integer> {
-    @Parameters(paramLabel = "ID[@NODE]")
-    String session;
-
+  static final class Rm extends OneSession {
     @Override
-    public Integer call() throws Exception {
-      Address a = Address.parse(session);
-      return passThrough(a.node(), List.of("rm", a.id()));
+    String verb() {
+      return "rm";
     }
   }
 }

@@ -109,23 +109,8 @@ class CliIT {
       String port = ssh.substring(ssh.lastIndexOf(':') + 1);
       Process client =
           new ProcessBuilder(
-                  "ssh",
-                  "-F",
-                  "/dev/null",
-                  "-i",
-                  key.toString(),
-                  "-p",
-                  port,
-                  "-o",
-                  "StrictHostKeyChecking=no",
-                  "-o",
-                  "UserKnownHostsFile=/dev/null",
-                  "-o",
-                  "BatchMode=yes",
-                  "-o",
-                  "LogLevel=ERROR",
-                  "127.0.0.1",
-                  "status")
+                  dev.hack.node.testing.TestNode.sshArgv(
+                      key, Integer.parseInt(port), "127.0.0.1", "status"))
               .start();
       String text = new String(client.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
       assertThat(client.waitFor()).isZero();

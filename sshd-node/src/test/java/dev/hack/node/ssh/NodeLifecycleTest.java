@@ -374,28 +374,7 @@ class NodeLifecycleTest {
 
   /** The same OpenSSH argv as {@link TestNode#sshArgv}, for a node that is not a TestNode. */
   private static List<String> sshArgv(Path key, int port, String... extra) {
-    List<String> cmd =
-        new ArrayList<>(
-            List.of(
-                "ssh",
-                "-F",
-                "/dev/null",
-                "-i",
-                key.toString(),
-                "-p",
-                String.valueOf(port),
-                "-o",
-                "StrictHostKeyChecking=no",
-                "-o",
-                "UserKnownHostsFile=/dev/null",
-                "-o",
-                "BatchMode=yes",
-                "-o",
-                "IdentitiesOnly=yes",
-                "-o",
-                "LogLevel=ERROR"));
-    cmd.addAll(List.of(extra));
-    return cmd;
+    return TestNode.sshArgv(key, port, extra);
   }
 
   /** The value of {@code name} in the session {@code id} of an {@code ls --json} array. */

@@ -161,6 +161,14 @@ public final class TestNode implements AutoCloseable {
 
   /** The OpenSSH client's argv using {@code key} as its only identity. */
   public List<String> sshArgvWithKey(Path key, String... extra) {
+    return sshArgv(key, port(), extra);
+  }
+
+  /**
+   * The OpenSSH client's argv for any node on loopback: {@code key} as the only identity, no config
+   * files, no host key prompts; {@code extra} follows (options, host, command).
+   */
+  public static List<String> sshArgv(Path key, int port, String... extra) {
     List<String> cmd = new ArrayList<>();
     cmd.addAll(
         List.of(
@@ -170,7 +178,7 @@ public final class TestNode implements AutoCloseable {
             "-i",
             key.toString(),
             "-p",
-            String.valueOf(port()),
+            String.valueOf(port),
             "-o",
             "StrictHostKeyChecking=no",
             "-o",
