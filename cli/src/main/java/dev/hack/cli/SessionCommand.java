@@ -249,7 +249,7 @@ final class SessionCommand {
         words.addAll(command);
       }
       if (attach) {
-        return Attacher.attach(node, words);
+        return Attacher.attach(node, words, null, false);
       }
       return passThrough(node, words);
     }
@@ -287,7 +287,7 @@ final class SessionCommand {
         words.add("--detach-key");
         words.add(detachKey);
       }
-      return Attacher.attach(a.node(), words);
+      return Attacher.attach(a.node(), words, detachKey, true);
     }
   }
 

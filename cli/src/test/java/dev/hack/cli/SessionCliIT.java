@@ -219,4 +219,39 @@ class SessionCliIT {
         Files.readString(dir.resolve("after")).replaceAll("rows \\d+; columns \\d+;", "");
     assertThat(after).isEqualTo(before);
   }
+
+  @Test
+  void attachSaysTheConnectionDroppedAndComesBackWhenTheNodeDoes() throws Exception {
+    Path me = dir.resolve("me");
+    serve(me, "alpha");
+    assertThat(hack(me, "session", "start", "--type", "tmux", "--name", "t1", "--", "sh").exit())
+        .isZero();
+    TmuxTerminal t = TmuxTerminal.start(90, 25, List.of("sh"));
+    terminals.add(t);
+    t.type(
+        "HACK_HOME="
+            + me
+            + " java -jar "
+            + System.getProperty("hack.jar")
+            + " session attach t1; echo attach-exit=$?");
+    t.keys("Enter");
+    t.type("echo before-$((1+1))");
+    t.keys("Enter");
+    t.waitFor("before-2", WAIT);
+
+    nodes.get(0).destroyForcibly().waitFor(); // the node dies; tmux and the session live on
+    t.waitFor("reconnecting", WAIT);
+    serve(me, "alpha"); // back, on another port: the CLI finds it through node.json
+    Poll.until(
+        WAIT,
+        "reattached",
+        () -> {
+          t.type("echo after-$((2+3))");
+          t.keys("Enter");
+          Thread.sleep(500);
+          return t.screen().contains("after-5");
+        });
+    t.keys("C-\\");
+    t.waitFor("attach-exit=0", WAIT);
+  }
 }

@@ -16,6 +16,7 @@ import org.apache.sshd.client.channel.ClientChannelEvent;
 import org.apache.sshd.client.keyverifier.ServerKeyVerifier;
 import org.apache.sshd.client.session.ClientSession;
 import org.apache.sshd.common.util.io.output.NoCloseOutputStream;
+import org.apache.sshd.core.CoreModuleProperties;
 
 /**
  * One SSH connection to a node, authenticated with the user's hack key, running commands of the
@@ -59,6 +60,11 @@ public final class NodeClient implements AutoCloseable {
       throws IOException {
     SshClient client = SshClient.setUpDefaultClient();
     client.setServerKeyVerifier(hostKeys);
+    // keepalives, so a connection that silently died (a laptop that slept) is noticed
+    CoreModuleProperties.HEARTBEAT_INTERVAL.set(client, Duration.ofSeconds(5));
+    CoreModuleProperties.HEARTBEAT_REQUEST.set(client, "keepalive@openssh.com");
+    CoreModuleProperties.HEARTBEAT_REPLY_WAIT.set(client, Duration.ofSeconds(5));
+    CoreModuleProperties.HEARTBEAT_NO_REPLY_MAX.set(client, 3);
     client.start();
     ClientSession session = null;
     try {

@@ -49,7 +49,7 @@ import picocli.CommandLine.ParseResult;
 final class ChannelCommand implements AsyncCommand, ChannelSessionAware, ChannelDataReceiver {
   private static final Logger LOG = LoggerFactory.getLogger(ChannelCommand.class);
   static final int MAX_COMMAND_LINE = 64 * 1024;
-  private static final byte DEFAULT_DETACH = 0x1c; // Ctrl-\
+  private static final int DEFAULT_DETACH = dev.hack.node.client.DetachKeys.DEFAULT;
 
   private final String line;
   private final Supervisor supervisor;
@@ -372,31 +372,7 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
   }
 
   static int parseDetachKey(String key) {
-    String k = key.strip();
-    if (k.equalsIgnoreCase("none")) {
-      return -1;
-    }
-    String lower = k.toLowerCase(java.util.Locale.ROOT);
-    char c;
-    if (k.length() == 2 && k.charAt(0) == '^') {
-      c = k.charAt(1);
-    } else if (lower.startsWith("ctrl-") && k.length() == 6) {
-      c = k.charAt(5);
-    } else if (lower.startsWith("c-") && k.length() == 3) {
-      c = k.charAt(2);
-    } else {
-      throw new IllegalArgumentException(
-          "invalid detach key " + SessionIdsQuote.of(key) + ": use ^X notation, e.g. ^] or ^\\");
-    }
-    c = Character.toUpperCase(c);
-    if (c == '?') {
-      return 0x7f;
-    }
-    if (c < '@' || c > '_') {
-      throw new IllegalArgumentException(
-          "invalid detach key " + SessionIdsQuote.of(key) + ": use ^X notation, e.g. ^] or ^\\");
-    }
-    return c - '@';
+    return dev.hack.node.client.DetachKeys.parse(key);
   }
 
   @Override
