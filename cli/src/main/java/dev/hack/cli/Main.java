@@ -22,6 +22,14 @@ import picocli.CommandLine.Command;
     })
 public final class Main {
   public static void main(String[] args) {
+    if (args.length == 0 && System.console() != null) {
+      try {
+        System.exit(Repl.run());
+      } catch (java.io.IOException e) {
+        System.err.println("hack: " + e.getMessage());
+        System.exit(1);
+      }
+    }
     System.exit(run(args));
   }
 

@@ -254,4 +254,37 @@ class SessionCliIT {
     t.keys("C-\\");
     t.waitFor("attach-exit=0", WAIT);
   }
+
+  @Test
+  void hackAloneIsAPromptWithCompletionOfCommandsAndSessionIds() throws Exception {
+    Path me = dir.resolve("me");
+    serve(me, "alpha");
+    assertThat(hack(me, "session", "start", "--name", "zeta1", "--", "cat").exit()).isZero();
+    TmuxTerminal t =
+        TmuxTerminal.start(
+            100,
+            25,
+            List.of(
+                "sh",
+                "-c",
+                "HACK_HOME="
+                    + me
+                    + " java -jar "
+                    + System.getProperty("hack.jar")
+                    + "; echo repl-exit=$?; sleep 60"));
+    terminals.add(t);
+    t.waitFor("hack>", WAIT); // capture-pane trims the trailing space
+    t.type("sess");
+    t.keys("Tab");
+    t.waitFor("hack> session", WAIT);
+    t.type("logs ze"); // the completion above already added the space
+    t.keys("Tab");
+    t.waitFor("session logs zeta1", WAIT);
+    t.keys("C-u");
+    t.type("session list");
+    t.keys("Enter");
+    t.waitFor("zeta1", WAIT);
+    t.keys("C-d");
+    t.waitFor("repl-exit=0", WAIT);
+  }
 }
