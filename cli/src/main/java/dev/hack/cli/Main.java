@@ -14,6 +14,9 @@ import picocli.CommandLine.Command;
     subcommands = {
       NodeCommand.class,
       SessionCommand.class,
+      ProjectCommand.class,
+      ProjectCommand.Up.class,
+      ProjectCommand.Down.class,
       KeysCommand.class,
       ConfigCommand.class,
       CompletionCommand.class,

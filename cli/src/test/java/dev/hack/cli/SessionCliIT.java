@@ -284,7 +284,63 @@ class SessionCliIT {
     t.type("session list");
     t.keys("Enter");
     t.waitFor("zeta1", WAIT);
+    Poll.until( // the next prompt is up: the command finished
+        WAIT,
+        "prompt",
+        () -> {
+          List<String> lines = t.screen().strip().lines().toList();
+          return lines.get(lines.size() - 1).strip().equals("hack>");
+        });
     t.keys("C-d");
     t.waitFor("repl-exit=0", WAIT);
+  }
+
+  @Test
+  void upTwiceStartsEachDeclaredSessionOnceOnTheProjectsNode() throws Exception {
+    Path me = dir.resolve("me");
+    Path other = dir.resolve("other");
+    serve(me, "alpha");
+    int betaPort = serve(other, "beta");
+    hack(me, "session", "list"); // creates the user key
+    ProcessBuilder auth =
+        new ProcessBuilder(hackArgv(other, "keys", "authorize", "-"))
+            .redirectInput(KeyFiles.publicKeyPath(me.resolve("keys/id_ed25519")).toFile());
+    auth.environment().put("HACK_HOME", other.toString());
+    assertThat(auth.start().waitFor()).isZero();
+    assertThat(hack(me, "node", "add", "beta", "ssh://127.0.0.1:" + betaPort).exit()).isZero();
+
+    Path repo = Files.createDirectories(dir.resolve("repo"));
+    assertThat(hack(me, "project", "add", repo.toString(), "--name", "demo").exit()).isZero();
+    Path intent = repo.resolve(".hack/project.json");
+    Files.writeString(
+        intent,
+        Files.readString(intent)
+            .replace(
+                "\"sessions\": []",
+                "\"sessions\": [{\"name\": \"agent\", \"command\": [\"sleep\", \"600\"]},"
+                    + " {\"name\": \"dev\", \"command\": [\"cat\"]}]"));
+    Run moved = hack(me, "project", "move", repo.toString(), "--node", "beta");
+    assertThat(moved.exit()).as(moved.err()).isZero();
+    assertThat(Files.readString(intent)).contains("\"nodeId\": \"node-");
+
+    Run first = hack(me, "up", "--dir", repo.toString());
+    assertThat(first.exit()).as(first.err()).isZero();
+    assertThat(first.out())
+        .contains("demo:agent: started on beta")
+        .contains("demo:dev: started on beta");
+    Run second = hack(me, "up", "--dir", repo.toString());
+    assertThat(second.out()).contains("demo:agent: already running").doesNotContain("started");
+
+    JsonArray onBeta =
+        JsonParser.parseString(hack(me, "session", "list", "--node", "beta", "--json").out())
+            .getAsJsonArray();
+    assertThat(onBeta.size()).isEqualTo(2);
+    assertThat(onBeta.toString()).contains("\"project\":\"demo\"");
+    assertThat(hack(me, "session", "list", "--node", "alpha", "--json").out().strip())
+        .isEqualTo("[]");
+
+    Run down = hack(me, "down", "--dir", repo.toString());
+    assertThat(down.out()).contains("demo:agent: stopped on beta");
+    assertThat(hack(me, "project", "list").out()).contains("demo").contains("node-");
   }
 }
