@@ -19,6 +19,8 @@ import picocli.CommandLine.Command;
       ProjectCommand.Down.class,
       KeysCommand.class,
       ConfigCommand.class,
+      GatewayCommand.class,
+      GatewayCommand.X.class,
       CompletionCommand.class,
       CdsWarmup.class,
       CommandLine.HelpCommand.class

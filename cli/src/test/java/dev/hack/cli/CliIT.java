@@ -155,6 +155,24 @@ class CliIT {
   }
 
   @Test
+  void gatewayTokensShowTheSecretOnceAndRevoke() throws Exception {
+    Run created = run("gateway", "token-create", "--scope", "write", "--ttl", "1d", "--json");
+    assertThat(created.exit()).as(created.err()).isZero();
+    var json = com.google.gson.JsonParser.parseString(created.out()).getAsJsonObject();
+    String id = json.get("id").getAsString();
+    String token = json.get("token").getAsString();
+    assertThat(json.get("scope").getAsString()).isEqualTo("write");
+    assertThat(json.get("expires_at").getAsString()).isNotEmpty();
+    Run listed = run("x", "gateway", "token-list");
+    assertThat(listed.out()).contains(id).contains("write").contains("active");
+    assertThat(listed.out() + Files.readString(dir.resolve("home/daemon/gateway/tokens.json")))
+        .doesNotContain(token.substring(("hk_" + id + "_").length()));
+    assertThat(run("gateway", "token-revoke", id).exit()).isZero();
+    assertThat(run("gateway", "token-list").out()).contains("revoked");
+    assertThat(run("gateway", "token-create", "--scope", "root").exit()).isEqualTo(2);
+  }
+
+  @Test
   void bashCompletionCompletesCommands() throws Exception {
     Run script = run("completion", "bash");
     assertThat(script.exit()).isZero();
