@@ -62,6 +62,15 @@ class SessionCliIT {
     return new Run(p.exitValue(), out, err);
   }
 
+  /** Lets the user of {@code me} into the node of {@code other}, as they would by hand. */
+  private void authorize(Path me, Path other) throws Exception {
+    ProcessBuilder auth =
+        new ProcessBuilder(hackArgv(other, "keys", "authorize", "-"))
+            .redirectInput(KeyFiles.publicKeyPath(me.resolve("keys/id_ed25519")).toFile());
+    auth.environment().put("HACK_HOME", other.toString());
+    assertThat(auth.start().waitFor()).isZero();
+  }
+
   /** Starts a node from {@code home}; returns its SSH port. */
   private int serve(Path home, String name) throws Exception {
     ProcessBuilder pb =
@@ -104,11 +113,7 @@ class SessionCliIT {
     Run refused = hack(me, "node", "add", "beta", "ssh://127.0.0.1:" + betaPort);
     assertThat(refused.exit()).isEqualTo(1);
     assertThat(refused.err()).contains("refused your key").contains("hack keys authorize -");
-    ProcessBuilder auth =
-        new ProcessBuilder(hackArgv(other, "keys", "authorize", "-"))
-            .redirectInput(KeyFiles.publicKeyPath(me.resolve("keys/id_ed25519")).toFile());
-    auth.environment().put("HACK_HOME", other.toString());
-    assertThat(auth.start().waitFor()).isZero();
+    authorize(me, other);
 
     Run added = hack(me, "node", "add", "beta", "ssh://127.0.0.1:" + betaPort);
     assertThat(added.exit()).as(added.err()).isZero();
@@ -156,12 +161,8 @@ class SessionCliIT {
     Path other = dir.resolve("other");
     serve(me, "alpha");
     int betaPort = serve(other, "beta");
-    ProcessBuilder auth =
-        new ProcessBuilder(hackArgv(other, "keys", "authorize", "-"))
-            .redirectInput(KeyFiles.publicKeyPath(me.resolve("keys/id_ed25519")).toFile());
     hack(me, "session", "list"); // creates the user key
-    auth.environment().put("HACK_HOME", other.toString());
-    assertThat(auth.start().waitFor()).isZero();
+    authorize(me, other);
     assertThat(hack(me, "node", "add", "beta", "ssh://127.0.0.1:" + betaPort).exit()).isZero();
 
     // the recorded key no longer matches what beta presents
@@ -302,11 +303,7 @@ class SessionCliIT {
     serve(me, "alpha");
     int betaPort = serve(other, "beta");
     hack(me, "session", "list"); // creates the user key
-    ProcessBuilder auth =
-        new ProcessBuilder(hackArgv(other, "keys", "authorize", "-"))
-            .redirectInput(KeyFiles.publicKeyPath(me.resolve("keys/id_ed25519")).toFile());
-    auth.environment().put("HACK_HOME", other.toString());
-    assertThat(auth.start().waitFor()).isZero();
+    authorize(me, other);
     assertThat(hack(me, "node", "add", "beta", "ssh://127.0.0.1:" + betaPort).exit()).isZero();
 
     Path repo = Files.createDirectories(dir.resolve("repo"));
