@@ -215,6 +215,7 @@ public final class PtySession extends Session {
         pty = null;
       }
       persist();
+      notifyAll(); // stop() waits for the exit to be on record
     }
     LOG.info("{}: program exited with code {}{}", id, code, restart ? ", restarting" : "");
     if (restart) {
@@ -519,6 +520,17 @@ public final class PtySession extends Session {
     terminate(p, grace);
     Integer code = null;
     synchronized (this) {
+      // the reader records the exit moments after the program is gone: wait for it (bounded), so
+      // that `stop X; ls` shows the exit code
+      long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+      while (p != null && pty == p && !restartPending && System.nanoTime() < deadline) {
+        try {
+          wait(50);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          break;
+        }
+      }
       if (restartPending && pty == p && "running".equals(status)) {
         // stopped while waiting to restart: no reader is left to record the end
         status = "exited";

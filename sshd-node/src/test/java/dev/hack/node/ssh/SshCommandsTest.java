@@ -7,6 +7,7 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.hack.keys.KeyFiles;
+import dev.hack.node.api.SessionInfo;
 import dev.hack.node.testing.Poll;
 import dev.hack.node.testing.TestNode;
 import dev.hack.node.testing.TestNode.Result;
@@ -190,9 +191,9 @@ class SshCommandsTest {
   @Test
   void sendTypesEscapesAsRawBytes() throws Exception {
     Path out = dir.resolve("bytes");
-    node.mina("new --name raw -- sh -c 'stty raw -echo; head -c 4 > " + out + "'");
-    Poll.until(TestNode.TIMEOUT, "raw mode", () -> node.mina("ls").out().contains("raw"));
-    Thread.sleep(300); // let stty run before typing
+    node.mina("new --name raw -- sh -c 'stty raw -echo; echo raw-ready; head -c 4 > " + out + "'");
+    Poll.until(
+        TestNode.TIMEOUT, "raw mode", () -> node.mina("logs raw").out().contains("raw-ready"));
     assertThat(node.mina("send raw 'A\\xff\\e\\n'").exit()).isZero();
     byte[] got =
         Poll.until(
@@ -220,25 +221,14 @@ class SshCommandsTest {
   @Test
   void stopRecordsTheExitCodeOfTheSignal() throws Exception {
     for (int i = 0; i < 3; i++) {
-      node.mina("new --name st" + i + " -- sleep 600");
-      assertThat(node.mina("stop st" + i).exit()).isZero();
       String id = "st" + i;
-      String json =
-          Poll.until(
-              TestNode.TIMEOUT,
-              "exit code",
-              () -> {
-                String ls = node.mina("ls --json").out();
-                return ls.contains("\"id\":\"" + id + "\"") ? ls : null;
-              });
-      Poll.until(
-          TestNode.TIMEOUT,
-          "recorded",
-          () ->
-              node.node().supervisor().get(id).info().exitCode() != null
-                  && !node.node().supervisor().get(id).isRunning());
-      assertThat(node.node().supervisor().get(id).info().exitCode()).isIn(129, 143);
-      assertThat(json).isNotNull();
+      node.mina("new --name " + id + " -- sleep 600");
+      assertThat(node.mina("stop " + id).exit()).isZero();
+      // no waiting: when stop returns, the end is on record (SIGHUP 129 or SIGTERM 143)
+      SessionInfo info = node.node().supervisor().get(id).info();
+      assertThat(info.status()).isEqualTo("exited");
+      assertThat(info.exitCode()).isIn(129, 143);
+      assertThat(node.mina("ls --json").out()).contains("\"exit_code\":" + info.exitCode());
     }
   }
 
