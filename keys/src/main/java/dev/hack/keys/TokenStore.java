@@ -212,15 +212,40 @@ public final class TokenStore {
         });
   }
 
+  /** The parsed file and the stamp it was read at. */
+  private record Cached(Object key, Instant modified, long size, File file) {}
+
+  private volatile Cached cache;
+
+  /**
+   * The file's contents. Every request to the gateway verifies a token, so the parsed file is kept
+   * until the file changes (writes replace it atomically, so its stamp changes).
+   */
   private File read() throws IOException {
     if (!Files.exists(file)) {
       return new File(1, List.of());
     }
+    java.nio.file.attribute.BasicFileAttributes attrs;
+    try {
+      attrs = Files.readAttributes(file, java.nio.file.attribute.BasicFileAttributes.class);
+    } catch (java.nio.file.NoSuchFileException e) {
+      return new File(1, List.of());
+    }
+    Cached c = cache;
+    Instant modified = attrs.lastModifiedTime().toInstant();
+    if (c != null
+        && java.util.Objects.equals(c.key(), attrs.fileKey())
+        && c.modified().equals(modified)
+        && c.size() == attrs.size()) {
+      return c.file();
+    }
     try {
       File f = GSON.fromJson(Files.readString(file, StandardCharsets.UTF_8), File.class);
       if (f == null || f.tokens() == null) {
-        return new File(1, List.of());
+        f = new File(1, List.of());
       }
+      f = new File(f.version(), List.copyOf(f.tokens()));
+      cache = new Cached(attrs.fileKey(), modified, attrs.size(), f);
       return f;
     } catch (JsonParseException e) {
       throw new IOException(
