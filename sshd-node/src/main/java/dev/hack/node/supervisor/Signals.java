@@ -1,21 +1,21 @@
 package dev.hack.node.supervisor;
 
 /** POSIX signals through libc (JNA comes with pty4j): Java cannot signal a process group. */
-final class Signals {
+public final class Signals {
   static final int SIGHUP = 1;
   static final int SIGINT = 2;
   static final int SIGQUIT = 3;
-  static final int SIGKILL = 9;
+  public static final int SIGKILL = 9;
   static final int SIGUSR1 = 10;
   static final int SIGUSR2 = 12;
-  static final int SIGTERM = 15;
-  static final int SIGCONT = 18;
+  public static final int SIGTERM = 15;
+  public static final int SIGCONT = 18;
   static final int SIGTSTP = 20;
 
   private Signals() {}
 
   /** {@code kill(2)}; a negative pid names a process group. Returns false if nothing was there. */
-  static boolean kill(long pid, int signal) {
+  public static boolean kill(long pid, int signal) {
     return LibC.kill((int) pid, signal) == 0;
   }
 

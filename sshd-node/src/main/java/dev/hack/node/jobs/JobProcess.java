@@ -1,0 +1,144 @@
+package dev.hack.node.jobs;
+
+import dev.hack.node.supervisor.Signals;
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A job's program, started in a session and process group of its own so that one signal reaches
+ * everything it started, grandchildren included.
+ *
+ * <p>Java cannot make a child a session leader, so the program runs through {@code setsid(1)}. The
+ * JVM's child is never a process group leader, so {@code setsid} calls {@code setsid(2)} and execs
+ * the program without forking: the pid Java sees is the program's, and it is also the process group
+ * id. Without {@code setsid} (not Linux) the program runs in the node's group and signals go to it
+ * and to the descendants found at the time.
+ */
+final class JobProcess {
+  private static final Path SETSID = findSetsid();
+  private static final File DEV_NULL = new File("/dev/null");
+
+  private final Process process;
+  private final boolean ownGroup;
+
+  private JobProcess(Process process, boolean ownGroup) {
+    this.process = process;
+    this.ownGroup = ownGroup;
+  }
+
+  private static Path findSetsid() {
+    for (String p : List.of("/usr/bin/setsid", "/bin/setsid")) {
+      Path path = Path.of(p);
+      if (Files.isExecutable(path)) {
+        return path;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Starts {@code command} in {@code cwd} with the node's environment plus {@code env}, stdin from
+   * {@code /dev/null}, stderr merged into stdout.
+   */
+  static JobProcess start(List<String> command, Path cwd, Map<String, String> env)
+      throws IOException {
+    List<String> argv = new ArrayList<>();
+    if (SETSID != null) {
+      argv.add(SETSID.toString());
+      argv.add("--");
+    }
+    argv.addAll(command);
+    ProcessBuilder pb =
+        new ProcessBuilder(argv)
+            .directory(cwd.toFile())
+            .redirectInput(ProcessBuilder.Redirect.from(DEV_NULL))
+            .redirectErrorStream(true);
+    pb.environment().putAll(env);
+    return new JobProcess(pb.start(), SETSID != null);
+  }
+
+  Process process() {
+    return process;
+  }
+
+  long pid() {
+    return process.pid();
+  }
+
+  /**
+   * Sends {@code signal} to the program's process group. This reaches what is left of the group
+   * after the program itself has exited, too.
+   */
+  void signal(int signal) {
+    if (ownGroup) {
+      Signals.kill(-process.pid(), signal);
+      return;
+    }
+    List<ProcessHandle> tree = new ArrayList<>();
+    process.descendants().forEach(tree::add);
+    Signals.kill(process.pid(), signal);
+    for (ProcessHandle h : tree) {
+      Signals.kill(h.pid(), signal);
+    }
+  }
+
+  /**
+   * Why {@code command} cannot be started in {@code cwd}, or null if it looks startable: the
+   * directory is missing, or the program is not an executable file (looked up on {@code PATH}, from
+   * {@code env} if it sets one, as {@code execvp(3)} does). Checked before starting because with
+   * {@code setsid} in between, a missing program would otherwise look like a program that ran and
+   * exited with status 127.
+   */
+  static String whyNotStartable(List<String> command, Path cwd, Map<String, String> env) {
+    if (!Files.isDirectory(cwd)) {
+      return "the working directory " + cwd + " does not exist";
+    }
+    String program = command.get(0);
+    try {
+      if (program.contains("/")) {
+        Path p = cwd.resolve(program);
+        if (!Files.exists(p)) {
+          return "cannot run " + quote(program) + ": no such file";
+        }
+        if (!Files.isRegularFile(p) || !Files.isExecutable(p)) {
+          return "cannot run " + quote(program) + ": not an executable file";
+        }
+        return null;
+      }
+      String path = env.get("PATH");
+      if (path == null) {
+        path = System.getenv().getOrDefault("PATH", "/usr/local/bin:/usr/bin:/bin");
+      }
+      boolean notExecutable = false;
+      for (String dir : path.split(":", -1)) {
+        Path candidate = (dir.isEmpty() ? cwd : cwd.resolve(dir)).resolve(program);
+        if (Files.isRegularFile(candidate)) {
+          if (Files.isExecutable(candidate)) {
+            return null;
+          }
+          notExecutable = true;
+        }
+      }
+      return "cannot run "
+          + quote(program)
+          + (notExecutable ? ": permission denied" : ": no such program on PATH");
+    } catch (InvalidPathException e) {
+      return "cannot run " + quote(program) + ": " + e.getMessage();
+    }
+  }
+
+  /** A value for a message: quoted, control characters replaced, long values cut. */
+  static String quote(String s) {
+    if (s == null) {
+      return "(none)";
+    }
+    String shown = s.length() > 80 ? s.substring(0, 80) + "..." : s;
+    return "'" + shown.replaceAll("\\p{Cntrl}", "?") + "'";
+  }
+}
