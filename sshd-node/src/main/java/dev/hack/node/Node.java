@@ -8,6 +8,7 @@ import dev.hack.node.api.Json;
 import dev.hack.node.api.NodeStatus;
 import dev.hack.node.api.SessionInfo;
 import dev.hack.node.gateway.Gateway;
+import dev.hack.node.jobs.JobManager;
 import dev.hack.node.ssh.NodeInfo;
 import dev.hack.node.ssh.NodeSshServer;
 import dev.hack.node.supervisor.Supervisor;
@@ -39,6 +40,7 @@ public final class Node implements AutoCloseable, NodeInfo {
   /**
    * How to run a node.
    *
+   * @param gatewayHost the gateway's bind address, or null for {@code bindHost}
    * @param gatewayPort the gateway's port, or -1 for no gateway
    * @param tmuxSocket tmux server socket, or null for the user's default server
    */
@@ -47,6 +49,7 @@ public final class Node implements AutoCloseable, NodeInfo {
       String name,
       String bindHost,
       int sshPort,
+      String gatewayHost,
       int gatewayPort,
       Path tmuxSocket,
       Duration retention,
@@ -71,6 +74,7 @@ public final class Node implements AutoCloseable, NodeInfo {
           null,
           "127.0.0.1",
           2222,
+          null,
           7788,
           null,
           Duration.ofDays(7),
@@ -84,6 +88,7 @@ public final class Node implements AutoCloseable, NodeInfo {
   private final String hostKeyFingerprint;
   private final Instant startedAt = Instant.now();
   private Supervisor supervisor;
+  private JobManager jobs;
   private NodeSshServer ssh;
   private Gateway gateway;
   private InetSocketAddress sshAddress;
@@ -134,6 +139,7 @@ public final class Node implements AutoCloseable, NodeInfo {
             .withTmuxSocket(config.tmuxSocket())
             .withRetention(config.retention());
     supervisor = new Supervisor(config.home().sessionsDir(), sc);
+    jobs = new JobManager(config.home().jobsDir());
     ssh = new NodeSshServer(supervisor, authorized, hostKey, this, config.ssh());
     try {
       sshAddress = ssh.start(config.bindHost(), config.sshPort());
@@ -149,18 +155,20 @@ public final class Node implements AutoCloseable, NodeInfo {
           e);
     }
     if (config.gatewayPort() >= 0) {
-      gateway = new Gateway(startedAt);
+      gateway = new Gateway(config.home(), supervisor, jobs, this::status, startedAt);
+      String gatewayHost = config.gatewayHost() != null ? config.gatewayHost() : config.bindHost();
       try {
-        InetSocketAddress g = gateway.start(config.bindHost(), config.gatewayPort());
+        InetSocketAddress g = gateway.start(gatewayHost, config.gatewayPort());
         gatewayUrl = "http://" + hostForUrl(g.getHostString()) + ":" + g.getPort();
       } catch (Exception e) {
         throw new IOException(
             "cannot start the gateway on "
-                + config.bindHost()
+                + gatewayHost
                 + ":"
                 + config.gatewayPort()
                 + ": "
-                + e.getMessage(),
+                + e.getMessage()
+                + "; choose another port with --gateway-port",
             e);
       }
     }
@@ -234,6 +242,16 @@ public final class Node implements AutoCloseable, NodeInfo {
   }
 
   @Override
+  public JobManager jobs() {
+    return jobs;
+  }
+
+  @Override
+  public HackHome home() {
+    return config.home();
+  }
+
+  @Override
   public NodeStatus status() {
     int running = 0;
     int total = 0;
@@ -278,6 +296,9 @@ public final class Node implements AutoCloseable, NodeInfo {
       } catch (IOException e) {
         LOG.warn("stopping the SSH server: {}", e.toString());
       }
+    }
+    if (jobs != null) {
+      jobs.close();
     }
     if (supervisor != null) {
       supervisor.close();

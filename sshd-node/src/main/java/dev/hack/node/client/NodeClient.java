@@ -126,6 +126,17 @@ public final class NodeClient implements AutoCloseable {
   public int stream(
       String command, InputStream in, OutputStream out, OutputStream err, Duration timeout)
       throws IOException {
+    Integer code = streamStatus(command, in, out, err, timeout);
+    return code == null ? 1 : code;
+  }
+
+  /**
+   * As {@link #stream}, but returns null when the channel closed without an exit status: the
+   * connection dropped (or the node went away) before the command finished.
+   */
+  public Integer streamStatus(
+      String command, InputStream in, OutputStream out, OutputStream err, Duration timeout)
+      throws IOException {
     try (ChannelExec ch = session.createExecChannel(command)) {
       ch.setOut(new NoCloseOutputStream(out));
       ch.setErr(new NoCloseOutputStream(err));
@@ -139,8 +150,7 @@ public final class NodeClient implements AutoCloseable {
       if (!events.contains(ClientChannelEvent.CLOSED)) {
         throw new IOException("no answer within " + timeout.toSeconds() + " s to: " + command);
       }
-      Integer code = ch.getExitStatus();
-      return code == null ? 1 : code;
+      return ch.getExitStatus();
     }
   }
 

@@ -1,42 +1,78 @@
 package dev.hack.node.gateway;
 
-import dev.hack.node.Version;
-import dev.hack.node.api.Json;
+import dev.hack.keys.HackHome;
+import dev.hack.node.api.NodeStatus;
+import dev.hack.node.jobs.JobManager;
+import dev.hack.node.supervisor.Supervisor;
 import java.net.InetSocketAddress;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.LinkedHashMap;
-import java.util.Map;
-import org.eclipse.jetty.http.HttpHeader;
-import org.eclipse.jetty.server.Handler;
-import org.eclipse.jetty.server.Request;
-import org.eclipse.jetty.server.Response;
+import java.util.function.Supplier;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
-import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.server.handler.ResourceHandler;
+import org.eclipse.jetty.util.resource.Resource;
+import org.eclipse.jetty.util.resource.ResourceFactory;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.eclipse.jetty.websocket.server.ServerWebSocketContainer;
 
 /**
- * The node's HTTP gateway (Jetty 12 core). For now it answers {@code GET /v1/status} (seed 001's
- * fields) and {@code 404 not_found} for everything else; tokens, jobs, shells and the web terminal
- * come with the gateway issue.
+ * The node's HTTP/WebSocket gateway (Jetty 12 core): seed 001's API and RFC 0001's sessions for
+ * clients that cannot speak SSH, behind scoped tokens, plus the web terminal page. See {@code
+ * docs/gateway.md}.
  */
 public final class Gateway implements AutoCloseable {
+  /** Request bodies above this are refused with 413. */
+  public static final int MAX_BODY_BYTES = 1 << 20;
+
+  /** WebSocket messages above this close the stream (1009). */
+  public static final int MAX_FRAME_BYTES = 1 << 20;
+
   private final Server server;
   private final ServerConnector connector;
-  private final Instant startedAt;
+  private final GatewayContext ctx;
 
-  public Gateway(Instant startedAt) {
-    this.startedAt = startedAt;
-    QueuedThreadPool pool = new QueuedThreadPool(16, 2);
+  public Gateway(
+      HackHome home,
+      Supervisor supervisor,
+      JobManager jobs,
+      Supplier<NodeStatus> status,
+      Instant startedAt) {
+    ctx =
+        new GatewayContext(
+            home, supervisor, jobs, status, startedAt, MAX_BODY_BYTES, MAX_FRAME_BYTES);
+    QueuedThreadPool pool = new QueuedThreadPool(32, 2);
     pool.setName("gateway");
     pool.setDaemon(true);
     server = new Server(pool);
-    connector = new ServerConnector(server, 1, 1);
+    HttpConfiguration http = new HttpConfiguration();
+    http.setSendServerVersion(false);
+    http.setSendXPoweredBy(false);
+    connector = new ServerConnector(server, 1, 1, new HttpConnectionFactory(http));
     server.addConnector(connector);
-    server.setHandler(new StatusHandler());
+
+    ServerWebSocketContainer websockets = ServerWebSocketContainer.ensure(server);
+    websockets.setMaxTextMessageSize(MAX_FRAME_BYTES);
+    websockets.setMaxBinaryMessageSize(MAX_FRAME_BYTES);
+    websockets.setIdleTimeout(Duration.ofSeconds(60));
+
+    ResourceHandler assets = new ResourceHandler();
+    ResourceFactory resources = ResourceFactory.of(server);
+    Resource web = resources.newClassLoaderResource("dev/hack/node/gateway/web/");
+    Resource webjars = resources.newClassLoaderResource("META-INF/resources/");
+    assets.setBaseResource(
+        web == null ? webjars : webjars == null ? web : ResourceFactory.combine(web, webjars));
+    assets.setDirAllowed(false);
+    assets.setWelcomeFiles("index.html");
+    assets.setCacheControl("no-cache");
+    assets.setServer(server);
+
+    ApiHandler api = new ApiHandler(ctx, assets);
+    new Endpoints(ctx, websockets).register(api);
+    server.setHandler(api);
+    server.addBean(assets);
     server.setStopTimeout(Duration.ofSeconds(2).toMillis());
   }
 
@@ -49,34 +85,10 @@ public final class Gateway implements AutoCloseable {
 
   @Override
   public void close() throws Exception {
-    server.stop();
-  }
-
-  private final class StatusHandler extends Handler.Abstract {
-    @Override
-    public boolean handle(Request request, Response response, Callback callback) {
-      String path = Request.getPathInContext(request);
-      Map<String, Object> body = new LinkedHashMap<>();
-      int status;
-      if ("/v1/status".equals(path) && "GET".equals(request.getMethod())) {
-        status = 200;
-        body.put("status", "ok");
-        body.put("version", Version.get());
-        body.put("pid", ProcessHandle.current().pid());
-        body.put("started_at", startedAt.toString());
-        body.put("uptime_ms", Duration.between(startedAt, Instant.now()).toMillis());
-      } else {
-        status = 404;
-        body.put("error", "not_found");
-        body.put("message", "no such endpoint: " + request.getMethod() + " " + path);
-      }
-      response.setStatus(status);
-      response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json; charset=utf-8");
-      response.write(
-          true,
-          ByteBuffer.wrap((Json.GSON.toJson(body) + "\n").getBytes(StandardCharsets.UTF_8)),
-          callback);
-      return true;
+    try {
+      server.stop();
+    } finally {
+      ctx.close();
     }
   }
 }

@@ -4,6 +4,11 @@ import dev.hack.node.api.Json;
 import dev.hack.node.api.NodeStatus;
 import dev.hack.node.api.PtySize;
 import dev.hack.node.api.SessionInfo;
+import dev.hack.node.jobs.Job;
+import dev.hack.node.jobs.JobManager;
+import dev.hack.node.jobs.JobMeta;
+import dev.hack.node.jobs.JobSpec;
+import dev.hack.node.project.ProjectRegistry;
 import dev.hack.node.supervisor.Attachment;
 import dev.hack.node.supervisor.Follower;
 import dev.hack.node.supervisor.RestartPolicy;
@@ -17,6 +22,8 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
@@ -68,6 +75,7 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
   private volatile Session followed;
   private volatile int detachKey = DEFAULT_DETACH;
   private volatile String attachedTo;
+  private volatile JobLogPump jobLogs;
   private static final int MAX_EARLY_INPUT = 64 * 1024;
   private java.io.ByteArrayOutputStream early = new java.io.ByteArrayOutputStream();
 
@@ -214,6 +222,8 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
     } else if (cmd instanceof SshCommands.Status s) {
       NodeStatus st = node.status();
       finish(0, s.json ? Json.GSON.toJson(st) + "\n" : statusText(st), "");
+    } else if (cmd instanceof SshCommands.JobCmd) {
+      job(sub);
     } else if (cmd instanceof SshCommands.Help h) {
       if (h.command == null) {
         finish(0, SshCommands.USAGE, "");
@@ -225,6 +235,119 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
     } else {
       finish(2, "", "hack: " + name + " is not available\n");
     }
+  }
+
+  private void job(ParseResult jobLevel) throws IOException {
+    ParseResult leaf = jobLevel.subcommand();
+    if (leaf == null) {
+      finish(
+          jobLevel.isUsageHelpRequested() ? 0 : 2, usage(jobLevel.commandSpec().commandLine()), "");
+      return;
+    }
+    if (leaf.isUsageHelpRequested()) {
+      finish(0, usage(leaf.commandSpec().commandLine()), "");
+      return;
+    }
+    JobManager jobs = node.jobs();
+    Object cmd = leaf.commandSpec().userObject();
+    if (cmd instanceof SshCommands.JobStart j) {
+      Job job = jobs.create(jobSpec(j));
+      finish(0, j.json ? Json.GSON.toJson(job.meta()) + "\n" : job.id() + "\n", "");
+    } else if (cmd instanceof SshCommands.JobList l) {
+      String projectId = l.project == null ? null : project(l.project).id();
+      List<JobMeta> list = new java.util.ArrayList<>();
+      for (Job j : jobs.list(projectId)) {
+        list.add(j.meta());
+      }
+      finish(0, l.json ? Json.GSON.toJson(list) + "\n" : jobTable(list), "");
+    } else if (cmd instanceof SshCommands.JobShow j) {
+      JobMeta m = job(jobs, j.id).meta();
+      finish(0, j.json ? Json.GSON.toJson(m) + "\n" : jobTable(List.of(m)), "");
+    } else if (cmd instanceof SshCommands.JobLogs l) {
+      Job job = job(jobs, l.id);
+      jobLogs =
+          JobLogPump.start(
+              job, out, executor, l.from, l.follow, j -> exitWith(l.follow ? exitCode(j) : 0, ""));
+    } else if (cmd instanceof SshCommands.JobCancel c) {
+      Job job = job(jobs, c.id);
+      if (!job.cancel() && !JobMeta.CANCELLED.equals(job.meta().status())) {
+        throw new IllegalStateException(
+            "job " + job.id() + " has already finished (" + job.meta().status() + ")");
+      }
+      finish(0, "", "");
+    }
+  }
+
+  /** How {@code job logs --follow} (and so {@code hack job run}) exits: as the job did. */
+  static int exitCode(Job job) {
+    JobMeta m = job.meta();
+    if (JobMeta.COMPLETED.equals(m.status())) {
+      return 0;
+    }
+    if (JobMeta.CANCELLED.equals(m.status())) {
+      return 130;
+    }
+    return m.exitCode() != null && m.exitCode() != 0 ? m.exitCode() : 1;
+  }
+
+  private static Job job(JobManager jobs, String id) {
+    return jobs.get(id)
+        .orElseThrow(
+            () ->
+                new NoSuchElementException(
+                    "no job " + id + " on this node; list them with: job list"));
+  }
+
+  private ProjectRegistry.Project project(String nameOrId) throws IOException {
+    return ProjectRegistry.open(node.home())
+        .find(nameOrId)
+        .orElseThrow(
+            () ->
+                new IllegalArgumentException(
+                    "no project "
+                        + nameOrId
+                        + " on this node; register it with: hack project add"));
+  }
+
+  private JobSpec jobSpec(SshCommands.JobStart j) throws IOException {
+    ProjectRegistry.Project p = j.project == null ? null : project(j.project);
+    Path base = p != null ? p.root() : Path.of(System.getProperty("user.home"));
+    Path cwd = j.cwd == null ? base : base.resolve(j.cwd).normalize();
+    if (!Files.isDirectory(cwd)) {
+      throw new IllegalArgumentException("no such directory: " + cwd);
+    }
+    Map<String, String> env = new HashMap<>(clientLocale());
+    for (String kv : j.env) {
+      int eq = kv.indexOf('=');
+      if (eq <= 0) {
+        throw new IllegalArgumentException("--env takes NAME=VALUE, not " + SessionIdsQuote.of(kv));
+      }
+      env.put(kv.substring(0, eq), kv.substring(eq + 1));
+    }
+    return new JobSpec(
+        p == null ? null : p.id(), p == null ? null : p.name(), j.runner, j.command, cwd, env);
+  }
+
+  static String jobTable(List<JobMeta> list) {
+    if (list.isEmpty()) {
+      return "no jobs; start one with: job start -- CMD ARGS...\n";
+    }
+    StringBuilder sb = new StringBuilder();
+    String fmt = "%-16s %-10s %-5s %-5s %-12s %s%n";
+    sb.append(String.format(fmt, "JOB", "STATUS", "EXIT", "AGE", "PROJECT", "COMMAND"));
+    for (JobMeta m : list) {
+      String cmd = String.join(" ", m.command());
+      sb.append(
+          String.format(
+              fmt,
+              m.jobId(),
+              m.status(),
+              m.exitCode() == null ? "-" : m.exitCode().toString(),
+              age(m.createdAt()),
+              m.projectName() == null ? "-" : m.projectName(),
+              cmd.length() > 60 ? cmd.substring(0, 57) + "..." : cmd));
+    }
+    return sb.toString();
   }
 
   private void startNew(SshCommands.New n) throws IOException {
@@ -421,6 +544,10 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
     attachment = null;
     if (a != null) {
       a.detach();
+    }
+    JobLogPump jl = jobLogs;
+    if (jl != null) {
+      jl.close();
     }
     Follower f = follower;
     if (f != null) {

@@ -1,8 +1,16 @@
 package dev.hack.node.ssh;
 
+import dev.hack.keys.HackHome;
 import dev.hack.node.api.NodeStatus;
+import dev.hack.node.jobs.JobManager;
 
 /** What SSH commands need to know about the node they run on. */
 public interface NodeInfo {
   NodeStatus status();
+
+  /** The node's jobs. */
+  JobManager jobs();
+
+  /** The node's home (for the project registry). */
+  HackHome home();
 }

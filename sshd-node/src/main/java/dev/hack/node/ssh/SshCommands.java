@@ -24,6 +24,7 @@ import picocli.CommandLine.Parameters;
       SshCommands.Rm.class,
       SshCommands.TmuxCmd.class,
       SshCommands.Status.class,
+      SshCommands.JobCmd.class,
       SshCommands.Help.class
     },
     usageHelpWidth = 100)
@@ -44,6 +45,12 @@ final class SshCommands {
           "  stop ID | restart ID | rm ID     lifecycle",
           "  tmux NAME                        attach to tmux session NAME, creating it",
           "  status [--json]                  node status",
+          "  job start [--project P] [--cwd DIR] [--env K=V]... [--json] -- CMD ARGS...",
+          "                                   start a job (no terminal; output to a log)",
+          "  job list [--project P] [--json] | job show ID [--json]",
+          "  job logs ID [--follow] [--from OFFSET]",
+          "                                   output; --follow exits with the job's code",
+          "  job cancel ID                    end the job's whole process tree",
           "  help [COMMAND]                   this text, or a command's options",
           "");
 
@@ -211,6 +218,110 @@ final class SshCommands {
 
     @Option(names = "--json", description = "JSON for scripts")
     boolean json;
+  }
+
+  @Command(
+      name = "job",
+      description = "Jobs: processes without a terminal, with a log and events.",
+      subcommands = {JobStart.class, JobList.class, JobShow.class, JobLogs.class, JobCancel.class})
+  static final class JobCmd {
+    @Option(
+        names = {"-h", "--help"},
+        usageHelp = true,
+        description = "show this help")
+    boolean help;
+  }
+
+  @Command(name = "start", description = "Start a job; prints its id.")
+  static final class JobStart {
+    @Option(
+        names = {"-h", "--help"},
+        usageHelp = true,
+        description = "show this help")
+    boolean help;
+
+    @Option(names = "--project", paramLabel = "P", description = "registered project (name or id)")
+    String project;
+
+    @Option(
+        names = "--cwd",
+        paramLabel = "DIR",
+        description = "working directory (relative: to the project root, else to home)")
+    String cwd;
+
+    @Option(names = "--env", paramLabel = "K=V", description = "environment variable (repeatable)")
+    List<String> env = new ArrayList<>();
+
+    @Option(names = "--runner", paramLabel = "NAME", description = "runner name (default: generic)")
+    String runner;
+
+    @Option(names = "--json", description = "print the job as JSON")
+    boolean json;
+
+    @Parameters(paramLabel = "CMD", arity = "1..*", description = "command and arguments")
+    List<String> command = new ArrayList<>();
+  }
+
+  @Command(name = "list", description = "List jobs.")
+  static final class JobList {
+    @Option(
+        names = {"-h", "--help"},
+        usageHelp = true,
+        description = "show this help")
+    boolean help;
+
+    @Option(names = "--project", paramLabel = "P", description = "only this project's jobs")
+    String project;
+
+    @Option(names = "--json", description = "JSON array for scripts")
+    boolean json;
+  }
+
+  @Command(name = "show", description = "Show a job.")
+  static final class JobShow {
+    @Option(
+        names = {"-h", "--help"},
+        usageHelp = true,
+        description = "show this help")
+    boolean help;
+
+    @Parameters(index = "0", paramLabel = "ID")
+    String id;
+
+    @Option(names = "--json", description = "JSON for scripts")
+    boolean json;
+  }
+
+  @Command(name = "logs", description = "Print a job's output.")
+  static final class JobLogs {
+    @Option(
+        names = {"-h", "--help"},
+        usageHelp = true,
+        description = "show this help")
+    boolean help;
+
+    @Parameters(index = "0", paramLabel = "ID")
+    String id;
+
+    @Option(
+        names = {"-f", "--follow"},
+        description = "keep printing until the job ends, then exit with its exit code")
+    boolean follow;
+
+    @Option(names = "--from", paramLabel = "OFFSET", description = "start at this byte offset")
+    long from;
+  }
+
+  @Command(name = "cancel", description = "Cancel a job.")
+  static final class JobCancel {
+    @Option(
+        names = {"-h", "--help"},
+        usageHelp = true,
+        description = "show this help")
+    boolean help;
+
+    @Parameters(index = "0", paramLabel = "ID")
+    String id;
   }
 
   @Command(name = "help", description = "Show usage.")

@@ -149,6 +149,27 @@ final class Pty implements AutoCloseable {
     Signals.kill(-process.pid(), signal);
   }
 
+  /**
+   * Sends {@code signal} to the terminal's foreground process group, as a keyboard's Ctrl-C would:
+   * under an interactive shell that is the running program's group, not the shell's. Falls back to
+   * the child's group when the foreground group cannot be read.
+   */
+  void signalForeground(int signal) {
+    long group = process.pid();
+    try {
+      String stat =
+          java.nio.file.Files.readString(java.nio.file.Path.of("/proc/" + process.pid() + "/stat"));
+      String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      long tpgid = Long.parseLong(f[5]);
+      if (tpgid > 0) {
+        group = tpgid;
+      }
+    } catch (java.io.IOException | RuntimeException e) {
+      // no /proc (or the child is gone): the child's own group is the best guess
+    }
+    Signals.kill(-group, signal);
+  }
+
   /** Closes our descriptor and pty4j's; kills the child if it still runs. Idempotent. */
   @Override
   public synchronized void close() {

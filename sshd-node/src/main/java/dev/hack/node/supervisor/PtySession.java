@@ -616,7 +616,10 @@ public final class PtySession extends Session {
 
   private volatile Pty abandonedPty;
 
-  /** Signals the whole process group, e.g. SIGINT from the gateway's shell stream. */
+  /**
+   * Signals the terminal's foreground process group (the running program, as Ctrl-C would), e.g.
+   * SIGINT from the gateway's shell stream.
+   */
   public void signal(String name) {
     int number = Signals.number(name);
     Pty p;
@@ -624,7 +627,7 @@ public final class PtySession extends Session {
       p = pty;
     }
     if (p != null) {
-      p.signalGroup(number);
+      p.signalForeground(number);
     }
   }
 

@@ -29,6 +29,7 @@ public final class NodeMain {
                 "proc",
                 "127.0.0.1",
                 0,
+                null,
                 -1,
                 Path.of(args[1]),
                 Duration.ofDays(7),

@@ -36,6 +36,7 @@ public final class TestNode implements AutoCloseable {
   private final KeyPair clientPair;
   private final List<String> warnings = new CopyOnWriteArrayList<>();
   private final Duration keepAlive;
+  private int gatewayPort = -1;
   private Node node;
   private SshClient client;
 
@@ -61,6 +62,14 @@ public final class TestNode implements AutoCloseable {
     return t;
   }
 
+  /** Starts a node in {@code dir} with its gateway on a free loopback port. */
+  public static TestNode withGateway(Path dir) throws IOException {
+    TestNode t = new TestNode(dir, Duration.ofSeconds(15));
+    t.gatewayPort = 0;
+    t.boot();
+    return t;
+  }
+
   private void boot() throws IOException {
     node =
         Node.start(
@@ -69,7 +78,8 @@ public final class TestNode implements AutoCloseable {
                 "test",
                 "127.0.0.1",
                 0,
-                -1,
+                null,
+                gatewayPort,
                 tmuxSocket,
                 Duration.ofDays(7),
                 new NodeSshServer.Settings(keepAlive, 3)),

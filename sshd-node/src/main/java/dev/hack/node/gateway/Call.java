@@ -1,0 +1,202 @@
+package dev.hack.node.gateway;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.Fields;
+
+/** One HTTP request being answered: its path parameters, caller, query and JSON body. */
+final class Call {
+  final Request request;
+  final Response response;
+  final Callback callback;
+  final Map<String, String> params;
+  final Caller caller;
+  private final int maxBody;
+  private Fields query;
+
+  Call(
+      Request request,
+      Response response,
+      Callback callback,
+      Map<String, String> params,
+      Caller caller,
+      int maxBody) {
+    this.request = request;
+    this.response = response;
+    this.callback = callback;
+    this.params = params;
+    this.caller = caller;
+    this.maxBody = maxBody;
+  }
+
+  String param(String name) {
+    return params.get(name);
+  }
+
+  /** A query parameter, or null. */
+  String query(String name) {
+    if (query == null) {
+      query = Request.extractQueryParameters(request);
+    }
+    return query.getValue(name);
+  }
+
+  boolean queryFlag(String name) {
+    String v = query(name);
+    return v != null && (v.isEmpty() || v.equals("true") || v.equals("1"));
+  }
+
+  long queryLong(String name, long fallback) {
+    String v = query(name);
+    if (v == null || v.isEmpty()) {
+      return fallback;
+    }
+    try {
+      return Long.parseLong(v);
+    } catch (NumberFormatException e) {
+      throw GatewayError.badRequest(
+          "invalid_request", "query parameter " + name + " must be a number, not '" + v + "'");
+    }
+  }
+
+  /**
+   * The request body as a JSON object; an empty body is an empty object.
+   *
+   * @throws GatewayError 413 when it is over the limit, 400 when it is not a JSON object
+   */
+  JsonObject body() throws IOException {
+    long declared = request.getLength();
+    if (declared > maxBody) {
+      throw tooLarge();
+    }
+    byte[] bytes;
+    try (InputStream in = Request.asInputStream(request)) {
+      bytes = in.readNBytes(maxBody + 1);
+    }
+    if (bytes.length > maxBody) {
+      throw tooLarge();
+    }
+    String text = new String(bytes, StandardCharsets.UTF_8);
+    if (text.isBlank()) {
+      return new JsonObject();
+    }
+    try {
+      JsonElement e = JsonParser.parseString(text);
+      if (!e.isJsonObject()) {
+        throw GatewayError.badRequest("invalid_json", "the request body must be a JSON object");
+      }
+      return e.getAsJsonObject();
+    } catch (JsonParseException e) {
+      throw GatewayError.badRequest(
+          "invalid_json", "the request body is not valid JSON: " + rootMessage(e));
+    }
+  }
+
+  private GatewayError tooLarge() {
+    return new GatewayError(
+        413, "payload_too_large", "the request body is larger than " + maxBody + " bytes");
+  }
+
+  private static String rootMessage(Throwable e) {
+    while (e.getCause() != null) {
+      e = e.getCause();
+    }
+    return String.valueOf(e.getMessage());
+  }
+
+  // --- typed field access with 400s that name the field -------------------------------------
+
+  static String string(JsonObject o, String field, boolean required) {
+    JsonElement e = o.get(field);
+    if (e == null || e.isJsonNull()) {
+      if (required) {
+        throw GatewayError.badRequest("missing_field", "the request needs a '" + field + "' field");
+      }
+      return null;
+    }
+    if (!e.isJsonPrimitive() || !e.getAsJsonPrimitive().isString()) {
+      throw GatewayError.badRequest("invalid_request", "'" + field + "' must be a string");
+    }
+    return e.getAsString();
+  }
+
+  static Integer integer(JsonObject o, String field, int min, int max) {
+    JsonElement e = o.get(field);
+    if (e == null || e.isJsonNull()) {
+      return null;
+    }
+    try {
+      if (e.isJsonPrimitive() && e.getAsJsonPrimitive().isNumber()) {
+        double d = e.getAsDouble();
+        if (d == Math.rint(d) && d >= min && d <= max) {
+          return (int) d;
+        }
+      }
+    } catch (NumberFormatException ignored) {
+      // reported below
+    }
+    throw GatewayError.badRequest(
+        "invalid_request", "'" + field + "' must be a whole number in " + min + ".." + max);
+  }
+
+  static List<String> stringList(JsonObject o, String field, boolean required) {
+    JsonElement e = o.get(field);
+    if (e == null || e.isJsonNull()) {
+      if (required) {
+        throw GatewayError.badRequest(
+            "missing_field", "the request needs a '" + field + "' field (an array of strings)");
+      }
+      return null;
+    }
+    if (!e.isJsonArray()) {
+      throw GatewayError.badRequest(
+          "invalid_request", "'" + field + "' must be an array of strings");
+    }
+    List<String> out = new ArrayList<>();
+    for (JsonElement x : e.getAsJsonArray()) {
+      if (!x.isJsonPrimitive() || !x.getAsJsonPrimitive().isString()) {
+        throw GatewayError.badRequest(
+            "invalid_request", "'" + field + "' must be an array of strings");
+      }
+      out.add(x.getAsString());
+    }
+    return out;
+  }
+
+  static Map<String, String> stringMap(JsonObject o, String field) {
+    JsonElement e = o.get(field);
+    if (e == null || e.isJsonNull()) {
+      return Map.of();
+    }
+    if (!e.isJsonObject()) {
+      throw GatewayError.badRequest(
+          "invalid_request", "'" + field + "' must be an object of string values");
+    }
+    Map<String, String> out = new LinkedHashMap<>();
+    for (Map.Entry<String, JsonElement> x : e.getAsJsonObject().entrySet()) {
+      JsonElement v = x.getValue();
+      if (!v.isJsonPrimitive()) {
+        throw GatewayError.badRequest(
+            "invalid_request", "'" + field + "." + x.getKey() + "' must be a string");
+      }
+      if (x.getKey().isEmpty() || x.getKey().contains("=") || x.getKey().indexOf('\0') >= 0) {
+        throw GatewayError.badRequest(
+            "invalid_request", "'" + x.getKey() + "' is not a valid environment variable name");
+      }
+      out.put(x.getKey(), v.getAsString());
+    }
+    return out;
+  }
+}

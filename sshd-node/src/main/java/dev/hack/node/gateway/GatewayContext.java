@@ -1,0 +1,152 @@
+package dev.hack.node.gateway;
+
+import com.google.gson.JsonElement;
+import dev.hack.keys.AuditLog;
+import dev.hack.keys.HackHome;
+import dev.hack.keys.TokenStore;
+import dev.hack.node.api.NodeStatus;
+import dev.hack.node.config.ConfigFile;
+import dev.hack.node.jobs.JobManager;
+import dev.hack.node.project.ProjectRegistry;
+import dev.hack.node.supervisor.Supervisor;
+import java.io.IOException;
+import java.time.Instant;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What the gateway serves and the files it consults. Settings ({@code allowWrites}, allowed
+ * origins) and the project list are read from disk on each request, so {@code hack config set} and
+ * {@code hack gateway enable} take effect without restarting the node.
+ */
+final class GatewayContext {
+  private static final Logger LOG = LoggerFactory.getLogger(GatewayContext.class);
+
+  final HackHome home;
+  final Supervisor supervisor;
+  final JobManager jobs;
+  final Supplier<NodeStatus> status;
+  final Instant startedAt;
+  final TokenStore tokens;
+  final AuditLog auditLog;
+  final ProjectRegistry projects;
+  final ConfigFile config;
+  final GatewayMetrics metrics = new GatewayMetrics();
+  final int maxBodyBytes;
+  final int maxFrameBytes;
+
+  /** Timers: hello waits, pings, heartbeats. Tasks must not block. */
+  final ScheduledExecutorService timer =
+      Executors.newSingleThreadScheduledExecutor(daemon("gateway-timer"));
+
+  /** Where stream pumps read logs and hand frames to Jetty. */
+  final ExecutorService streams = streamPool();
+
+  private static ExecutorService streamPool() {
+    ThreadPoolExecutor pool =
+        new ThreadPoolExecutor(
+            8, 8, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), daemon("gateway-stream"));
+    pool.allowCoreThreadTimeOut(true);
+    return pool;
+  }
+
+  GatewayContext(
+      HackHome home,
+      Supervisor supervisor,
+      JobManager jobs,
+      Supplier<NodeStatus> status,
+      Instant startedAt,
+      int maxBodyBytes,
+      int maxFrameBytes) {
+    this.home = home;
+    this.supervisor = supervisor;
+    this.jobs = jobs;
+    this.status = status;
+    this.startedAt = startedAt;
+    this.tokens = TokenStore.open(home);
+    this.auditLog = AuditLog.open(home);
+    this.projects = ProjectRegistry.open(home);
+    this.config = new ConfigFile(home.config());
+    this.maxBodyBytes = maxBodyBytes;
+    this.maxFrameBytes = maxFrameBytes;
+  }
+
+  private static ThreadFactory daemon(String name) {
+    return r -> {
+      Thread t = new Thread(r, name);
+      t.setDaemon(true);
+      return t;
+    };
+  }
+
+  void close() {
+    timer.shutdownNow();
+    streams.shutdownNow();
+  }
+
+  boolean allowWrites() throws IOException {
+    return config.getBoolean("controlPlane.gateway.allowWrites", false);
+  }
+
+  Set<String> allowedOrigins() throws IOException {
+    Set<String> out = new HashSet<>();
+    JsonElement e = config.get("controlPlane.gateway.allowedOrigins").orElse(null);
+    if (e != null && e.isJsonArray()) {
+      for (JsonElement x : e.getAsJsonArray()) {
+        out.add(x.getAsString());
+      }
+    } else if (e != null && e.isJsonPrimitive()) {
+      out.add(e.getAsString());
+    }
+    return out;
+  }
+
+  /** One audit line; a failure to write it is logged, never turned into a failed request. */
+  void audit(
+      String event,
+      Caller caller,
+      String remote,
+      String method,
+      String path,
+      Integer status,
+      String error) {
+    try {
+      auditLog
+          .entry(event)
+          .with("token_id", caller == null ? null : caller.tokenId())
+          .with("remote", remote)
+          .with("method", method)
+          .with("path", path)
+          .with("status", status)
+          .with("error", error)
+          .write();
+    } catch (IOException e) {
+      LOG.warn("cannot write the audit log {}: {}", auditLog.file(), e.toString());
+    }
+  }
+
+  void auditStream(String event, Caller caller, String path, String streamId, String detail) {
+    try {
+      auditLog
+          .entry(event)
+          .with("token_id", caller.tokenId())
+          .with("remote", caller.remote())
+          .with("path", path)
+          .with("stream_id", streamId)
+          .with("detail", detail)
+          .write();
+    } catch (IOException e) {
+      LOG.warn("cannot write the audit log {}: {}", auditLog.file(), e.toString());
+    }
+  }
+}

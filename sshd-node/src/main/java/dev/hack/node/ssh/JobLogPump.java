@@ -1,0 +1,129 @@
+package dev.hack.node.ssh;
+
+import dev.hack.node.jobs.Job;
+import dev.hack.node.supervisor.Sink;
+import java.io.IOException;
+import java.util.concurrent.Executor;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Sends a job's log to an SSH channel from an offset: up to the current end ({@code job logs}), or
+ * live until the job has finished ({@code job logs --follow}). One write in flight at a time, so a
+ * slow client only slows itself; the job never waits for it.
+ */
+final class JobLogPump {
+  private static final Logger LOG = LoggerFactory.getLogger(JobLogPump.class);
+  private static final int CHUNK = 64 * 1024;
+
+  private final Job job;
+  private final Sink sink;
+  private final Executor executor;
+  private final boolean follow;
+  private final long limit;
+  private final Consumer<Job> onDone;
+  private final byte[] buf = new byte[CHUNK];
+  private Runnable unsubscribe;
+
+  // guarded by this
+  private long sent;
+  private boolean sending;
+  private boolean dirty;
+  private boolean closed;
+
+  private JobLogPump(
+      Job job, Sink sink, Executor executor, long from, boolean follow, Consumer<Job> onDone) {
+    this.job = job;
+    this.sink = sink;
+    this.executor = executor;
+    this.sent = from;
+    this.follow = follow;
+    this.limit = follow ? Long.MAX_VALUE : job.logEnd();
+    this.onDone = onDone;
+  }
+
+  /**
+   * Starts sending; {@code onDone} runs once everything was sent (for {@code follow}: once the job
+   * has finished and its whole log was sent).
+   *
+   * @throws IllegalArgumentException if {@code from} is outside the log
+   */
+  static JobLogPump start(
+      Job job, Sink sink, Executor executor, long from, boolean follow, Consumer<Job> onDone) {
+    long end = job.logEnd();
+    if (from < 0 || from > end) {
+      throw new IllegalArgumentException(
+          "offset " + from + " is outside the log of job " + job.id() + " (0.." + end + " bytes)");
+    }
+    JobLogPump p = new JobLogPump(job, sink, executor, from, follow, onDone);
+    if (follow) {
+      p.unsubscribe = job.subscribe(p::pump);
+    }
+    p.pump();
+    return p;
+  }
+
+  void close() {
+    synchronized (this) {
+      closed = true;
+    }
+    if (unsubscribe != null) {
+      unsubscribe.run();
+    }
+  }
+
+  private void pump() {
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      if (sending) {
+        dirty = true;
+        return;
+      }
+      sending = true;
+    }
+    executor.execute(this::next);
+  }
+
+  private void next() {
+    int n;
+    boolean finished;
+    synchronized (this) {
+      dirty = false;
+      finished = job.isFinished(); // before reading: a finished job's log is complete
+      long want = Math.min(CHUNK, limit - sent);
+      try {
+        n = want <= 0 ? 0 : job.readLog(sent, buf, 0, (int) want);
+      } catch (IOException e) {
+        LOG.warn("job {}: reading the log: {}", job.id(), e.toString());
+        n = -1;
+        finished = true;
+      }
+      if (n > 0) {
+        sent += n;
+      } else {
+        boolean done = !follow || n < 0 || (finished && sent >= job.logEnd());
+        if (done) {
+          closed = true;
+          sending = false;
+        } else if (dirty) {
+          executor.execute(this::next);
+          return;
+        } else {
+          sending = false;
+          return;
+        }
+      }
+    }
+    if (n > 0) {
+      sink.send(buf, 0, n, () -> executor.execute(this::next));
+      return;
+    }
+    if (unsubscribe != null) {
+      unsubscribe.run();
+    }
+    onDone.accept(job);
+  }
+}

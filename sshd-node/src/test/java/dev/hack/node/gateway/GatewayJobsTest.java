@@ -1,0 +1,277 @@
+package dev.hack.node.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import dev.hack.node.gateway.GatewayFixture.Reply;
+import dev.hack.node.gateway.GatewayFixture.Ws;
+import dev.hack.node.testing.Poll;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Seed 001's end-to-end flow: status, projects, a job, its stream, resume, fetch. */
+class GatewayJobsTest {
+  private static final Duration T = Duration.ofSeconds(20);
+  @TempDir Path dir;
+
+  /** Everything a job stream sent: log bytes (by their offsets) and events, until it closed. */
+  record Streamed(
+      byte[] log, long firstOffset, List<JsonObject> events, JsonObject ready, int closeCode) {}
+
+  static Streamed stream(GatewayFixture g, String path, long logsFrom, long eventsFrom)
+      throws Exception {
+    Ws ws = g.wsOpen(path, g.read);
+    ws.send(Map.of("type", "hello", "logsFrom", logsFrom, "eventsFrom", eventsFrom));
+    JsonObject ready = ws.next(T);
+    assertThat(ready.get("type").getAsString()).isEqualTo("ready");
+    ByteArrayOutputStream log = new ByteArrayOutputStream();
+    List<JsonObject> events = new ArrayList<>();
+    long expect = logsFrom;
+    while (true) {
+      String m = ws.messages.poll(200, TimeUnit.MILLISECONDS);
+      if (m == null) {
+        if (ws.closed.isDone()) {
+          break;
+        }
+        continue;
+      }
+      JsonObject o = com.google.gson.JsonParser.parseString(m).getAsJsonObject();
+      switch (o.get("type").getAsString()) {
+        case "log" -> {
+          byte[] data = o.get("data").getAsString().getBytes(StandardCharsets.UTF_8);
+          assertThat(o.get("stream").getAsString()).isEqualTo("combined");
+          expect += data.length;
+          assertThat(o.get("offset").getAsLong()).as("offset after the chunk").isEqualTo(expect);
+          log.write(data);
+        }
+        case "event" -> {
+          assertThat(o.get("seq").getAsLong())
+              .isEqualTo(o.getAsJsonObject("event").get("seq").getAsLong());
+          events.add(o.getAsJsonObject("event"));
+        }
+        case "heartbeat" -> {}
+        default -> throw new AssertionError("unexpected message " + o);
+      }
+    }
+    return new Streamed(log.toByteArray(), logsFrom, events, ready, ws.closed.get());
+  }
+
+  @Test
+  void seedFlowWithResume() throws Exception {
+    try (GatewayFixture g = new GatewayFixture(dir)) {
+      // 1. status
+      assertThat(g.get("/v1/status", g.read).code()).isEqualTo(200);
+      // 2. projects
+      JsonObject projects = g.get("/v1/projects?include_global=true", g.read).json();
+      assertThat(projects.get("include_global").getAsBoolean()).isTrue();
+      assertThat(projects.get("include_unregistered").getAsBoolean()).isFalse();
+      JsonObject view = projects.getAsJsonArray("projects").get(0).getAsJsonObject();
+      assertThat(view.get("project_id").getAsString()).isEqualTo(g.project.id());
+      assertThat(view.get("name").getAsString()).isEqualTo("proj");
+      assertThat(view.get("kind").getAsString()).isEqualTo("registered");
+      assertThat(view.get("status").getAsString()).isEqualTo("stopped");
+      assertThat(view.keySet())
+          .contains(
+              "dev_host",
+              "repo_root",
+              "project_dir",
+              "defined_services",
+              "runtime",
+              "branch_runtime");
+
+      // 3. a job (UTF-8 output, stderr merged, an env override, a cwd)
+      String script =
+          "for i in 1 2 3 4 5; do echo \"line $i $GREETING\"; done; echo oops >&2;"
+              + " printf 'caf\\303\\251 %s\\n' \"$(pwd)\"; exit 0";
+      Reply created =
+          g.post(
+              g.projectPath() + "/jobs",
+              g.write,
+              dev.hack.node.api.Json.GSON.toJson(
+                  Map.of(
+                      "runner",
+                      "generic",
+                      "command",
+                      List.of("sh", "-c", script),
+                      "cwd",
+                      "sub",
+                      "env",
+                      Map.of("GREETING", "hi"))));
+      assertThat(created.code()).as(created.body()).isEqualTo(200);
+      JsonObject job = created.json().getAsJsonObject("job");
+      String jobId = job.get("jobId").getAsString();
+      assertThat(job.get("runner").getAsString()).isEqualTo("generic");
+      assertThat(job.get("projectId").getAsString()).isEqualTo(g.project.id());
+      assertThat(job.keySet())
+          .contains("status", "createdAt", "updatedAt", "lastEventSeq", "command");
+
+      // 4. stream logs and events from the start, until the server closes the stream
+      String stream = g.projectPath() + "/jobs/" + jobId + "/stream";
+      Streamed all = stream(g, stream, 0, 0);
+      String text = new String(all.log(), StandardCharsets.UTF_8);
+      assertThat(text)
+          .contains("line 1 hi", "line 5 hi", "oops", "café " + g.projectRoot.resolve("sub"));
+      List<String> types = all.events().stream().map(e -> e.get("type").getAsString()).toList();
+      assertThat(types).first().isEqualTo("job.created");
+      assertThat(types).contains("job.started").last().isEqualTo("job.completed");
+      for (int i = 0; i < all.events().size(); i++) {
+        assertThat(all.events().get(i).get("seq").getAsLong()).isEqualTo(i + 1);
+        assertThat(all.events().get(i).get("ts").getAsString()).matches("\\d{4}-.*Z");
+      }
+      assertThat(all.closeCode()).isEqualTo(1000);
+
+      // 5. resume from a middle offset: exactly the missing bytes and events
+      for (long from :
+          new long[] {1, 7, all.log().length / 2, all.log().length - 1, all.log().length}) {
+        long eventsFrom = 2;
+        Streamed rest = stream(g, stream, from, eventsFrom);
+        byte[] expected = java.util.Arrays.copyOfRange(all.log(), (int) from, all.log().length);
+        assertThat(rest.log()).as("from " + from).isEqualTo(expected);
+        assertThat(rest.events()).isEqualTo(all.events().subList(2, all.events().size()));
+        assertThat(rest.ready().get("logsOffset").getAsLong()).isEqualTo(all.log().length);
+      }
+
+      // 6. fetch the job
+      JsonObject done =
+          g.get(g.projectPath() + "/jobs/" + jobId, g.read).json().getAsJsonObject("job");
+      assertThat(done.get("status").getAsString()).isEqualTo("completed");
+      assertThat(done.get("lastEventSeq").getAsLong()).isEqualTo(all.events().size());
+      JsonElement list = g.get(g.projectPath() + "/jobs", g.read).json().get("jobs");
+      assertThat(list.toString()).contains(jobId);
+
+      // bad offsets and messages are errors on the stream, not crashes
+      Ws bad = g.wsOpen(stream, g.read);
+      bad.send(Map.of("type", "hello", "logsFrom", all.log().length + 10));
+      assertThat(bad.next(T).get("message").getAsString()).contains("invalid_offset");
+      bad.socket.send("not json");
+      assertThat(bad.next(T).get("type").getAsString()).isEqualTo("error");
+      bad.close();
+
+      // unknown job ids
+      assertThat(g.get(g.projectPath() + "/jobs/j_nope", g.read).error()).isEqualTo("not_found");
+
+      // the files are private
+      Path jobDir = g.node.home().jobsDir().resolve(jobId);
+      assertThat(Files.getPosixFilePermissions(jobDir.resolve("meta.json")))
+          .isEqualTo(Set.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE));
+    }
+  }
+
+  @Test
+  void liveStreamFailureAndCancel() throws Exception {
+    try (GatewayFixture g = new GatewayFixture(dir)) {
+      // a job that is still running when the stream starts sees its output live
+      Reply created =
+          g.post(
+              g.projectPath() + "/jobs",
+              g.write,
+              "{\"command\":[\"sh\",\"-c\",\"echo first; sleep 1; echo second; exit 3\"]}");
+      String jobId = created.json().getAsJsonObject("job").get("jobId").getAsString();
+      Streamed s = stream(g, g.projectPath() + "/jobs/" + jobId + "/stream", 0, 0);
+      assertThat(new String(s.log(), StandardCharsets.UTF_8)).isEqualTo("first\nsecond\n");
+      JsonObject last = s.events().get(s.events().size() - 1);
+      assertThat(last.get("type").getAsString()).isEqualTo("job.failed");
+      assertThat(last.getAsJsonObject("payload").get("exitCode").getAsInt()).isEqualTo(3);
+
+      // cancel ends the whole process tree
+      Reply sleeper =
+          g.post(
+              g.projectPath() + "/jobs",
+              g.write,
+              "{\"command\":[\"sh\",\"-c\",\"sleep 300 & echo child $!; wait\"]}");
+      String sleepId = sleeper.json().getAsJsonObject("job").get("jobId").getAsString();
+      String path = g.projectPath() + "/jobs/" + sleepId;
+      long child =
+          Poll.until(
+              T,
+              "the child's pid",
+              () -> {
+                String log = readJobLog(g, sleepId);
+                java.util.regex.Matcher m =
+                    java.util.regex.Pattern.compile("child (\\d+)").matcher(log);
+                return m.find() ? Long.parseLong(m.group(1)) : null;
+              });
+      assertThat(ProcessHandle.of(child)).isPresent();
+      Reply cancel = g.post(path + "/cancel", g.write, "");
+      assertThat(cancel.code()).isEqualTo(200);
+      assertThat(cancel.json().get("status").getAsString()).isEqualTo("cancelled");
+      Poll.until(
+          T,
+          "cancelled",
+          () ->
+              "cancelled"
+                  .equals(
+                      g.get(path, g.read)
+                          .json()
+                          .getAsJsonObject("job")
+                          .get("status")
+                          .getAsString()));
+      Poll.until(
+          T,
+          "the grandchild to die",
+          () -> ProcessHandle.of(child).map(h -> !h.isAlive()).orElse(true));
+      assertThat(g.post(path + "/cancel", g.write, "").code()).isIn(200, 409);
+
+      // a program that does not exist fails with a reason
+      Reply missing =
+          g.post(g.projectPath() + "/jobs", g.write, "{\"command\":[\"no-such-program-hack\"]}");
+      String missingId = missing.json().getAsJsonObject("job").get("jobId").getAsString();
+      Poll.until(
+          T,
+          "failed",
+          () ->
+              "failed"
+                  .equals(
+                      g.get(g.projectPath() + "/jobs/" + missingId, g.read)
+                          .json()
+                          .getAsJsonObject("job")
+                          .get("status")
+                          .getAsString()));
+    }
+  }
+
+  private static String readJobLog(GatewayFixture g, String jobId) throws Exception {
+    Path log = g.node.home().jobsDir().resolve(jobId).resolve("output.log");
+    return Files.exists(log) ? Files.readString(log) : "";
+  }
+
+  @Test
+  void jobsSurviveANodeRestart() throws Exception {
+    try (GatewayFixture g = new GatewayFixture(dir)) {
+      Reply done = g.post(g.projectPath() + "/jobs", g.write, "{\"command\":[\"echo\",\"kept\"]}");
+      String doneId = done.json().getAsJsonObject("job").get("jobId").getAsString();
+      Poll.until(
+          T,
+          "completed",
+          () ->
+              "completed"
+                  .equals(
+                      g.get(g.projectPath() + "/jobs/" + doneId, g.read)
+                          .json()
+                          .getAsJsonObject("job")
+                          .get("status")
+                          .getAsString()));
+      g.node.restart();
+      GatewayFixture.Reply after =
+          g.send(
+              new okhttp3.Request.Builder()
+                  .url(g.node.node().gatewayUrl() + g.projectPath() + "/jobs/" + doneId),
+              g.read);
+      assertThat(after.code()).isEqualTo(200);
+      assertThat(after.json().getAsJsonObject("job").get("status").getAsString())
+          .isEqualTo("completed");
+    }
+  }
+}
