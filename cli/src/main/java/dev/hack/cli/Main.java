@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
     subcommands = {
       NodeCommand.class,
       SessionCommand.class,
+      JobCommand.class,
       ProjectCommand.class,
       ProjectCommand.Up.class,
       ProjectCommand.Down.class,
@@ -21,6 +22,7 @@ import picocli.CommandLine.Command;
       ConfigCommand.class,
       GatewayCommand.class,
       GatewayCommand.X.class,
+      RemoteCommand.class,
       CompletionCommand.class,
       CdsWarmup.class,
       CommandLine.HelpCommand.class

@@ -2,6 +2,7 @@ package dev.hack.cli;
 
 import dev.hack.keys.HackHome;
 import dev.hack.node.Node;
+import dev.hack.node.config.ConfigFile;
 import dev.hack.node.ssh.NodeSshServer;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -51,6 +52,13 @@ final class NodeCommand {
             "gateway port; 0 picks a free one, -1 turns it off (default: ${DEFAULT-VALUE})")
     int gatewayPort;
 
+    @Option(
+        names = "--gateway-bind",
+        paramLabel = "ADDR",
+        description =
+            "gateway address (default: controlPlane.gateway.bind from config, else 127.0.0.1)")
+    String gatewayBind;
+
     @Option(names = "--name", paramLabel = "NAME", description = "node name (default: host name)")
     String name;
 
@@ -79,12 +87,21 @@ final class NodeCommand {
     @Override
     public Integer call() throws Exception {
       HackHome home = HackHome.fromEnvironment();
+      String gatewayHost = gatewayBind;
+      if (gatewayHost == null) {
+        gatewayHost =
+            new ConfigFile(home.config())
+                .get("controlPlane.gateway.bind")
+                .map(e -> e.getAsString())
+                .orElse("127.0.0.1");
+      }
       Node.Config config =
           new Node.Config(
               home,
               name,
               bind,
               sshPort,
+              gatewayHost,
               gatewayPort,
               tmuxSocket,
               Durations.parse(retention),

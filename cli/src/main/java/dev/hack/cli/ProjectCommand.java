@@ -5,8 +5,6 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
-import com.google.gson.JsonPrimitive;
-import dev.hack.keys.FileLocks;
 import dev.hack.keys.FileModes;
 import dev.hack.keys.HackHome;
 import dev.hack.node.api.Json;
@@ -14,6 +12,7 @@ import dev.hack.node.api.SessionInfo;
 import dev.hack.node.client.CommandLines;
 import dev.hack.node.client.NodeClient;
 import dev.hack.node.mesh.RegisteredNode;
+import dev.hack.node.project.ProjectRegistry;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -121,40 +120,10 @@ final class ProjectCommand {
         true);
   }
 
-  static Path projectsFile(HackHome home) {
-    return home.root().resolve("registry").resolve("projects.json");
-  }
-
   /** Records (or updates) the project in this user's list. */
-  static void register(HackHome home, Intent intent) throws IOException {
-    Path file = projectsFile(home);
-    FileLocks.withLock(
-        file.resolveSibling("projects.json.lock"),
-        file.toString(),
-        Duration.ofSeconds(10),
-        () -> {
-          JsonObject root =
-              Files.exists(file)
-                  ? JsonParser.parseString(Files.readString(file)).getAsJsonObject()
-                  : new JsonObject();
-          root.addProperty("version", 1);
-          JsonArray list = root.has("projects") ? root.getAsJsonArray("projects") : new JsonArray();
-          JsonArray kept = new JsonArray();
-          for (JsonElement e : list) {
-            if (!e.getAsJsonObject().get("name").getAsString().equals(intent.name())) {
-              kept.add(e);
-            }
-          }
-          JsonObject p = new JsonObject();
-          p.addProperty("name", intent.name());
-          p.addProperty("repo_root", intent.root().toString());
-          p.add("node_id", intent.nodeId().<JsonElement>map(JsonPrimitive::new).orElse(null));
-          kept.add(p);
-          root.add("projects", kept);
-          FileModes.writeAtomically(
-              file, (Json.PRETTY.toJson(root) + "\n").getBytes(StandardCharsets.UTF_8), false);
-          return null;
-        });
+  static ProjectRegistry.Project register(HackHome home, Intent intent) throws IOException {
+    return ProjectRegistry.open(home)
+        .register(intent.name(), intent.root(), intent.nodeId().orElse(null));
   }
 
   /** The node that owns the project: --node, else controlPlane.nodeId, else the local node. */
@@ -222,15 +191,13 @@ final class ProjectCommand {
 
     @Override
     public Integer call() throws Exception {
-      Path file = projectsFile(HackHome.fromEnvironment());
-      JsonArray list =
-          Files.exists(file)
-              ? JsonParser.parseString(Files.readString(file))
-                  .getAsJsonObject()
-                  .getAsJsonArray("projects")
-              : new JsonArray();
+      List<ProjectRegistry.Project> list = ProjectRegistry.open(HackHome.fromEnvironment()).list();
       if (json) {
-        System.out.println(Json.GSON.toJson(list));
+        JsonArray out = new JsonArray();
+        for (ProjectRegistry.Project p : list) {
+          out.add(p.raw());
+        }
+        System.out.println(Json.GSON.toJson(out));
         return 0;
       }
       if (list.isEmpty()) {
@@ -238,15 +205,15 @@ final class ProjectCommand {
         return 0;
       }
       List<String[]> rows = new ArrayList<>();
-      rows.add(new String[] {"PROJECT", "NODE", "ROOT"});
-      for (JsonElement e : list) {
-        JsonObject p = e.getAsJsonObject();
-        JsonElement node = p.get("node_id");
+      rows.add(new String[] {"PROJECT", "ID", "NODE", "GATEWAY", "ROOT"});
+      for (ProjectRegistry.Project p : list) {
         rows.add(
             new String[] {
-              p.get("name").getAsString(),
-              node == null || node.isJsonNull() ? "(local)" : node.getAsString(),
-              p.get("repo_root").getAsString()
+              p.name(),
+              p.id(),
+              p.nodeId() == null ? "(local)" : p.nodeId(),
+              p.gatewayEnabled() ? "enabled" : "-",
+              p.root().toString()
             });
       }
       System.out.print(Tables.render(rows));

@@ -95,12 +95,25 @@ class CliIT {
       Path nodeJson = dir.resolve("home/daemon/node.json");
       assertThat(Files.readString(nodeJson)).contains("\"name\": \"it\"");
 
+      URI statusUri =
+          URI.create(gateway.substring("gateway listening on ".length()) + "/v1/status");
+      HttpResponse<String> refused =
+          HttpClient.newHttpClient()
+              .send(
+                  HttpRequest.newBuilder(statusUri).build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(refused.statusCode()).isEqualTo(401);
+      assertThat(refused.body()).contains("\"missing_token\"");
+      Run created = run("gateway", "token-create", "--json");
+      String token =
+          com.google.gson.JsonParser.parseString(created.out())
+              .getAsJsonObject()
+              .get("token")
+              .getAsString();
       HttpResponse<String> status =
           HttpClient.newHttpClient()
               .send(
-                  HttpRequest.newBuilder(
-                          URI.create(
-                              gateway.substring("gateway listening on ".length()) + "/v1/status"))
+                  HttpRequest.newBuilder(statusUri)
+                      .header("Authorization", "Bearer " + token)
                       .build(),
                   HttpResponse.BodyHandlers.ofString());
       assertThat(status.statusCode()).isEqualTo(200);

@@ -156,6 +156,55 @@ class SessionCliIT {
   }
 
   @Test
+  void threeNodesJobsRunWhereAskedAndExitAsTheJobDid() throws Exception {
+    Path me = dir.resolve("me");
+    Path beta = dir.resolve("beta");
+    Path gamma = dir.resolve("gamma");
+    serve(me, "alpha");
+    int betaPort = serve(beta, "beta");
+    int gammaPort = serve(gamma, "gamma");
+    assertThat(hack(me, "session", "list").exit()).isZero(); // makes this user's key
+    authorize(me, beta);
+    authorize(me, gamma);
+    assertThat(hack(me, "node", "add", "beta", "ssh://127.0.0.1:" + betaPort).exit()).isZero();
+    assertThat(hack(me, "node", "add", "gamma", "ssh://127.0.0.1:" + gammaPort).exit()).isZero();
+
+    // output streams through, stdout only, and the exit code is the job's
+    Run failed = hack(me, "job", "run", "--node", "beta", "--", "sh", "-c", "echo on-$0; exit 5");
+    assertThat(failed.exit()).isEqualTo(5);
+    assertThat(failed.out()).isEqualTo("on-sh\n");
+    Run ok =
+        hack(me, "job", "run", "--node", "gamma", "--env", "X=42", "--", "sh", "-c", "echo x=$X");
+    assertThat(ok.exit()).as(ok.err()).isZero();
+    assertThat(ok.out()).isEqualTo("x=42\n");
+    Run local = hack(me, "job", "run", "--", "true");
+    assertThat(local.exit()).isZero();
+
+    // each job is on the node it ran on, and only there
+    Run betaJobs = hack(me, "job", "list", "--node", "beta", "--json");
+    JsonArray jobs = JsonParser.parseString(betaJobs.out()).getAsJsonArray();
+    assertThat(jobs).hasSize(1);
+    String jobId = jobs.get(0).getAsJsonObject().get("jobId").getAsString();
+    assertThat(jobs.get(0).getAsJsonObject().get("exitCode").getAsInt()).isEqualTo(5);
+    assertThat(hack(me, "job", "list", "--node", "gamma").out()).contains("completed");
+    assertThat(hack(me, "job", "logs", jobId + "@beta").out()).isEqualTo("on-sh\n");
+    assertThat(hack(me, "job", "logs", jobId + "@gamma").exit()).isEqualTo(1);
+
+    // detach, then cancel by ID@NODE; following it then ends with 130, like a Ctrl-C'd program
+    Run detached = hack(me, "job", "run", "--detach", "--node", "gamma", "--", "sleep", "300");
+    String sleeper = detached.out().strip();
+    assertThat(sleeper).startsWith("j_");
+    assertThat(hack(me, "job", "cancel", sleeper + "@gamma").exit()).isZero();
+    assertThat(hack(me, "job", "logs", sleeper + "@gamma", "-f").exit()).isEqualTo(130);
+
+    // bad input: one sentence, usage exit code
+    Run bad = hack(me, "job", "run", "--node", "beta", "--env", "NOEQUALS", "--", "true");
+    assertThat(bad.exit()).isEqualTo(2);
+    assertThat(bad.err()).contains("NAME=VALUE");
+    assertThat(hack(me, "job", "run").exit()).isEqualTo(2);
+  }
+
+  @Test
   void changedHostKeyIsRefusedLikeOpenSsh() throws Exception {
     Path me = dir.resolve("me");
     Path other = dir.resolve("other");
