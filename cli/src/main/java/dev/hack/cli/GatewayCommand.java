@@ -12,7 +12,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -239,15 +238,7 @@ final class GatewayCommand {
       if (json) {
         List<Map<String, Object>> out = new ArrayList<>();
         for (TokenStore.Token t : tokens) {
-          Map<String, Object> m = new LinkedHashMap<>();
-          m.put("id", t.id());
-          m.put("label", t.label());
-          m.put("scope", t.scope());
-          m.put("created_at", t.createdAt());
-          m.put("expires_at", t.expiresAt());
-          m.put("revoked_at", t.revokedAt());
-          m.put("last_used", t.lastUsed());
-          out.add(m);
+          out.add(t.view());
         }
         System.out.println(Json.GSON.toJson(out));
         return 0;

@@ -67,6 +67,19 @@ public final class TokenStore {
       return Scope.parse(scope);
     }
 
+    /** What clients may see of the token (never its hash): for listings in the CLI and the API. */
+    public java.util.Map<String, Object> view() {
+      java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+      m.put("id", id);
+      m.put("label", label);
+      m.put("scope", scope);
+      m.put("created_at", createdAt);
+      m.put("expires_at", expiresAt);
+      m.put("revoked_at", revokedAt);
+      m.put("last_used", lastUsed);
+      return m;
+    }
+
     boolean usableAt(Instant now) {
       return revokedAt == null && (expiresAt == null || now.isBefore(Instant.parse(expiresAt)));
     }

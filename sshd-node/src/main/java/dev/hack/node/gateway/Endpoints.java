@@ -542,15 +542,7 @@ final class Endpoints {
   private Object listTokens(Call c) throws IOException {
     List<Map<String, Object>> out = new ArrayList<>();
     for (TokenStore.Token t : ctx.tokens.list()) {
-      Map<String, Object> m = new LinkedHashMap<>();
-      m.put("id", t.id());
-      m.put("label", t.label());
-      m.put("scope", t.scope());
-      m.put("created_at", t.createdAt());
-      m.put("expires_at", t.expiresAt());
-      m.put("revoked_at", t.revokedAt());
-      m.put("last_used", t.lastUsed());
-      out.add(m);
+      out.add(t.view());
     }
     return Map.of("tokens", out);
   }

@@ -173,12 +173,8 @@ class GatewayJobsTest {
   void liveStreamFailureAndCancel() throws Exception {
     try (GatewayFixture g = new GatewayFixture(dir)) {
       // a job that is still running when the stream starts sees its output live
-      Reply created =
-          g.post(
-              g.projectPath() + "/jobs",
-              g.write,
-              "{\"command\":[\"sh\",\"-c\",\"echo first; sleep 1; echo second; exit 3\"]}");
-      String jobId = created.json().getAsJsonObject("job").get("jobId").getAsString();
+      String jobId =
+          startJob(g, "{\"command\":[\"sh\",\"-c\",\"echo first; sleep 1; echo second; exit 3\"]}");
       Streamed s = stream(g, g.projectPath() + "/jobs/" + jobId + "/stream", 0, 0);
       assertThat(new String(s.log(), StandardCharsets.UTF_8)).isEqualTo("first\nsecond\n");
       JsonObject last = s.events().get(s.events().size() - 1);
@@ -186,12 +182,8 @@ class GatewayJobsTest {
       assertThat(last.getAsJsonObject("payload").get("exitCode").getAsInt()).isEqualTo(3);
 
       // cancel ends the whole process tree
-      Reply sleeper =
-          g.post(
-              g.projectPath() + "/jobs",
-              g.write,
-              "{\"command\":[\"sh\",\"-c\",\"sleep 300 & echo child $!; wait\"]}");
-      String sleepId = sleeper.json().getAsJsonObject("job").get("jobId").getAsString();
+      String sleepId =
+          startJob(g, "{\"command\":[\"sh\",\"-c\",\"sleep 300 & echo child $!; wait\"]}");
       String path = g.projectPath() + "/jobs/" + sleepId;
       long child =
           Poll.until(
@@ -207,17 +199,7 @@ class GatewayJobsTest {
       Reply cancel = g.post(path + "/cancel", g.write, "");
       assertThat(cancel.code()).isEqualTo(200);
       assertThat(cancel.json().get("status").getAsString()).isEqualTo("cancelled");
-      Poll.until(
-          T,
-          "cancelled",
-          () ->
-              "cancelled"
-                  .equals(
-                      g.get(path, g.read)
-                          .json()
-                          .getAsJsonObject("job")
-                          .get("status")
-                          .getAsString()));
+      awaitStatus(g, sleepId, "cancelled");
       Poll.until(
           T,
           "the grandchild to die",
@@ -225,21 +207,30 @@ class GatewayJobsTest {
       assertThat(g.post(path + "/cancel", g.write, "").code()).isIn(200, 409);
 
       // a program that does not exist fails with a reason
-      Reply missing =
-          g.post(g.projectPath() + "/jobs", g.write, "{\"command\":[\"no-such-program-hack\"]}");
-      String missingId = missing.json().getAsJsonObject("job").get("jobId").getAsString();
-      Poll.until(
-          T,
-          "failed",
-          () ->
-              "failed"
-                  .equals(
-                      g.get(g.projectPath() + "/jobs/" + missingId, g.read)
-                          .json()
-                          .getAsJsonObject("job")
-                          .get("status")
-                          .getAsString()));
+      String missingId = startJob(g, "{\"command\":[\"no-such-program-hack\"]}");
+      awaitStatus(g, missingId, "failed");
+      assertThat(readJobLog(g, missingId)).contains("no-such-program-hack");
     }
+  }
+
+  /** Creates a job in the fixture's project; returns its id. */
+  private static String startJob(GatewayFixture g, String body) throws Exception {
+    Reply r = g.post(g.projectPath() + "/jobs", g.write, body);
+    assertThat(r.code()).as(r.body()).isEqualTo(200);
+    return r.json().getAsJsonObject("job").get("jobId").getAsString();
+  }
+
+  private static void awaitStatus(GatewayFixture g, String jobId, String status) throws Exception {
+    Poll.until(
+        T,
+        "job " + jobId + " to be " + status,
+        () ->
+            status.equals(
+                g.get(g.projectPath() + "/jobs/" + jobId, g.read)
+                    .json()
+                    .getAsJsonObject("job")
+                    .get("status")
+                    .getAsString()));
   }
 
   private static String readJobLog(GatewayFixture g, String jobId) throws Exception {
@@ -250,19 +241,8 @@ class GatewayJobsTest {
   @Test
   void jobsSurviveANodeRestart() throws Exception {
     try (GatewayFixture g = new GatewayFixture(dir)) {
-      Reply done = g.post(g.projectPath() + "/jobs", g.write, "{\"command\":[\"echo\",\"kept\"]}");
-      String doneId = done.json().getAsJsonObject("job").get("jobId").getAsString();
-      Poll.until(
-          T,
-          "completed",
-          () ->
-              "completed"
-                  .equals(
-                      g.get(g.projectPath() + "/jobs/" + doneId, g.read)
-                          .json()
-                          .getAsJsonObject("job")
-                          .get("status")
-                          .getAsString()));
+      String doneId = startJob(g, "{\"command\":[\"echo\",\"kept\"]}");
+      awaitStatus(g, doneId, "completed");
       g.node.restart();
       GatewayFixture.Reply after =
           g.send(
