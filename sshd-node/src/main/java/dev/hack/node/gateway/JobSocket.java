@@ -187,7 +187,7 @@ public final class JobSocket implements Session.Listener.AutoDemanding {
       sending = true;
       dirty = false;
     }
-    ctx.streams.execute(this::sendNext);
+    ctx.onStreamThread(this::sendNext);
   }
 
   private void sendNext() {
@@ -228,7 +228,7 @@ public final class JobSocket implements Session.Listener.AutoDemanding {
     s.sendText(
         frame,
         Callback.from(
-            () -> ctx.streams.execute(this::sendNext),
+            () -> ctx.onStreamThread(this::sendNext),
             failure -> LOG.debug("job stream {}: {}", streamId, failure.toString())));
   }
 

@@ -224,14 +224,24 @@ public final class ShellSocket implements Session.Listener.AutoDemanding {
     send(Json.GSON.toJson(ready));
   }
 
+  /**
+   * The session's sink. It runs on the session's PTY reader thread, so it only copies the bytes and
+   * hands decoding, JSON and the WebSocket write to a gateway thread; the reader goes straight back
+   * to the PTY. One send is in flight per client (the follower's rule), so order is kept.
+   */
   private void sendOutput(byte[] data, int off, int len, Runnable onSent) {
-    String text = decoder.decode(data, off, len);
+    byte[] copy = java.util.Arrays.copyOfRange(data, off, off + len);
+    ctx.onStreamThread(() -> encodeAndSend(copy, onSent));
+  }
+
+  private void encodeAndSend(byte[] data, Runnable onSent) {
+    String text = decoder.decode(data, 0, data.length);
     if (text.isEmpty()) {
       onSent.run();
       return;
     }
     Session s = ws;
-    ctx.metrics.streamBytesSent.addAndGet(len);
+    ctx.metrics.streamBytesSent.addAndGet(data.length);
     s.sendText(
         Json.GSON.toJson(message("output", "data", text)),
         Callback.from(
