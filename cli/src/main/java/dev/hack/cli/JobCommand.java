@@ -190,7 +190,9 @@ final class JobCommand {
           c.close();
         }
         try {
-          c = nodes.connect(ref);
+          // a restarted local node may listen on another port: look it up again
+          Nodes.Ref now = ref.local() ? nodes.resolve(Nodes.LOCAL) : nodes.resolve(ref.name());
+          c = nodes.connect(now);
           current[0] = c;
         } catch (IOException e) {
           c = null;

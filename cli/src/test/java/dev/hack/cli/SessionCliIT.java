@@ -306,6 +306,49 @@ class SessionCliIT {
   }
 
   @Test
+  void jobRunSurvivesTheNodeGoingAwayAndPrintsNothingTwice() throws Exception {
+    Path me = dir.resolve("me");
+    serve(me, "alpha");
+    ProcessBuilder pb =
+        new ProcessBuilder(
+            hackArgv(
+                me,
+                "job",
+                "run",
+                "--",
+                "sh",
+                "-c",
+                "i=0; while [ $i -lt 600 ]; do i=$((i+1)); echo line-$i; sleep 0.05; done"));
+    pb.environment().put("HACK_HOME", me.toString());
+    pb.redirectError(dir.resolve("job-run.err").toFile());
+    Process run = pb.start();
+    run.getOutputStream().close();
+    BufferedReader out =
+        new BufferedReader(new InputStreamReader(run.getInputStream(), StandardCharsets.UTF_8));
+    List<String> lines = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      lines.add(out.readLine());
+    }
+    nodes.get(0).destroyForcibly().waitFor(); // the connection drops mid-stream
+    Poll.until(
+        WAIT,
+        "the CLI to notice",
+        () -> Files.readString(dir.resolve("job-run.err")).contains("reconnecting"));
+    serve(me, "alpha"); // back, on another port: found again through node.json
+    for (String l = out.readLine(); l != null; l = out.readLine()) {
+      lines.add(l);
+    }
+    assertThat(run.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    // the job died with its node (its output had nowhere to go), and says so: exit 1
+    assertThat(run.exitValue()).isEqualTo(1);
+    // every line it printed arrived once, in order, with no gap
+    for (int i = 0; i < lines.size(); i++) {
+      assertThat(lines.get(i)).isEqualTo("line-" + (i + 1));
+    }
+    assertThat(Files.readString(dir.resolve("job-run.err"))).contains("lost the connection");
+  }
+
+  @Test
   void hackAloneIsAPromptWithCompletionOfCommandsAndSessionIds() throws Exception {
     Path me = dir.resolve("me");
     serve(me, "alpha");
