@@ -124,6 +124,11 @@ final class JobLogPump {
     if (unsubscribe != null) {
       unsubscribe.run();
     }
-    onDone.accept(job);
+    if (follow) {
+      // the log is sealed a moment before the outcome is recorded: wait for the outcome
+      job.finished().whenComplete((meta, error) -> onDone.accept(job));
+    } else {
+      onDone.accept(job);
+    }
   }
 }
