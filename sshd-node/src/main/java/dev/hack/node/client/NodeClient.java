@@ -44,10 +44,29 @@ public final class NodeClient implements AutoCloseable {
 
   private final SshClient client;
   private final ClientSession session;
+  private final boolean ownsClient;
 
-  private NodeClient(SshClient client, ClientSession session) {
+  private NodeClient(SshClient client, ClientSession session, boolean ownsClient) {
     this.client = client;
     this.session = session;
+    this.ownsClient = ownsClient;
+  }
+
+  /**
+   * An SSH client set up as {@link #connect} sets up its own, for callers that open many
+   * connections (a node checking its peers): share it through {@link #connect(SshClient, Target,
+   * KeyPair, ServerKeyVerifier, Duration)} and stop it when done.
+   */
+  public static SshClient newClient(ServerKeyVerifier hostKeys) {
+    SshClient client = SshClient.setUpDefaultClient();
+    client.setServerKeyVerifier(hostKeys);
+    // keepalives, so a connection that silently died (a laptop that slept) is noticed
+    CoreModuleProperties.HEARTBEAT_INTERVAL.set(client, Duration.ofSeconds(5));
+    CoreModuleProperties.HEARTBEAT_REQUEST.set(client, "keepalive@openssh.com");
+    CoreModuleProperties.HEARTBEAT_REPLY_WAIT.set(client, Duration.ofSeconds(5));
+    CoreModuleProperties.HEARTBEAT_NO_REPLY_MAX.set(client, 3);
+    client.start();
+    return client;
   }
 
   /**
@@ -58,14 +77,24 @@ public final class NodeClient implements AutoCloseable {
   public static NodeClient connect(
       Target target, KeyPair identity, ServerKeyVerifier hostKeys, Duration timeout)
       throws IOException {
-    SshClient client = SshClient.setUpDefaultClient();
-    client.setServerKeyVerifier(hostKeys);
-    // keepalives, so a connection that silently died (a laptop that slept) is noticed
-    CoreModuleProperties.HEARTBEAT_INTERVAL.set(client, Duration.ofSeconds(5));
-    CoreModuleProperties.HEARTBEAT_REQUEST.set(client, "keepalive@openssh.com");
-    CoreModuleProperties.HEARTBEAT_REPLY_WAIT.set(client, Duration.ofSeconds(5));
-    CoreModuleProperties.HEARTBEAT_NO_REPLY_MAX.set(client, 3);
-    client.start();
+    SshClient client = newClient(hostKeys);
+    try {
+      return open(client, true, target, identity, timeout);
+    } catch (IOException | RuntimeException e) {
+      client.stop();
+      throw e;
+    }
+  }
+
+  /** Connects through a shared client from {@link #newClient}; closing leaves it running. */
+  public static NodeClient connect(
+      SshClient shared, Target target, KeyPair identity, Duration timeout) throws IOException {
+    return open(shared, false, target, identity, timeout);
+  }
+
+  private static NodeClient open(
+      SshClient client, boolean owns, Target target, KeyPair identity, Duration timeout)
+      throws IOException {
     ClientSession session = null;
     try {
       try {
@@ -85,6 +114,15 @@ public final class NodeClient implements AutoCloseable {
         if (msg.contains("host key") || msg.contains("Server key did not validate")) {
           throw new IOException("the host key of " + target + " was not accepted", e);
         }
+        if (chainMentions(e, "within specified timeout", "timed out", "Timeout")) {
+          throw new IOException(
+              "no answer within "
+                  + timeout.toMillis()
+                  + " ms from "
+                  + target
+                  + " (it accepts connections but does not speak SSH, or is overloaded)",
+              e);
+        }
         throw new IOException(
             "node "
                 + target
@@ -92,14 +130,29 @@ public final class NodeClient implements AutoCloseable {
                 + " (your public key is in HACK_HOME/keys/id_ed25519.pub)",
             e);
       }
-      return new NodeClient(client, session);
+      return new NodeClient(client, session, owns);
     } catch (IOException | RuntimeException e) {
       if (session != null) {
         session.close(true);
       }
-      client.stop();
       throw e;
     }
+  }
+
+  private static boolean chainMentions(Throwable e, String... words) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof java.util.concurrent.TimeoutException
+          || t instanceof java.net.SocketTimeoutException) {
+        return true;
+      }
+      String m = String.valueOf(t.getMessage());
+      for (String w : words) {
+        if (m.contains(w)) {
+          return true;
+        }
+      }
+    }
+    return false;
   }
 
   private static String rootMessage(Throwable e) {
@@ -178,6 +231,8 @@ public final class NodeClient implements AutoCloseable {
   @Override
   public void close() {
     session.close(true);
-    client.stop();
+    if (ownsClient) {
+      client.stop();
+    }
   }
 }

@@ -1,0 +1,306 @@
+package dev.hack.node.mesh;
+
+import dev.hack.keys.HackHome;
+import dev.hack.keys.KeyFiles;
+import dev.hack.keys.KnownHosts;
+import dev.hack.node.api.Json;
+import dev.hack.node.api.NodeStatus;
+import dev.hack.node.api.SessionInfo;
+import dev.hack.node.client.NodeClient;
+import java.io.IOException;
+import java.security.KeyPair;
+import java.security.PublicKey;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.sshd.client.SshClient;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * This node's view of its peers: the nodes in its own registry ({@code registry/nodes.json}),
+ * reached over SSH with the node's host key as its identity (a peer lets it in once paired) and
+ * checked against {@code known_hosts}. It checks each peer's health on a period, with backoff for
+ * peers that stay down, records status and {@code last_seen} in the registry (a failed check never
+ * removes a peer), and lists the sessions of every peer in parallel within a bound.
+ *
+ * <p>Thread-safe. Owns one SSH client (shared by every peer connection), a {@code peer-health}
+ * timer and a bounded {@code peer-N} pool.
+ */
+public final class Peers implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(Peers.class);
+  private static final Duration MAX_BACKOFF = Duration.ofMinutes(5);
+  private static final int MAX_PARALLEL = 16;
+
+  /** What this node knows about one peer. */
+  public record PeerStatus(
+      String name,
+      String id,
+      String address,
+      String status,
+      Instant lastSeen,
+      String version,
+      String error) {}
+
+  /** The sessions of every peer that answered, and the peers that did not. */
+  public record Listing(List<SessionInfo> sessions, List<PeerStatus> offline) {}
+
+  private final NodeRegistry registry;
+  private final String selfId;
+  private final KeyPair identity;
+  private final Duration period;
+  private final Duration timeout;
+  private final SshClient ssh;
+  private final ExecutorService pool;
+  private final ScheduledExecutorService timer;
+  private final Map<String, Health> health = new ConcurrentHashMap<>();
+
+  private static final class Health {
+    volatile String status = "unknown";
+    volatile Instant lastSeen;
+    volatile String version;
+    volatile String error;
+    volatile int failures;
+    volatile long nextCheckNanos;
+  }
+
+  /**
+   * @param selfId this node's id, left out of its own peers
+   * @param period how often a healthy peer is checked
+   * @param timeout the bound on one check or one listing of one peer
+   */
+  public Peers(HackHome home, String selfId, Duration period, Duration timeout) throws IOException {
+    this.registry = NodeRegistry.open(home);
+    this.selfId = selfId;
+    this.identity = KeyFiles.loadOrCreate(home.hostKey(), "hack host key");
+    this.period = period;
+    this.timeout = timeout;
+    KnownHosts known = new KnownHosts(home.knownHosts());
+    PublicKey own = identity.getPublic();
+    this.ssh =
+        NodeClient.newClient(
+            (session, address, key) -> {
+              if (KeyFiles.fingerprint(key).equals(KeyFiles.fingerprint(own))) {
+                return true;
+              }
+              java.net.InetSocketAddress a = (java.net.InetSocketAddress) address;
+              try {
+                return known.check(a.getHostString(), a.getPort(), key) == KnownHosts.Verdict.KNOWN;
+              } catch (IOException e) {
+                return false;
+              }
+            });
+    this.pool =
+        Executors.newFixedThreadPool(
+            MAX_PARALLEL,
+            new java.util.concurrent.ThreadFactory() {
+              private final java.util.concurrent.atomic.AtomicInteger n =
+                  new java.util.concurrent.atomic.AtomicInteger();
+
+              @Override
+              public Thread newThread(Runnable r) {
+                Thread t = new Thread(r, "peer-" + n.incrementAndGet());
+                t.setDaemon(true);
+                return t;
+              }
+            });
+    this.timer =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "peer-health");
+              t.setDaemon(true);
+              return t;
+            });
+  }
+
+  /** Starts checking peers: at once, then every second for whichever peers are due. */
+  public void start() {
+    timer.scheduleWithFixedDelay(this::checkDue, 0, 1, TimeUnit.SECONDS);
+  }
+
+  /** The registered peers (not this node), with what the last checks found. */
+  public List<PeerStatus> status() throws IOException {
+    List<PeerStatus> out = new ArrayList<>();
+    for (RegisteredNode n : peers()) {
+      out.add(statusOf(n));
+    }
+    return out;
+  }
+
+  private PeerStatus statusOf(RegisteredNode n) {
+    Health h = health.get(n.name());
+    String address = n.ssh().map(Object::toString).orElse(null);
+    if (h == null) {
+      return new PeerStatus(
+          n.name(),
+          n.id(),
+          address,
+          n.status() == null ? "unknown" : n.status(),
+          n.lastSeen(),
+          n.version(),
+          null);
+    }
+    Instant seen = h.lastSeen != null ? h.lastSeen : n.lastSeen();
+    return new PeerStatus(n.name(), n.id(), address, h.status, seen, h.version, h.error);
+  }
+
+  private List<RegisteredNode> peers() throws IOException {
+    List<RegisteredNode> out = new ArrayList<>();
+    for (RegisteredNode n : registry.list()) {
+      if (n.ssh().isPresent() && !Objects.equals(n.id(), selfId)) {
+        out.add(n);
+      }
+    }
+    return out;
+  }
+
+  /** Checks every peer now, in parallel, and returns when all checks are done or timed out. */
+  public void checkNow() throws IOException {
+    List<Future<?>> running = new ArrayList<>();
+    for (RegisteredNode n : peers()) {
+      running.add(pool.submit(() -> check(n)));
+    }
+    await(running);
+  }
+
+  private void checkDue() {
+    try {
+      long now = System.nanoTime();
+      List<Future<?>> running = new ArrayList<>();
+      for (RegisteredNode n : peers()) {
+        Health h = health.computeIfAbsent(n.name(), k -> new Health());
+        if (now - h.nextCheckNanos >= 0) {
+          running.add(pool.submit(() -> check(n)));
+        }
+      }
+      await(running);
+    } catch (IOException | RuntimeException e) {
+      LOG.warn("checking peers: {}", e.toString());
+    }
+  }
+
+  private void await(List<Future<?>> running) {
+    long deadline = System.nanoTime() + timeout.toNanos() * 2 + TimeUnit.SECONDS.toNanos(1);
+    for (Future<?> f : running) {
+      try {
+        f.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+      } catch (TimeoutException e) {
+        f.cancel(true);
+      } catch (ExecutionException e) {
+        LOG.debug("peer check: {}", e.getCause().toString());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
+
+  /** One health check: connect, {@code status --json}, record the outcome. */
+  private void check(RegisteredNode n) {
+    Health h = health.computeIfAbsent(n.name(), k -> new Health());
+    try (NodeClient c = connect(n)) {
+      NodeClient.Result r = c.run("status --json", timeout);
+      if (r.exit() != 0) {
+        throw new IOException(r.err().strip());
+      }
+      NodeStatus st = Json.GSON.fromJson(r.out(), NodeStatus.class);
+      h.status = "online";
+      h.lastSeen = Instant.now();
+      h.version = st.version();
+      h.error = null;
+      h.failures = 0;
+      h.nextCheckNanos = System.nanoTime() + period.toNanos();
+    } catch (IOException | RuntimeException e) {
+      h.status = "offline";
+      h.error = e.getMessage();
+      h.failures++;
+      long backoff = period.toNanos() << Math.min(h.failures - 1, 16);
+      h.nextCheckNanos = System.nanoTime() + Math.min(backoff, MAX_BACKOFF.toNanos());
+    }
+    try {
+      registry.updateStatus(n.name(), h.status, h.lastSeen, h.version);
+    } catch (IOException | IllegalArgumentException e) {
+      LOG.debug("recording {}'s status: {}", n.name(), e.toString()); // removed meanwhile
+    }
+  }
+
+  private NodeClient connect(RegisteredNode n) throws IOException {
+    RegisteredNode.SshEndpoint e = n.ssh().orElseThrow();
+    return NodeClient.connect(
+        ssh, new NodeClient.Target(n.name(), e.host(), e.port()), identity, timeout);
+  }
+
+  /**
+   * The sessions of every peer, asked in parallel; each peer gets {@code limit} to answer. A peer
+   * that does not answer in time, refuses, or is unreachable is in {@link Listing#offline} with the
+   * reason and when it was last seen. Returns within about {@code limit}.
+   */
+  public Listing listAll(Duration limit) throws IOException {
+    List<RegisteredNode> all = peers();
+    List<Future<List<SessionInfo>>> futures = new ArrayList<>();
+    for (RegisteredNode n : all) {
+      futures.add(pool.submit(() -> listOne(n, limit)));
+    }
+    long deadline = System.nanoTime() + limit.toNanos() + TimeUnit.MILLISECONDS.toNanos(250);
+    List<SessionInfo> sessions = new ArrayList<>();
+    List<PeerStatus> offline = new ArrayList<>();
+    for (int i = 0; i < all.size(); i++) {
+      RegisteredNode n = all.get(i);
+      String reason;
+      try {
+        sessions.addAll(
+            futures.get(i).get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
+        continue;
+      } catch (TimeoutException e) {
+        futures.get(i).cancel(true);
+        reason = "no answer within " + limit.toMillis() + " ms";
+      } catch (ExecutionException e) {
+        reason = e.getCause().getMessage();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IOException("interrupted while listing peers", e);
+      }
+      PeerStatus s = statusOf(n);
+      offline.add(
+          new PeerStatus(
+              s.name(), s.id(), s.address(), "offline", s.lastSeen(), s.version(), reason));
+    }
+    return new Listing(sessions, offline);
+  }
+
+  private List<SessionInfo> listOne(RegisteredNode n, Duration limit) throws IOException {
+    try (NodeClient c = connect(n)) {
+      NodeClient.Result r = c.run("ls --json", limit);
+      if (r.exit() != 0) {
+        throw new IOException(r.err().strip());
+      }
+      List<SessionInfo> out = new ArrayList<>();
+      for (SessionInfo s : Json.GSON.fromJson(r.out(), SessionInfo[].class)) {
+        out.add(s.withNode(n.name()));
+      }
+      Health h = health.computeIfAbsent(n.name(), k -> new Health());
+      h.status = "online";
+      h.lastSeen = Instant.now();
+      h.error = null;
+      return out;
+    }
+  }
+
+  @Override
+  public void close() {
+    timer.shutdownNow();
+    pool.shutdownNow();
+    ssh.stop();
+  }
+}
