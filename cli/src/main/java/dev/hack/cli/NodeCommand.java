@@ -22,7 +22,8 @@ import picocli.CommandLine.Option;
       NodeAdmin.ListCmd.class,
       NodeAdmin.Status.class,
       NodeAdmin.Use.class,
-      NodeAdmin.Remove.class
+      NodeAdmin.Remove.class,
+      NodeDiscover.class
     })
 final class NodeCommand {
   @Command(

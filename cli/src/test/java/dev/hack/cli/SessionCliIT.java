@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonParser;
 import dev.hack.keys.KeyFiles;
+import dev.hack.node.mesh.tailscale.FakeLocalApi;
+import dev.hack.node.mesh.tailscale.LocalApiFixtures;
 import dev.hack.node.testing.Poll;
 import dev.hack.node.testing.TmuxTerminal;
 import java.io.BufferedReader;
@@ -15,6 +17,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -52,14 +55,7 @@ class SessionCliIT {
   }
 
   private Run hack(Path home, String... args) throws Exception {
-    ProcessBuilder pb = new ProcessBuilder(hackArgv(home, args));
-    pb.environment().put("HACK_HOME", home.toString());
-    Process p = pb.start();
-    p.getOutputStream().close();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
-    return new Run(p.exitValue(), out, err);
+    return hackWithEnv(home, Map.of(), args);
   }
 
   /** Lets the user of {@code me} into the node of {@code other}, as they would by hand. */
@@ -346,6 +342,69 @@ class SessionCliIT {
       assertThat(lines.get(i)).isEqualTo("line-" + (i + 1));
     }
     assertThat(Files.readString(dir.resolve("job-run.err"))).contains("lost the connection");
+  }
+
+  @Test
+  void discoverFindsTheHackNodesOnTheTailnetAndAddsThem() throws Exception {
+    Path me = dir.resolve("me");
+    Path other = dir.resolve("other");
+    serve(me, "alpha");
+    int port = serve(other, "beta");
+    assertThat(hack(me, "session", "list").exit()).isZero(); // makes this user's key
+    authorize(me, other);
+    Path sockDir = Files.createTempDirectory(Path.of("/tmp"), "ts");
+    // the tailnet: build-box (online) is at 127.0.0.1, where beta listens; the phone is offline
+    try (FakeLocalApi ts = FakeLocalApi.onUnixSocket(sockDir.resolve("tailscaled.sock"))) {
+      ts.status(LocalApiFixtures.STATUS_RUNNING.replace("\"100.90.1.2\"", "\"127.0.0.1\""));
+      Run listed =
+          hackWithEnv(
+              me,
+              Map.of("HACK_TAILSCALE_SOCKET", sockDir.resolve("tailscaled.sock").toString()),
+              "node",
+              "discover",
+              "--port",
+              String.valueOf(port));
+      assertThat(listed.exit()).as(listed.err()).isZero();
+      assertThat(listed.out()).containsPattern("build-box +127\\.0\\.0\\.1 +linux +yes \\(hack ");
+      assertThat(listed.out()).doesNotContain("alices-iphone");
+
+      Run added =
+          hackWithEnv(
+              me,
+              Map.of("HACK_TAILSCALE_SOCKET", sockDir.resolve("tailscaled.sock").toString()),
+              "node",
+              "discover",
+              "--port",
+              String.valueOf(port),
+              "--add",
+              "build-box");
+      assertThat(added.exit()).as(added.err()).isZero();
+      assertThat(added.out()).contains("added node build-box");
+      String registry = Files.readString(me.resolve("registry/nodes.json"));
+      assertThat(registry).contains("\"build-box\"").contains("build-box.tail1234.ts.net");
+      assertThat(hack(me, "node", "list").out()).contains("build-box");
+    }
+    // without Tailscale: one sentence saying so and what to do instead
+    Run none =
+        hackWithEnv(
+            me,
+            Map.of("HACK_TAILSCALE_SOCKET", sockDir.resolve("gone.sock").toString()),
+            "node",
+            "discover");
+    assertThat(none.exit()).isEqualTo(1);
+    assertThat(none.err()).contains("tailscale is disabled").contains("hack node add");
+  }
+
+  private Run hackWithEnv(Path home, Map<String, String> env, String... args) throws Exception {
+    ProcessBuilder pb = new ProcessBuilder(hackArgv(home, args));
+    pb.environment().put("HACK_HOME", home.toString());
+    pb.environment().putAll(env);
+    Process p = pb.start();
+    p.getOutputStream().close();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    return new Run(p.exitValue(), out, err);
   }
 
   @Test

@@ -40,7 +40,7 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  * <p>Owns its Jetty server and threads ({@code fake-localapi-N}); {@link #close()} releases held
  * requests, stops the server and removes the socket, and is idempotent.
  */
-final class FakeLocalApi implements AutoCloseable {
+public final class FakeLocalApi implements AutoCloseable {
   private final Server server;
   private final Connector connector;
   private final Path socket;
@@ -80,7 +80,7 @@ final class FakeLocalApi implements AutoCloseable {
   }
 
   /** A daemon listening on the unix socket {@code socket} (its directory must exist). */
-  static FakeLocalApi onUnixSocket(Path socket) throws Exception {
+  public static FakeLocalApi onUnixSocket(Path socket) throws Exception {
     return new FakeLocalApi(socket, null);
   }
 
@@ -98,7 +98,7 @@ final class FakeLocalApi implements AutoCloseable {
   }
 
   /** Serve this {@code /localapi/v0/status} body from now on. */
-  void status(String json) {
+  public void status(String json) {
     this.status = json;
   }
 

@@ -9,7 +9,7 @@ package dev.hack.node.mesh.tailscale;
  * as a string, Go's zero time for "never", {@code sshHostKeys} (the one lower-case field). Values
  * are made up; tailnet addresses are in 100.64.0.0/10 and fd7a:115c:a1e0::/48 as Tailscale's.
  */
-final class LocalApiFixtures {
+public final class LocalApiFixtures {
   static final String SELF_KEY =
       "nodekey:6f1a7c2e9b0d4c3f8a5e1b2d3c4f5a6b7c8d9e0f1a2b3c4d5e6f708192a3b4c5";
   static final String BUILD_KEY =
@@ -23,7 +23,7 @@ final class LocalApiFixtures {
   /** Alice's laptop over IPv6. */
   static final String PERSON_ADDR = "[fd7a:115c:a1e0::cc01:2]:61001";
 
-  static final String STATUS_RUNNING =
+  public static final String STATUS_RUNNING =
       """
       {
         "Version": "1.82.5-t7c2a1f9e3-g0d4b8c6a2",
