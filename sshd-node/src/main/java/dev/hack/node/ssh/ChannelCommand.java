@@ -62,6 +62,7 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
   private final Supervisor supervisor;
   private final NodeInfo node;
   private final ExecutorService executor;
+  private final ChannelApp.Factory shellApp;
   private final AtomicBoolean exited = new AtomicBoolean();
   private IoOutputStream rawOut;
   private IoOutputStream rawErr;
@@ -76,17 +77,25 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
   private volatile int detachKey = DEFAULT_DETACH;
   private volatile String attachedTo;
   private volatile JobLogPump jobLogs;
+  private volatile AppChannel app;
   private static final int MAX_EARLY_INPUT = 64 * 1024;
   private java.io.ByteArrayOutputStream early = new java.io.ByteArrayOutputStream();
 
   /**
    * @param line the exec command line, or null for a shell request
+   * @param shellApp what a shell request with a pty runs, or null for the session list and usage
    */
-  ChannelCommand(String line, Supervisor supervisor, NodeInfo node, ExecutorService executor) {
+  ChannelCommand(
+      String line,
+      Supervisor supervisor,
+      NodeInfo node,
+      ExecutorService executor,
+      ChannelApp.Factory shellApp) {
     this.line = line;
     this.supervisor = supervisor;
     this.node = node;
     this.executor = executor;
+    this.shellApp = shellApp;
   }
 
   @Override
@@ -130,12 +139,31 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
         !env.getPtyModes().isEmpty()
             || env.getEnv().containsKey(Environment.ENV_TERM)
             || env.getEnv().containsKey(Environment.ENV_COLUMNS);
+    if (line == null && pty && shellApp != null) {
+      // created here, before any input can arrive, so that none is lost while the app starts
+      AppChannel a =
+          new AppChannel(
+              supervisor,
+              node,
+              out,
+              env.getEnv(),
+              clientLocale(),
+              this::clientSize,
+              code -> exit(code));
+      app = a;
+      env.addSignalListener((ch, signal) -> a.resized(clientSize()), Signal.WINCH);
+    }
     executor.execute(this::run);
   }
 
   private void run() {
     try {
       if (line == null) {
+        AppChannel a = app;
+        if (a != null) {
+          startApp(a);
+          return;
+        }
         finish(0, overview(), "");
         return;
       }
@@ -167,6 +195,16 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
     }
   }
 
+  private void startApp(AppChannel a) {
+    try {
+      a.start(shellApp);
+    } catch (IOException | RuntimeException e) {
+      LOG.warn("the session picker did not start", e);
+      app = null;
+      finish(1, "", "hack: cannot start the session picker: " + e.getMessage() + "\n");
+    }
+  }
+
   private void dispatch(List<String> words) throws IOException {
     CommandLine cl = new CommandLine(SshCommands.class);
     cl.setCaseInsensitiveEnumValuesAllowed(true);
@@ -195,7 +233,13 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
     Object cmd = sub.commandSpec().userObject();
     if (cmd instanceof SshCommands.Ls ls) {
       List<SessionInfo> list = supervisor.list();
-      finish(0, ls.json ? Json.GSON.toJson(list) + "\n" : table(list), "");
+      if (ls.json && ls.lastLine) {
+        finish(0, listWithLastLines(list) + "\n", "");
+      } else {
+        finish(0, ls.json ? Json.GSON.toJson(list) + "\n" : table(list), "");
+      }
+    } else if (cmd instanceof SshCommands.Peek p) {
+      peek(p);
     } else if (cmd instanceof SshCommands.New n) {
       startNew(n);
     } else if (cmd instanceof SshCommands.Attach a) {
@@ -500,6 +544,11 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
 
   @Override
   public int data(ChannelSession channel, byte[] buf, int start, int len) {
+    AppChannel ac = app;
+    if (ac != null) {
+      ac.data(buf, start, len);
+      return len;
+    }
     Attachment a;
     synchronized (this) {
       a = attachment;
@@ -540,6 +589,10 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
   @Override
   public void destroy(ChannelSession channel) {
     // the client went away (or the channel closed after exit): free its attachment
+    AppChannel ac = app;
+    if (ac != null) {
+      ac.close();
+    }
     Attachment a = attachment;
     attachment = null;
     if (a != null) {
@@ -603,6 +656,38 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
 
   private String overview() {
     return table(supervisor.list()) + "\n" + SshCommands.USAGE;
+  }
+
+  private void peek(SshCommands.Peek p) throws IOException {
+    if (p.lines < 1) {
+      throw new IllegalArgumentException("--lines must be at least 1, not " + p.lines);
+    }
+    Session s = supervisor.get(p.id);
+    List<String> lines = p.log ? SessionText.logTail(s, p.lines) : SessionText.screen(s, p.lines);
+    StringBuilder sb = new StringBuilder();
+    for (String l : lines) {
+      sb.append(l).append('\n');
+    }
+    finish(0, sb.toString(), "");
+  }
+
+  /** {@code ls --json --last-line}: each session with {@code last_line}. */
+  private String listWithLastLines(List<SessionInfo> list) {
+    com.google.gson.JsonArray arr = new com.google.gson.JsonArray();
+    for (SessionInfo s : list) {
+      com.google.gson.JsonObject o = Json.GSON.toJsonTree(s).getAsJsonObject();
+      String last = "";
+      if (s.managed()) {
+        try {
+          last = SessionText.lastLine(supervisor.get(s.id()));
+        } catch (RuntimeException e) {
+          last = ""; // removed since it was listed
+        }
+      }
+      o.addProperty("last_line", last);
+      arr.add(o);
+    }
+    return Json.GSON.toJson(arr);
   }
 
   static String table(List<SessionInfo> list) {

@@ -31,10 +31,21 @@ public final class NodeSshServer implements AutoCloseable {
   /**
    * @param keepAlive interval of the server's keepalive requests
    * @param keepAliveMax unanswered keepalives after which a client is dropped
+   * @param shellApp what a shell request with a pty and no command runs (the session picker), or
+   *     null to print the session list and usage as for a shell without a pty
    */
-  public record Settings(Duration keepAlive, int keepAliveMax) {
+  public record Settings(Duration keepAlive, int keepAliveMax, ChannelApp.Factory shellApp) {
+    public Settings(Duration keepAlive, int keepAliveMax) {
+      this(keepAlive, keepAliveMax, null);
+    }
+
     public static Settings defaults() {
       return new Settings(Duration.ofSeconds(15), 3);
+    }
+
+    /** These settings with {@code app} served to a bare {@code ssh -t NODE}. */
+    public Settings withShellApp(ChannelApp.Factory app) {
+      return new Settings(keepAlive, keepAliveMax, app);
     }
   }
 
@@ -85,8 +96,9 @@ public final class NodeSshServer implements AutoCloseable {
     keepAlive = new KeepAlive(settings.keepAlive(), settings.keepAliveMax());
     server.addSessionListener(keepAlive);
     server.setCommandFactory(
-        (channel, command) -> new ChannelCommand(command, supervisor, node, executor));
-    server.setShellFactory(channel -> new ChannelCommand(null, supervisor, node, executor));
+        (channel, command) -> new ChannelCommand(command, supervisor, node, executor, null));
+    server.setShellFactory(
+        channel -> new ChannelCommand(null, supervisor, node, executor, settings.shellApp()));
   }
 
   /** Binds and starts listening; returns the bound address (port 0 picks a free port). */

@@ -18,6 +18,7 @@ import picocli.CommandLine.Parameters;
       SshCommands.New.class,
       SshCommands.Attach.class,
       SshCommands.Logs.class,
+      SshCommands.Peek.class,
       SshCommands.Send.class,
       SshCommands.Stop.class,
       SshCommands.Restart.class,
@@ -41,6 +42,7 @@ final class SshCommands {
           "                                   attach (needs ssh -t); Ctrl-\\ detaches",
           "  logs ID [--follow] [--from OFFSET]",
           "                                   output from a byte offset",
+          "  peek ID [--log] [--lines N]      the screen (or the log's last lines) as text",
           "  send ID TEXT                     type TEXT (\\n \\r \\t \\e \\xHH escapes)",
           "  stop ID | restart ID | rm ID     lifecycle",
           "  tmux NAME                        attach to tmux session NAME, creating it",
@@ -66,6 +68,11 @@ final class SshCommands {
 
     @Option(names = "--json", description = "JSON array for scripts")
     boolean json;
+
+    @Option(
+        names = "--last-line",
+        description = "with --json: each session's last line of output, as last_line")
+    boolean lastLine;
   }
 
   @Command(name = "new", description = "Start a session; prints its id.")
@@ -143,6 +150,32 @@ final class SshCommands {
 
     @Option(names = "--from", paramLabel = "OFFSET", description = "start at this byte offset")
     long from;
+  }
+
+  @Command(
+      name = "peek",
+      description = "A session's screen, or the last lines of its log, as plain text.")
+  static final class Peek {
+    @Option(
+        names = {"-h", "--help"},
+        usageHelp = true,
+        description = "show this help")
+    boolean help;
+
+    @Parameters(index = "0", paramLabel = "ID")
+    String id;
+
+    @Option(names = "--log", description = "the last lines of the log instead of the screen")
+    boolean log;
+
+    @Option(
+        names = "--lines",
+        paramLabel = "N",
+        defaultValue = "50",
+        description =
+            "at most N lines: of the screen, the ones down to the cursor or the last text; of the"
+                + " log, the last ones (default: ${DEFAULT-VALUE})")
+    int lines;
   }
 
   @Command(name = "send", description = "Type text into a session.")

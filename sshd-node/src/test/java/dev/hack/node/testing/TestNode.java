@@ -4,6 +4,7 @@ import dev.hack.keys.AuthorizedKeys;
 import dev.hack.keys.HackHome;
 import dev.hack.keys.KeyFiles;
 import dev.hack.node.Node;
+import dev.hack.node.ssh.ChannelApp;
 import dev.hack.node.ssh.NodeSshServer;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -37,6 +38,7 @@ public final class TestNode implements AutoCloseable {
   private final List<String> warnings = new CopyOnWriteArrayList<>();
   private final Duration keepAlive;
   private int gatewayPort = -1;
+  private ChannelApp.Factory shellApp;
   private Node node;
   private SshClient client;
 
@@ -70,6 +72,14 @@ public final class TestNode implements AutoCloseable {
     return t;
   }
 
+  /** Starts a node in {@code dir} that serves {@code app} to a bare {@code ssh -t}. */
+  public static TestNode withShellApp(Path dir, ChannelApp.Factory app) throws IOException {
+    TestNode t = new TestNode(dir, Duration.ofSeconds(15));
+    t.shellApp = app;
+    t.boot();
+    return t;
+  }
+
   private void boot() throws IOException {
     node =
         Node.start(
@@ -82,7 +92,7 @@ public final class TestNode implements AutoCloseable {
                 gatewayPort,
                 tmuxSocket,
                 Duration.ofDays(7),
-                new NodeSshServer.Settings(keepAlive, 3)),
+                new NodeSshServer.Settings(keepAlive, 3, shellApp)),
             warnings::add);
   }
 

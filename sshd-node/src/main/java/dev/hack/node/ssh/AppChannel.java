@@ -1,0 +1,340 @@
+package dev.hack.node.ssh;
+
+import dev.hack.node.api.NodeStatus;
+import dev.hack.node.api.PtySize;
+import dev.hack.node.api.SessionInfo;
+import dev.hack.node.client.DetachKeys;
+import dev.hack.node.supervisor.Attachment;
+import dev.hack.node.supervisor.Session;
+import dev.hack.node.supervisor.SessionSpec;
+import dev.hack.node.supervisor.SessionType;
+import dev.hack.node.supervisor.Supervisor;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.IntConsumer;
+import java.util.function.Supplier;
+
+/**
+ * A shell channel that runs a {@link ChannelApp} (the picker), and lends itself to sessions the app
+ * attaches to. Input from the client is routed here, on the SSH I/O thread, before anything reads
+ * it: to the attached session (watching for the detach key), or to the app.
+ *
+ * <p>Owned by its {@link ChannelCommand}, which calls {@link #data}, {@link #resized} and {@link
+ * #close}; the app calls the {@link ChannelApp.Channel} methods from its own threads.
+ */
+final class AppChannel implements ChannelApp.Channel {
+  private static final int MAX_EARLY_INPUT = 64 * 1024;
+  private static final int DETACH = DetachKeys.DEFAULT;
+
+  /**
+   * After a session: the terminal modes it may have set are reset, and the cursor goes to a fresh
+   * bottom line, so that what the session left on the main screen stays readable after the app ends
+   * and the client's next prompt starts below it.
+   */
+  private static final byte[] RESET =
+      (ChannelCommand.TERMINAL_RESET + "\u001b[999;1H\r\n").getBytes(StandardCharsets.UTF_8);
+
+  /** The app left its screen already; this only marks the end of its output. */
+  private static final byte[] AT_EXIT = "\r".getBytes(StandardCharsets.UTF_8);
+
+  private final Supervisor supervisor;
+  private final NodeInfo node;
+  private final ChannelSink out;
+  private final Map<String, String> env;
+  private final Map<String, String> locale;
+  private final Supplier<PtySize> size;
+  private final IntConsumer exit;
+
+  // guarded by this
+  private ChannelApp app;
+  private Attachment attachment;
+  private CompletableFuture<ChannelApp.AttachEnd> attached;
+
+  /** Input that arrived while the app was starting or an attach was being set up. */
+  private ByteArrayOutputStream early = new ByteArrayOutputStream();
+
+  private boolean closed;
+
+  AppChannel(
+      Supervisor supervisor,
+      NodeInfo node,
+      ChannelSink out,
+      Map<String, String> env,
+      Map<String, String> locale,
+      Supplier<PtySize> size,
+      IntConsumer exit) {
+    this.supervisor = supervisor;
+    this.node = node;
+    this.out = out;
+    this.env = Map.copyOf(env);
+    this.locale = Map.copyOf(locale);
+    this.size = size;
+    this.exit = exit;
+  }
+
+  /** Starts the app; input typed meanwhile is handed to it afterwards. */
+  void start(ChannelApp.Factory factory) throws IOException {
+    ChannelApp a = factory.start(this);
+    synchronized (this) {
+      if (closed) {
+        a.close();
+        return;
+      }
+      app = a;
+    }
+    flushEarly();
+  }
+
+  /** Client input, on an SSH I/O thread. */
+  void data(byte[] buf, int start, int len) {
+    Attachment a;
+    ChannelApp target;
+    synchronized (this) {
+      if (early != null) {
+        if (early.size() + len <= MAX_EARLY_INPUT) {
+          early.write(buf, start, len);
+        }
+        return;
+      }
+      a = attachment;
+      target = app;
+    }
+    if (a == null) {
+      if (target != null) {
+        target.input(buf, start, len);
+      }
+      return;
+    }
+    for (int i = start; i < start + len; i++) {
+      if ((buf[i] & 0xff) == DETACH) {
+        a.input(buf, start, i - start);
+        ended(a, new ChannelApp.AttachEnd(false, null), true);
+        if (i + 1 < start + len) {
+          data(buf, i + 1, start + len - i - 1); // typed after the detach key: the app's
+        }
+        return;
+      }
+    }
+    a.input(buf, start, len);
+  }
+
+  /** The client's window changed. */
+  void resized(PtySize newSize) {
+    Attachment a;
+    ChannelApp target;
+    synchronized (this) {
+      a = attachment;
+      target = app;
+    }
+    if (a != null) {
+      a.resize(newSize);
+    }
+    if (target != null) {
+      target.resize(newSize);
+    }
+  }
+
+  /** The channel is going away: detach and stop the app. Idempotent. */
+  void close() {
+    Attachment a;
+    ChannelApp target;
+    CompletableFuture<ChannelApp.AttachEnd> f;
+    synchronized (this) {
+      closed = true;
+      a = attachment;
+      attachment = null;
+      target = app;
+      f = attached;
+      attached = null;
+    }
+    if (a != null) {
+      a.detach();
+    }
+    if (f != null) {
+      f.complete(new ChannelApp.AttachEnd(false, null));
+    }
+    if (target != null) {
+      target.close();
+    }
+  }
+
+  private void flushEarly() {
+    byte[] pending;
+    synchronized (this) {
+      if (early == null) {
+        return;
+      }
+      pending = early.toByteArray();
+      early = null;
+    }
+    if (pending.length > 0) {
+      data(pending, 0, pending.length);
+    }
+  }
+
+  /** Hands the channel back to the app, once, after the client's terminal was reset. */
+  private void ended(Attachment a, ChannelApp.AttachEnd end, boolean detach) {
+    CompletableFuture<ChannelApp.AttachEnd> f;
+    synchronized (this) {
+      if (attachment != a && attachment != null) {
+        return;
+      }
+      attachment = null;
+      f = attached;
+      attached = null;
+    }
+    if (detach) {
+      a.detach();
+    }
+    if (f != null) {
+      out.send(RESET, 0, RESET.length, () -> {});
+      f.complete(end);
+    }
+  }
+
+  // ---- ChannelApp.Channel ----
+
+  @Override
+  public PtySize size() {
+    return size.get();
+  }
+
+  @Override
+  public Map<String, String> env() {
+    return env;
+  }
+
+  @Override
+  public void send(byte[] data, int off, int len, Runnable onSent) {
+    out.send(data, off, len, onSent);
+  }
+
+  @Override
+  public void exit(int code) {
+    out.send(AT_EXIT, 0, AT_EXIT.length, () -> exit.accept(code));
+  }
+
+  @Override
+  public NodeStatus status() {
+    return node.status();
+  }
+
+  @Override
+  public List<SessionInfo> sessions() {
+    return supervisor.list();
+  }
+
+  @Override
+  public String lastLine(String id) {
+    try {
+      return SessionText.lastLine(supervisor.get(id));
+    } catch (RuntimeException e) {
+      return ""; // gone since it was listed
+    }
+  }
+
+  @Override
+  public List<String> preview(String id, boolean log, int lines) throws IOException {
+    Session s = supervisor.get(id);
+    return log ? SessionText.logTail(s, lines) : SessionText.screen(s, lines);
+  }
+
+  @Override
+  public SessionInfo create(String name, String type, String cwd, String commandLine)
+      throws IOException {
+    List<String> command =
+        commandLine == null || commandLine.isBlank() ? List.of() : ShellWords.split(commandLine);
+    SessionType t =
+        type != null && !type.isBlank()
+            ? SessionType.parse(type)
+            : command.isEmpty() ? SessionType.SHELL : SessionType.PROCESS;
+    SessionSpec spec =
+        new SessionSpec(
+            name == null || name.isBlank() ? null : name.strip(),
+            t,
+            command,
+            cwd == null || cwd.isBlank() ? null : cwd.strip(),
+            null,
+            locale,
+            null,
+            size.get());
+    return supervisor.create(spec).info();
+  }
+
+  @Override
+  public void stop(String id) throws IOException {
+    supervisor.stop(id);
+  }
+
+  @Override
+  public void restart(String id) throws IOException {
+    supervisor.restart(id);
+  }
+
+  @Override
+  public CompletableFuture<ChannelApp.AttachEnd> attach(String id, boolean readOnly)
+      throws IOException {
+    Session s = supervisor.get(id);
+    CompletableFuture<ChannelApp.AttachEnd> f = new CompletableFuture<>();
+    synchronized (this) {
+      if (closed) {
+        throw new IllegalStateException("the channel is closed");
+      }
+      if (attached != null) {
+        throw new IllegalStateException("already attached");
+      }
+      attached = f;
+      early = new ByteArrayOutputStream(); // keys typed from now on are the session's
+    }
+    Attachment a;
+    try {
+      a =
+          s.attach(
+              out,
+              size.get(),
+              readOnly,
+              end -> onSessionEnd(f, new ChannelApp.AttachEnd(true, end.exitCode())));
+    } catch (IOException | RuntimeException e) {
+      synchronized (this) {
+        attached = null;
+      }
+      flushEarly(); // to the app after all
+      throw e;
+    }
+    boolean endedAlready;
+    synchronized (this) {
+      endedAlready = f.isDone() || attached != f;
+      if (!endedAlready) {
+        attachment = a;
+      }
+    }
+    if (endedAlready) {
+      a.detach();
+    }
+    flushEarly();
+    return f;
+  }
+
+  /** The session ended while attached (after every byte of it was sent). */
+  private void onSessionEnd(CompletableFuture<ChannelApp.AttachEnd> f, ChannelApp.AttachEnd end) {
+    Attachment a;
+    synchronized (this) {
+      if (attached != f) {
+        return;
+      }
+      a = attachment;
+      if (a == null) {
+        // ended before attach() returned: complete here; attach() sees it and detaches
+        attached = null;
+        out.send(RESET, 0, RESET.length, () -> {});
+        f.complete(end);
+        return;
+      }
+    }
+    ended(a, end, false);
+  }
+}
