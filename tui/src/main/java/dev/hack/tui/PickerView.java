@@ -1,0 +1,712 @@
+package dev.hack.tui;
+
+import com.googlecode.lanterna.SGR;
+import com.googlecode.lanterna.TerminalPosition;
+import com.googlecode.lanterna.TerminalSize;
+import com.googlecode.lanterna.TextColor;
+import com.googlecode.lanterna.graphics.TextGraphics;
+import dev.hack.node.api.SessionInfo;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Draws the picker into a {@link TextGraphics}, every cell of every frame (the screen sends only
+ * what changed), and remembers where rows went for mouse clicks.
+ *
+ * <p>Layouts: from {@link #WIDE} columns, nodes on the left and sessions above the preview on the
+ * right; below that, the three panes stacked, one line per node, fewer session columns, and the
+ * preview only if there is room. Row 0 is the title bar, the last row the key bar or a message.
+ * Nothing is drawn outside its pane: every string is cut to its pane's width.
+ *
+ * <p>Without colour everything still reads: selection is reverse video, the focused pane's title is
+ * reverse, other titles bold, and states have their own marks (● running/online, ○ ended, ✕ offline
+ * or lost, … connecting).
+ */
+final class PickerView {
+  static final int WIDE = 70;
+  static final int MIN_COLUMNS = 20;
+  static final int MIN_ROWS = 6;
+
+  private final Picker p;
+
+  // hit testing, from the last frame: screen row -> node index / sessions row, -1/null for none
+  private int[] nodeAtRow = new int[0];
+  private int nodesX0;
+  private int nodesX1;
+  private Picker.Row[] rowAtRow = new Picker.Row[0];
+  private int rowsX0;
+  private int rowsX1;
+
+  private int sessionScroll;
+  private int nodeScroll;
+
+  PickerView(Picker p) {
+    this.p = p;
+  }
+
+  int nodeAt(TerminalPosition pos) {
+    int y = pos.getRow();
+    int x = pos.getColumn();
+    if (y < 0 || y >= nodeAtRow.length || x < nodesX0 || x >= nodesX1) {
+      return -1;
+    }
+    return nodeAtRow[y];
+  }
+
+  Picker.Row rowAt(TerminalPosition pos) {
+    int y = pos.getRow();
+    int x = pos.getColumn();
+    if (y < 0 || y >= rowAtRow.length || x < rowsX0 || x >= rowsX1) {
+      return null;
+    }
+    return rowAtRow[y];
+  }
+
+  TerminalPosition draw(TextGraphics g, TerminalSize size) {
+    int w = size.getColumns();
+    int h = size.getRows();
+    plain(g);
+    g.fill(' ');
+    nodeAtRow = new int[h];
+    Arrays.fill(nodeAtRow, -1);
+    rowAtRow = new Picker.Row[h];
+    if (w < MIN_COLUMNS || h < MIN_ROWS) {
+      g.putString(0, 0, Text.cut("hack: make the terminal bigger", w));
+      if (h > 1) {
+        g.putString(0, 1, Text.cut("(at least " + MIN_COLUMNS + "x" + MIN_ROWS + ")", w));
+      }
+      return null;
+    }
+    TerminalPosition cursor = titleBar(g, w);
+    int top = 1;
+    int body = h - 2;
+    if (p.logView) {
+      logView(g, 0, top, w, body);
+    } else if (w >= WIDE) {
+      int nw = Math.max(24, Math.min(34, w / 3));
+      nodesPane(g, 0, top, nw, body, true);
+      for (int y = top; y < top + body; y++) {
+        g.setCharacter(nw, y, '│');
+      }
+      int rx = nw + 1;
+      int rw = w - rx;
+      int sh = Math.max(4, body * 11 / 20);
+      sessionsPane(g, rx, top, rw, sh, true);
+      previewPane(g, rx, top + sh, rw, body - sh);
+    } else {
+      int nh = 1 + Math.max(1, Math.min(Math.max(1, p.nodes.size()), body / 5));
+      int ph = body >= 14 ? Math.max(4, body / 3) : 0;
+      int sh = body - nh - ph;
+      nodesPane(g, 0, top, w, nh, false);
+      sessionsPane(g, 0, top + nh, w, sh, false);
+      if (ph > 0) {
+        previewPane(g, 0, top + nh + sh, w, ph);
+      }
+    }
+    keyBar(g, w, h - 1);
+    if (p.form != null) {
+      cursor = formBox(g, w, h);
+    } else if (p.confirm != null) {
+      confirmBox(g, w, h);
+    } else if (p.help) {
+      helpBox(g, w, h);
+    }
+    return cursor;
+  }
+
+  // ---- styles ----
+
+  private void plain(TextGraphics g) {
+    g.setForegroundColor(TextColor.ANSI.DEFAULT);
+    g.setBackgroundColor(TextColor.ANSI.DEFAULT);
+    g.clearModifiers();
+  }
+
+  private void color(TextGraphics g, TextColor.ANSI c) {
+    if (p.options.color()) {
+      g.setForegroundColor(c);
+    }
+  }
+
+  private void bar(TextGraphics g) {
+    plain(g);
+    g.enableModifiers(SGR.REVERSE);
+  }
+
+  // ---- title and key bars ----
+
+  private TerminalPosition titleBar(TextGraphics g, int w) {
+    bar(g);
+    int sessions = 0;
+    int offline = 0;
+    for (Picker.NodeState n : p.nodes) {
+      if (n.reach == Picker.Reach.OFFLINE) {
+        offline++;
+      } else {
+        sessions += n.sessions.size();
+      }
+    }
+    String left =
+        " hack · "
+            + p.nodes.size()
+            + (p.nodes.size() == 1 ? " node" : " nodes")
+            + (offline > 0 ? " (" + offline + " offline)" : "")
+            + " · "
+            + sessions
+            + (sessions == 1 ? " session" : " sessions");
+    String right = "";
+    TerminalPosition cursor = null;
+    if (p.editingFilter) {
+      right = "/" + p.filter + " ";
+    } else if (!p.filter.isEmpty()) {
+      right = "filter: " + p.filter + " ";
+    }
+    int rw = Math.min(Text.width(right), Math.max(0, w / 2));
+    String l = Text.fit(left, w - rw);
+    g.putString(0, 0, l + Text.right(right, rw));
+    if (p.editingFilter) {
+      int x = Math.min(w - 1, w - rw + Math.min(rw - 1, Text.width("/" + p.filter)));
+      cursor = new TerminalPosition(Math.max(0, x), 0);
+    }
+    plain(g);
+    return cursor;
+  }
+
+  private void keyBar(TextGraphics g, int w, int y) {
+    String msg = p.currentMessage();
+    bar(g);
+    if (msg != null) {
+      if (p.messageIsError && p.options.color()) {
+        g.clearModifiers();
+        g.setBackgroundColor(TextColor.ANSI.RED);
+        g.setForegroundColor(TextColor.ANSI.WHITE);
+      }
+      g.putString(0, y, Text.fit((p.messageIsError ? " ! " : " ") + msg, w));
+      plain(g);
+      return;
+    }
+    String keys;
+    if (p.form != null) {
+      keys =
+          w >= WIDE
+              ? " Tab next field · ←→ choose · Enter start · Esc cancel"
+              : " Tab next · ←→ choose · ↵ start · Esc cancel";
+    } else if (p.confirm != null) {
+      keys = " y yes · n no";
+    } else if (p.editingFilter) {
+      keys = " type to filter · Enter keep · Esc clear";
+    } else if (p.logView) {
+      keys = " following the log · Enter attach · Esc back";
+    } else if (w >= WIDE) {
+      keys = " Enter attach  v view  n new  s stop  r restart  l log  / filter  ? help  q quit";
+    } else {
+      keys = " ↵ attach n new s stop r restart l log / ? q";
+    }
+    g.putString(0, y, Text.fit(keys, w));
+    plain(g);
+  }
+
+  // ---- panes ----
+
+  private void title(TextGraphics g, int x, int y, int w, String text, boolean focused) {
+    plain(g);
+    if (focused) {
+      g.enableModifiers(SGR.REVERSE);
+      g.putString(x, y, Text.fit(" " + text, w));
+    } else {
+      g.enableModifiers(SGR.BOLD);
+      String t = Text.cut(" " + text + " ", w);
+      g.putString(x, y, t + "─".repeat(Math.max(0, w - Text.width(t))));
+    }
+    plain(g);
+  }
+
+  private void nodesPane(TextGraphics g, int x, int y, int w, int h, boolean wide) {
+    boolean focused = p.focus == Picker.Pane.NODES && !p.logView;
+    title(g, x, y, w, "Nodes", focused);
+    nodesX0 = x;
+    nodesX1 = x + w;
+    int per = wide ? 2 : 1;
+    int fits = Math.max(1, (h - 1) / per);
+    if (p.nodes.isEmpty()) {
+      g.putString(x, y + 1, Text.fit(p.loaded ? "  none yet" : "  loading…", w));
+      return;
+    }
+    int sel = Math.min(p.nodeIndex, p.nodes.size() - 1);
+    nodeScroll = scroll(nodeScroll, sel, fits, p.nodes.size());
+    Instant now = p.now();
+    int nameW = 4;
+    int stateW = 6;
+    for (Picker.NodeState n : p.nodes) {
+      nameW = Math.max(nameW, Math.min(16, Text.width(n.name())));
+      stateW = Math.max(stateW, Math.min(16, Text.width(state(n, now, false))));
+    }
+    for (int i = nodeScroll; i < p.nodes.size() && (i - nodeScroll) < fits; i++) {
+      Picker.NodeState n = p.nodes.get(i);
+      int row = y + 1 + (i - nodeScroll) * per;
+      boolean selected = i == sel;
+      String mark = selected ? "> " : "  ";
+      String count = n.reach == Picker.Reach.ONLINE ? String.valueOf(n.sessions.size()) : "-";
+      String state = state(n, now, wide);
+      if (selected && focused) {
+        g.enableModifiers(SGR.REVERSE);
+      } else if (selected) {
+        g.enableModifiers(SGR.BOLD);
+      }
+      if (wide) {
+        // line 1: the name and how many sessions (or "offline"); line 2: the address and whether
+        // it answers (or when it last did)
+        String right =
+            switch (n.reach) {
+              case ONLINE -> count;
+              case OFFLINE -> "offline";
+              case CONNECTING -> "…";
+            };
+        int room = Math.max(1, w - 4 - 1 - Text.width(right) - 1);
+        g.putString(
+            x, row, Text.fit(mark + "  " + Text.fit(n.name(), room) + " " + right + " ", w));
+        dot(g, x + 2, row, n);
+        if (row + 1 < y + h) {
+          String status =
+              switch (n.reach) {
+                case ONLINE -> "online";
+                case CONNECTING -> "connecting";
+                case OFFLINE -> n.lastSeen == null ? "" : Text.age(n.lastSeen, now) + " ago";
+              };
+          if (n.reach == Picker.Reach.OFFLINE
+              && n.lastSeen != null
+              && 4 + Text.width(n.ref.address()) + 6 + Text.width(status) <= w) {
+            status = "seen " + status;
+          }
+          String second = "    " + n.ref.address();
+          if (Text.width(second) + 1 + Text.width(status) > w) {
+            second = "  " + n.ref.address();
+          }
+          int sw = Text.width(status);
+          g.putString(
+              x, row + 1, Text.fit(Text.fit(second, Math.max(0, w - sw - 1)) + " " + status, w));
+          nodeAtRow[row + 1] = i;
+        }
+      } else {
+        String line =
+            mark
+                + "  "
+                + Text.fit(n.name(), nameW)
+                + " "
+                + Text.right(count, 3)
+                + "  "
+                + Text.fit(state, stateW)
+                + "  "
+                + n.ref.address();
+        g.putString(x, row, Text.fit(line, w));
+        dot(g, x + 2, row, n);
+      }
+      nodeAtRow[row] = i;
+      plain(g);
+    }
+  }
+
+  private static String state(Picker.NodeState n, Instant now, boolean wide) {
+    return switch (n.reach) {
+      case ONLINE -> "online";
+      case CONNECTING -> "connecting…";
+      case OFFLINE ->
+          n.lastSeen == null
+              ? "offline"
+              : wide
+                  ? "offline, seen " + Text.age(n.lastSeen, now) + " ago"
+                  : "offline " + Text.age(n.lastSeen, now);
+    };
+  }
+
+  private void dot(TextGraphics g, int x, int y, Picker.NodeState n) {
+    TextColor.ANSI c;
+    char mark;
+    switch (n.reach) {
+      case ONLINE -> {
+        mark = '●';
+        c = TextColor.ANSI.GREEN;
+      }
+      case OFFLINE -> {
+        mark = '✕';
+        c = TextColor.ANSI.RED;
+      }
+      default -> {
+        mark = '…';
+        c = TextColor.ANSI.YELLOW;
+      }
+    }
+    TextColor fg = g.getForegroundColor();
+    color(g, c);
+    g.setCharacter(x, y, mark);
+    g.setForegroundColor(fg);
+  }
+
+  private void sessionsPane(TextGraphics g, int x, int y, int w, int h, boolean wide) {
+    boolean focused = p.focus == Picker.Pane.SESSIONS;
+    title(g, x, y, w, "Sessions", focused);
+    rowsX0 = x;
+    rowsX1 = x + w;
+    List<Picker.Row> rows = p.rows();
+    int listTop = y + 1;
+    int listH = h - 1;
+    Columns cols = Columns.forWidth(w - 2, rows);
+    if (wide && listH >= 6) {
+      g.enableModifiers(SGR.BOLD);
+      g.putString(x, listTop, Text.fit("  " + cols.heading(), w));
+      plain(g);
+      listTop++;
+      listH--;
+    }
+    if (listH <= 0) {
+      return;
+    }
+    if (rows.isEmpty()) {
+      List<String> empty =
+          !p.filter.isEmpty()
+              ? List.of("  nothing matches " + p.filter + " (Esc clears)")
+              : p.loaded
+                  ? List.of(
+                      "  no nodes yet: run hack node serve here,",
+                      "  or add one: hack node add NAME ssh://HOST:PORT")
+                  : List.of("  loading…");
+      for (int i = 0; i < empty.size() && i < listH; i++) {
+        g.putString(x, listTop + i, Text.fit(empty.get(i), w));
+      }
+      return;
+    }
+    int sel = -1;
+    for (int i = 0; i < rows.size(); i++) {
+      if (rows.get(i).session() != null && rows.get(i).key().equals(p.selected)) {
+        sel = i;
+      }
+    }
+    // keep the selection in view, and its node's heading with it when there is room
+    int anchor = sel;
+    if (sel > 0 && rows.get(sel - 1).session() == null) {
+      anchor = sel - 1;
+    }
+    sessionScroll = scroll(sessionScroll, anchor < 0 ? 0 : anchor, listH, rows.size());
+    if (sel >= 0 && sel >= sessionScroll + listH) {
+      sessionScroll = sel - listH + 1;
+    }
+    Instant now = p.now();
+    for (int i = sessionScroll; i < rows.size() && i - sessionScroll < listH; i++) {
+      Picker.Row r = rows.get(i);
+      int row = listTop + (i - sessionScroll);
+      rowAtRow[row] = r;
+      if (r.session() == null) {
+        heading(g, x, row, w, r.node(), now);
+        continue;
+      }
+      boolean selected = i == sel;
+      if (selected && focused) {
+        g.enableModifiers(SGR.REVERSE);
+      } else if (selected) {
+        g.enableModifiers(SGR.BOLD);
+      }
+      g.putString(x, row, Text.fit((selected ? "> " : "  ") + cols.row(r.session(), now), w));
+      sessionDot(g, x + 2, row, r.session().info());
+      plain(g);
+    }
+  }
+
+  private void heading(TextGraphics g, int x, int y, int w, Picker.NodeState n, Instant now) {
+    String what;
+    if (n.reach == Picker.Reach.OFFLINE) {
+      what = state(n, now, true) + (n.error == null ? "" : ": " + shortReason(n));
+    } else if (n.reach == Picker.Reach.CONNECTING) {
+      what = "connecting…";
+    } else {
+      int c = n.sessions.size();
+      what = c == 0 ? "no sessions; n starts one" : c + (c == 1 ? " session" : " sessions");
+    }
+    g.enableModifiers(SGR.BOLD);
+    g.putString(x, y, Text.fit(" " + n.name() + " · " + what, w));
+    plain(g);
+  }
+
+  /** "cannot reach beta (10.0.0.2:2222): Connection refused" under beta's name: the cause. */
+  private static String shortReason(Picker.NodeState n) {
+    String e = n.error;
+    if (e.startsWith("cannot reach " + n.name()) && e.contains(": ")) {
+      return e.substring(e.indexOf(": ") + 2);
+    }
+    return e;
+  }
+
+  private void sessionDot(TextGraphics g, int x, int y, SessionInfo s) {
+    char mark;
+    TextColor.ANSI c;
+    switch (s.status()) {
+      case "running" -> {
+        mark = '●';
+        c = TextColor.ANSI.GREEN;
+      }
+      case "lost" -> {
+        mark = '✕';
+        c = TextColor.ANSI.YELLOW;
+      }
+      default -> {
+        mark = '○';
+        c = s.exitCode() != null && s.exitCode() != 0 ? TextColor.ANSI.RED : TextColor.ANSI.DEFAULT;
+      }
+    }
+    TextColor fg = g.getForegroundColor();
+    color(g, c);
+    g.setCharacter(x, y, mark);
+    g.setForegroundColor(fg);
+  }
+
+  private void previewPane(TextGraphics g, int x, int y, int w, int h) {
+    if (h <= 0) {
+      return;
+    }
+    Picker.Row r = p.selectedRow();
+    String name = r == null ? "" : " · " + r.session().info().id() + "@" + r.node().name();
+    title(g, x, y, w, "Preview" + name, false);
+    p.previewRows = Math.max(1, h - 1);
+    body(g, x, y + 1, w, h - 1);
+  }
+
+  private void logView(TextGraphics g, int x, int y, int w, int h) {
+    Picker.Row r = p.selectedRow();
+    String name = r == null ? "" : " · " + r.session().info().id() + "@" + r.node().name();
+    title(g, x, y, w, "Log" + name + " (following; Esc back)", true);
+    p.previewRows = Math.max(1, h - 1);
+    body(g, x, y + 1, w, h - 1);
+  }
+
+  /** The preview's text: its last lines that fit, each cut to the width. */
+  private void body(TextGraphics g, int x, int y, int w, int h) {
+    if (h <= 0) {
+      return;
+    }
+    List<String> lines = p.previewLines;
+    int row = y;
+    if (p.previewNote != null) {
+      g.putString(x, row++, Text.fit("  " + p.previewNote, w));
+    }
+    int room = y + h - row;
+    int from = Math.max(0, lines.size() - room);
+    for (int i = from; i < lines.size() && row < y + h; i++) {
+      g.putString(x, row++, Text.fit(" " + lines.get(i), w));
+    }
+  }
+
+  // ---- boxes over the panes ----
+
+  private int[] box(TextGraphics g, int w, int h, int bw, int bh, String title) {
+    bw = Math.min(bw, w);
+    bh = Math.min(bh, h - 2);
+    int bx = (w - bw) / 2;
+    int by = Math.max(1, (h - bh) / 2);
+    plain(g);
+    g.fillRectangle(new TerminalPosition(bx, by), new TerminalSize(bw, bh), ' ');
+    g.putString(bx, by, "┌" + "─".repeat(Math.max(0, bw - 2)) + "┐");
+    for (int yy = by + 1; yy < by + bh - 1; yy++) {
+      g.setCharacter(bx, yy, '│');
+      g.setCharacter(bx + bw - 1, yy, '│');
+    }
+    g.putString(bx, by + bh - 1, "└" + "─".repeat(Math.max(0, bw - 2)) + "┘");
+    g.enableModifiers(SGR.BOLD);
+    g.putString(bx + 2, by, Text.cut(" " + title + " ", Math.max(0, bw - 4)));
+    plain(g);
+    return new int[] {bx, by, bw, bh};
+  }
+
+  private TerminalPosition formBox(TextGraphics g, int w, int h) {
+    Form f = p.form;
+    int[] b = box(g, w, h, 58, 9, "New session");
+    int bx = b[0];
+    int by = b[1];
+    int bw = b[2];
+    int bh = b[3];
+    int labelW = 9;
+    int fieldX = bx + 2 + labelW;
+    int fieldW = Math.max(1, bw - 4 - labelW);
+    TerminalPosition cursor = null;
+    for (int i = 0; i < Form.LABELS.length && 1 + i < bh - 1; i++) {
+      int y = by + 1 + i;
+      boolean on = f.field == i;
+      g.putString(bx + 2, y, Text.fit(Form.LABELS[i], labelW));
+      String value;
+      if (i == Form.NODE) {
+        value = "◂ " + f.nodeName() + " ▸";
+      } else if (i == Form.TYPE) {
+        value = "◂ " + Form.TYPES[f.type] + " ▸";
+      } else {
+        value = f.text[i].toString();
+      }
+      if (on) {
+        g.enableModifiers(SGR.REVERSE);
+      } else if (i >= Form.NAME) {
+        g.enableModifiers(SGR.UNDERLINE);
+      }
+      String shown = value;
+      int cur = i >= Form.NAME ? f.cursor[i] : 0;
+      int start = 0;
+      if (i >= Form.NAME && cur >= fieldW) {
+        start = cur - fieldW + 1; // keep the cursor in view
+      }
+      shown =
+          Text.fit(
+              Text.clean(shown).substring(Math.min(start, Text.clean(shown).length())), fieldW);
+      if (i >= Form.NAME && value.isEmpty() && !on) {
+        shown = Text.fit(placeholder(i), fieldW);
+      }
+      g.putString(fieldX, y, shown);
+      plain(g);
+      if (on && i >= Form.NAME) {
+        cursor = new TerminalPosition(fieldX + Math.min(fieldW - 1, cur - start), y);
+      }
+    }
+    if (bh >= 9) {
+      g.putString(bx + 2, by + bh - 2, Text.fit("Enter starts it · Esc cancels", bw - 4));
+    }
+    return cursor;
+  }
+
+  private static String placeholder(int field) {
+    return switch (field) {
+      case Form.NAME -> "(generated)";
+      case Form.CWD -> "(home)";
+      default -> "(login shell)";
+    };
+  }
+
+  private void confirmBox(TextGraphics g, int w, int h) {
+    Picker.Confirm c = p.confirm;
+    int[] b = box(g, w, h, 44, 5, c.verb().equals("stop") ? "Stop" : "Restart");
+    String q =
+        (c.verb().equals("stop") ? "Stop " : "Restart ") + c.id() + " on " + c.node().name() + "?";
+    g.putString(b[0] + 2, b[1] + 1, Text.fit(q, b[2] - 4));
+    if (b[3] >= 5) {
+      g.putString(b[0] + 2, b[1] + 3, Text.fit("y yes · n no", b[2] - 4));
+    }
+  }
+
+  static final String[][] HELP = {
+    {"↑ ↓  j k", "move"},
+    {"Tab  ← →", "switch pane"},
+    {"Enter", "attach; Ctrl-\\ comes back"},
+    {"v", "watch (read-only)"},
+    {"n", "new session"},
+    {"s  r", "stop, restart"},
+    {"l", "follow the log"},
+    {"/", "filter (Esc clears)"},
+    {"Ctrl-L", "redraw"},
+    {"q", "quit"},
+  };
+
+  private void helpBox(TextGraphics g, int w, int h) {
+    int[] b = box(g, w, h, 44, HELP.length + 4, "Keys");
+    for (int i = 0; i < HELP.length && i + 1 < b[3] - 2; i++) {
+      g.putString(
+          b[0] + 2, b[1] + 1 + i, Text.fit(Text.fit(HELP[i][0], 10) + " " + HELP[i][1], b[2] - 4));
+    }
+    if (b[3] >= HELP.length + 4) {
+      g.putString(b[0] + 2, b[1] + b[3] - 2, Text.fit("any key closes", b[2] - 4));
+    }
+  }
+
+  private static int scroll(int current, int selected, int visible, int total) {
+    if (visible <= 0) {
+      return 0;
+    }
+    int s = current;
+    if (selected < s) {
+      s = selected;
+    }
+    if (selected >= s + visible) {
+      s = selected - visible + 1;
+    }
+    return Math.max(0, Math.min(s, Math.max(0, total - visible)));
+  }
+
+  /** Which session columns fit in a width, and how wide each is. */
+  record Columns(int id, int type, boolean attached, int status, boolean age, int last) {
+    static Columns forWidth(int w, List<Picker.Row> rows) {
+      int longest = 7;
+      for (Picker.Row r : rows) {
+        if (r.session() != null) {
+          longest = Math.max(longest, Text.width(r.session().info().id()));
+        }
+      }
+      // dot(2) id status age always; the type (short when narrower) and an attached column when
+      // there is room (else "+N" after the status); the last line gets the rest
+      int type = w >= 70 ? 7 : w >= 44 ? 4 : 0;
+      boolean attached = w >= 70;
+      int status = w >= 40 ? 11 : 8;
+      boolean age = w >= 30;
+      int fixed = 2 + status + 1 + (age ? 5 : 0) + (type > 0 ? type + 1 : 0) + (attached ? 4 : 0);
+      int id = Math.max(4, Math.min(longest, Math.min(24, (w - fixed) / 2)));
+      int last = Math.max(0, w - fixed - id - 1);
+      return new Columns(id, type, attached, status, age, last);
+    }
+
+    String heading() {
+      StringBuilder b = new StringBuilder("  ");
+      b.append(Text.fit("SESSION", id)).append(' ');
+      if (type > 0) {
+        b.append(Text.fit("TYPE", type)).append(' ');
+      }
+      b.append(Text.fit("STATUS", status)).append(' ');
+      if (attached) {
+        b.append(Text.fit("ATT", 3)).append(' ');
+      }
+      if (age) {
+        b.append(Text.right("AGE", 4)).append(' ');
+      }
+      if (last > 0) {
+        b.append("LAST LINE");
+      }
+      return b.toString();
+    }
+
+    private String type(SessionInfo s) {
+      String t = s.type();
+      if (type < 7) {
+        t =
+            switch (t) {
+              case "shell" -> "sh";
+              case "process" -> "proc";
+              default -> t;
+            };
+      }
+      return t; // the user's own tmux sessions say so in their last line
+    }
+
+    String row(Backend.SessionRow r, Instant now) {
+      SessionInfo s = r.info();
+      StringBuilder b = new StringBuilder("  ");
+      b.append(Text.fit(s.id(), id)).append(' ');
+      if (type > 0) {
+        b.append(Text.fit(type(s), type)).append(' ');
+      }
+      String st = s.status();
+      if ("exited".equals(st) && s.exitCode() != null) {
+        st = status >= 11 ? "exited(" + s.exitCode() + ")" : "exit " + s.exitCode();
+      }
+      if (!attached && s.attached() > 0) {
+        st = st + " +" + s.attached();
+      }
+      b.append(Text.fit(st, status)).append(' ');
+      if (attached) {
+        b.append(Text.fit(s.attached() > 0 ? String.valueOf(s.attached()) : "", 3)).append(' ');
+      }
+      if (age) {
+        b.append(Text.right(Text.age(Text.parse(s.createdAt()), now), 4)).append(' ');
+      }
+      if (last > 0) {
+        String line = r.lastLine().strip();
+        if (line.isEmpty() && !s.managed()) {
+          line = "(your own tmux session)";
+        }
+        b.append(Text.cut(line, last));
+      }
+      return b.toString();
+    }
+  }
+}

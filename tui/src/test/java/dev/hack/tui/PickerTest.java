@@ -1,0 +1,327 @@
+package dev.hack.tui;
+
+import static dev.hack.tui.FakeBackend.session;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.googlecode.lanterna.SGR;
+import com.googlecode.lanterna.TerminalPosition;
+import com.googlecode.lanterna.TerminalSize;
+import com.googlecode.lanterna.TextCharacter;
+import com.googlecode.lanterna.TextColor;
+import com.googlecode.lanterna.input.KeyStroke;
+import com.googlecode.lanterna.input.KeyType;
+import com.googlecode.lanterna.input.MouseAction;
+import com.googlecode.lanterna.input.MouseActionType;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The picker on Lanterna's virtual terminal: rows asserted, keys fed, no threads. */
+class PickerTest {
+  private static FakeBackend twoNodes() {
+    return new FakeBackend()
+        .node(
+            "alpha",
+            session("build", "running", "ok 42 tests"),
+            session("shell1", "running", "root@vm:~#"))
+        .node("beta", session("agent", "running", "thinking…"));
+  }
+
+  @Test
+  void listsEveryNodeWithItsSessionsAndPreviewsTheSelectedOne() throws Exception {
+    Harness h = Harness.start(twoNodes(), 80, 24);
+    String screen = h.text();
+    assertThat(screen).contains("hack · 2 nodes · 3 sessions");
+    assertThat(screen).contains("alpha").contains("beta").contains("10.0.0.2:2222");
+    assertThat(h.rowOf("alpha · 2 sessions")).isLessThan(h.rowOf("build"));
+    assertThat(h.rowOf("build")).isLessThan(h.rowOf("shell1"));
+    assertThat(h.rowOf("shell1")).isLessThan(h.rowOf("beta · 1 session"));
+    assertThat(h.rowOf("beta · 1 session")).isLessThan(h.rowOf("● agent"));
+    assertThat(h.rows().get(h.rowOf("build"))).contains("> ● build").contains("ok 42 tests");
+    assertThat(screen).contains("Preview · build@alpha").contains("from build");
+    assertThat(h.rows().get(23)).contains("Enter attach").contains("q quit");
+    assertThat(h.backend.calls).contains("sessions alpha", "sessions beta", "screen build@alpha");
+  }
+
+  @Test
+  void arrowsAndJkMoveAcrossNodesAndTheNodesPaneJumpsToItsSessions() throws Exception {
+    Harness h = Harness.start(twoNodes(), 80, 24);
+    h.key(KeyType.ArrowDown);
+    assertThat(h.rows().get(h.rowOf("shell1"))).contains("> ● shell1");
+    h.type("j");
+    assertThat(h.rows().get(h.rowOf("● agent"))).contains("> ● agent");
+    assertThat(h.text()).contains("Preview · agent@beta").contains("from agent");
+    h.type("kk");
+    assertThat(h.rows().get(h.rowOf("● build"))).contains("> ● build");
+    h.key(KeyType.Tab).key(KeyType.ArrowDown);
+    assertThat(h.picker.focus).isEqualTo(Picker.Pane.NODES);
+    assertThat(h.rows().get(h.rowOf("● agent"))).contains("> ● agent");
+    h.key(KeyType.Enter);
+    assertThat(h.picker.focus).isEqualTo(Picker.Pane.SESSIONS);
+  }
+
+  @Test
+  void enterHandsTheTerminalToTheSessionAndComesBackWhereItWas() throws Exception {
+    Harness h = Harness.start(twoNodes(), 80, 24);
+    h.type("j").key(KeyType.Enter);
+    assertThat(h.suspended).isTrue();
+    assertThat(h.backend.calls).contains("attach shell1@alpha");
+    h.type("q"); // while suspended the loop reads no keys; this checks the picker stays put
+    h.quit = false;
+    h.backend.attach.complete(null); // Ctrl-\
+    h.resume();
+    assertThat(h.suspended).isFalse();
+    assertThat(h.rows().get(h.rowOf("shell1"))).contains("> ● shell1");
+
+    h.type("v");
+    assertThat(h.backend.calls).contains("view shell1@alpha");
+    h.backend.attach.complete("shell1 ended with code 3");
+    h.resume();
+    assertThat(h.rows().get(23)).contains("shell1 ended with code 3");
+  }
+
+  @Test
+  void anEndedSessionIsNotAttachedAndSaysWhatToDo() throws Exception {
+    FakeBackend b =
+        new FakeBackend()
+            .node(
+                "alpha", new Backend.SessionRow(FakeBackend.info("old", "exited", 2, true), "bye"));
+    Harness h = Harness.start(b, 80, 24);
+    assertThat(h.rows().get(h.rowOf("old"))).contains("exited(2)");
+    h.key(KeyType.Enter);
+    assertThat(h.suspended).isFalse();
+    assertThat(h.rows().get(23)).contains("old has exited; r restarts it");
+  }
+
+  @Test
+  void newSessionDialogStartsOnTheChosenNodeAndSelectsIt() throws Exception {
+    Harness h = Harness.start(twoNodes(), 80, 24);
+    h.type("n");
+    assertThat(h.text()).contains("New session").contains("◂ alpha ▸").contains("(login shell)");
+    h.type("web");
+    h.key(KeyType.ArrowUp).key(KeyType.ArrowUp).key(KeyType.ArrowRight); // node: beta
+    assertThat(h.text()).contains("◂ beta ▸");
+    h.key(KeyType.ArrowDown).key(KeyType.ArrowRight).key(KeyType.ArrowRight); // type: process
+    assertThat(h.text()).contains("◂ process ▸");
+    h.key(KeyType.Tab).key(KeyType.Tab).key(KeyType.Tab).type("sleep 100");
+    h.key(KeyType.Enter);
+    assertThat(h.text()).doesNotContain("New session");
+    assertThat(h.backend.created)
+        .isEqualTo(new Backend.NewSession("web", "process", "", "sleep 100"));
+    assertThat(h.rows().get(h.rowOf("● web"))).contains("> ● web");
+    assertThat(h.rowOf("● web")).isGreaterThan(h.rowOf("beta · 2 sessions"));
+    assertThat(h.rows().get(23)).contains("started web on beta");
+  }
+
+  @Test
+  void escapeClosesTheDialogWithoutStartingAnything() throws Exception {
+    Harness h = Harness.start(twoNodes(), 80, 24);
+    h.type("nxyz").key(KeyType.Escape);
+    assertThat(h.text()).doesNotContain("New session");
+    assertThat(h.backend.created).isNull();
+  }
+
+  @Test
+  void stopAndRestartAskFirst() throws Exception {
+    Harness h = Harness.start(twoNodes(), 80, 24);
+    h.type("s");
+    assertThat(h.text()).contains("Stop build on alpha?");
+    h.type("n");
+    assertThat(h.text()).doesNotContain("Stop build");
+    assertThat(h.backend.calls).noneMatch(c -> c.startsWith("stop"));
+    h.type("sy");
+    assertThat(h.backend.calls).contains("stop build@alpha");
+    h.type("j").type("r");
+    assertThat(h.text()).contains("Restart shell1 on alpha?");
+    h.type("y");
+    assertThat(h.backend.calls).contains("restart shell1@alpha");
+    assertThat(h.rows().get(23)).contains("restarted shell1");
+  }
+
+  @Test
+  void anOfflineNodeIsShownWhileTheOthersKeepWorking() throws Exception {
+    FakeBackend b = twoNodes();
+    b.offline.add("beta");
+    Harness h = Harness.start(b, 80, 24);
+    assertThat(h.text()).contains("2 nodes (1 offline) · 2 sessions");
+    assertThat(h.rows().get(h.rowOf("beta ·"))).contains("offline").contains("Connection refused");
+    assertThat(h.text()).contains("✕ beta").doesNotContain("agent");
+    assertThat(h.text()).contains("build").contains("shell1");
+  }
+
+  @Test
+  void aNodeThatDoesNotAnswerTurnsOfflineAfterTheTimeoutAndBackWhenItAnswers() throws Exception {
+    FakeBackend b = twoNodes();
+    Harness h = Harness.start(b, 80, 24);
+    assertThat(h.text()).contains("agent");
+    b.hung.add("beta");
+    h.after(Duration.ofSeconds(2)); // asks again; beta never answers
+    assertThat(h.text()).doesNotContain("offline");
+    h.after(Duration.ofSeconds(6));
+    assertThat(h.rows().get(h.rowOf("beta ·")))
+        .contains("offline")
+        .contains("no answer within 5 s");
+    assertThat(h.rows().get(h.rowOf("beta ·"))).contains("seen 8s ago");
+    b.hung.clear();
+    h.picker.nodes.get(1).polling = false; // the hung call is gone for good in this fake
+    h.after(Duration.ofSeconds(2));
+    assertThat(h.text()).contains("agent").doesNotContain("offline");
+  }
+
+  @Test
+  void fiftyByTwentyStacksThePanesAndNothingOverlaps() throws Exception {
+    FakeBackend b = twoNodes();
+    b.sessions
+        .get("alpha")
+        .add(session("a-rather-long-session-name-that-does-not-fit", "running", "x".repeat(200)));
+    Harness h = Harness.start(b, 50, 20);
+    List<String> rows = h.rows();
+    assertThat(rows).hasSize(20);
+    assertThat(rows).allSatisfy(r -> assertThat(r.length()).isLessThanOrEqualTo(50));
+    // each thing on its own row, in order, whole: nodes, then sessions, then the preview
+    int nodes = h.rowOf(" Nodes");
+    int alpha = h.rowOf("> ● alpha");
+    int beta = h.rowOf("  ● beta");
+    int sessions = h.rowOf(" Sessions");
+    int preview = h.rowOf(" Preview");
+    assertThat(nodes).isEqualTo(1);
+    assertThat(alpha).isGreaterThan(nodes);
+    assertThat(beta).isGreaterThan(alpha);
+    assertThat(sessions).isGreaterThan(beta);
+    assertThat(h.rowOf("> ● build")).isGreaterThan(sessions);
+    assertThat(preview).isGreaterThan(h.rowOf("● agent"));
+    assertThat(rows.get(alpha)).contains("alpha").contains("online").contains("10.0.0.1:2222");
+    assertThat(rows.get(h.rowOf("● a-rather"))).containsPattern("a-rather-\\S*… ").hasSize(50);
+    assertThat(rows.get(19)).startsWith(" ↵ attach").contains("q");
+    // the same after a resize from 80x24, and back
+    Harness wide = Harness.start(twoNodes(), 80, 24);
+    wide.vt.setTerminalSize(new TerminalSize(50, 20));
+    wide.draw();
+    assertThat(wide.rowOf(" Preview")).isGreaterThan(wide.rowOf("● agent"));
+    assertThat(wide.rows()).allSatisfy(r -> assertThat(r.length()).isLessThanOrEqualTo(50));
+    wide.vt.setTerminalSize(new TerminalSize(80, 24));
+    wide.draw();
+    assertThat(wide.rows().get(2)).contains("│");
+  }
+
+  @Test
+  void dialogsFitOnAPhone() throws Exception {
+    Harness h = Harness.start(twoNodes(), 50, 20);
+    h.type("n");
+    List<String> rows = h.rows();
+    int top = h.rowOf("┌─ New session");
+    assertThat(top).isGreaterThan(0);
+    assertThat(rows.get(top + 8)).contains("└");
+    assertThat(rows.get(top + 5)).contains("Command");
+    assertThat(rows.get(19)).contains("Esc cancel");
+    h.key(KeyType.Escape).type("?");
+    assertThat(h.text()).contains("Keys").contains("Ctrl-\\ comes back").contains("any key closes");
+  }
+
+  @Test
+  void withoutColourEverythingReadsFromAttributesAndMarks() throws Exception {
+    Harness h = Harness.start(twoNodes(), 80, 24, TuiOptions.defaults().withColor(false));
+    TerminalSize s = h.vt.getTerminalSize();
+    for (int r = 0; r < s.getRows(); r++) {
+      for (int c = 0; c < s.getColumns(); c++) {
+        TextCharacter ch = h.vt.getCharacter(c, r);
+        assertThat(ch.getForegroundColor())
+            .as("fg at %d,%d", c, r)
+            .isEqualTo(TextColor.ANSI.DEFAULT);
+        assertThat(ch.getBackgroundColor())
+            .as("bg at %d,%d", c, r)
+            .isEqualTo(TextColor.ANSI.DEFAULT);
+      }
+    }
+    int row = h.rowOf("> ● build");
+    int col = h.rows().get(row).indexOf("build");
+    assertThat(h.vt.getCharacter(col, row).getModifiers()).contains(SGR.REVERSE);
+    assertThat(h.vt.getCharacter(col, h.rowOf("shell1")).getModifiers())
+        .doesNotContain(SGR.REVERSE);
+  }
+
+  @Test
+  void colourMarksStatesWhenAllowed() throws Exception {
+    FakeBackend b = twoNodes();
+    b.offline.add("beta");
+    Harness h = Harness.start(b, 80, 24);
+    int row = h.rowOf("● shell1");
+    int col = h.rows().get(row).indexOf('●');
+    assertThat(h.vt.getCharacter(col, row).getForegroundColor()).isEqualTo(TextColor.ANSI.GREEN);
+    int off = h.rowOf("✕ beta");
+    assertThat(h.vt.getCharacter(h.rows().get(off).indexOf('✕'), off).getForegroundColor())
+        .isEqualTo(TextColor.ANSI.RED);
+    assertThat(
+            TuiOptions.defaults()
+                .forEnvironment(java.util.Map.of("NO_COLOR", "1", "TERM", "xterm"))
+                .color())
+        .isFalse();
+    assertThat(TuiOptions.defaults().forEnvironment(java.util.Map.of("NO_COLOR", "")).color())
+        .isTrue();
+    assertThat(TuiOptions.defaults().forEnvironment(java.util.Map.of("TERM", "dumb")).color())
+        .isFalse();
+  }
+
+  @Test
+  void slashFiltersSessionsByAnyTextAndEscapeClearsIt() throws Exception {
+    Harness h = Harness.start(twoNodes(), 80, 24);
+    h.type("/think");
+    assertThat(h.rows().get(0)).contains("/think");
+    assertThat(h.text()).contains("agent").doesNotContain("shell1").doesNotContain("build");
+    assertThat(h.rows().get(h.rowOf("● agent"))).contains("> ● agent");
+    h.key(KeyType.Enter);
+    assertThat(h.rows().get(0)).contains("filter: think");
+    h.key(KeyType.Escape);
+    assertThat(h.text()).contains("shell1").contains("build");
+  }
+
+  @Test
+  void lFollowsTheLogFullScreenAndEscapeReturns() throws Exception {
+    FakeBackend b = twoNodes();
+    Harness h = Harness.start(b, 80, 24);
+    h.type("l");
+    assertThat(h.text()).contains("Log · build@alpha (following; Esc back)");
+    assertThat(b.calls).contains("log build@alpha");
+    b.screens.put("build", List.of("ok 43 tests"));
+    h.after(Duration.ofSeconds(1));
+    assertThat(h.text()).contains("ok 43 tests");
+    h.key(KeyType.Escape);
+    assertThat(h.text()).contains("Preview · build@alpha").doesNotContain("following");
+  }
+
+  @Test
+  void qAndCtrlCQuit() throws Exception {
+    Harness h = Harness.start(twoNodes(), 80, 24);
+    h.type("q");
+    assertThat(h.quit).isTrue();
+    Harness c = Harness.start(twoNodes(), 80, 24);
+    c.key(new KeyStroke('c', true, false));
+    assertThat(c.quit).isTrue();
+  }
+
+  @Test
+  void aClickSelectsAndASecondClickAttaches() throws Exception {
+    Harness h = Harness.start(twoNodes(), 80, 24);
+    int row = h.rowOf("● agent");
+    int col = h.rows().get(row).indexOf("agent");
+    MouseAction click =
+        new MouseAction(MouseActionType.CLICK_DOWN, 1, new TerminalPosition(col, row));
+    h.key(click);
+    assertThat(h.rows().get(row)).contains("> ● agent");
+    assertThat(h.suspended).isFalse();
+    h.key(click);
+    assertThat(h.backend.calls).contains("attach agent@beta");
+    h.backend.attach.complete(null);
+    h.resume();
+    int nodeRow = h.rowOf("● alpha");
+    h.key(new MouseAction(MouseActionType.CLICK_DOWN, 1, new TerminalPosition(4, nodeRow)));
+    assertThat(h.picker.focus).isEqualTo(Picker.Pane.NODES);
+    assertThat(h.rows().get(h.rowOf("● build"))).contains("> ● build");
+  }
+
+  @Test
+  void aTinyTerminalSaysSoInsteadOfDrawingOverItself() throws Exception {
+    Harness h = Harness.start(twoNodes(), 18, 5);
+    assertThat(h.rows().get(0)).startsWith("hack: make the te");
+  }
+}
