@@ -4,6 +4,8 @@ import dev.hack.keys.HackHome;
 import dev.hack.node.Node;
 import dev.hack.node.config.ConfigFile;
 import dev.hack.node.ssh.NodeSshServer;
+import dev.hack.tui.PickerApp;
+import dev.hack.tui.TuiOptions;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -88,14 +90,18 @@ final class NodeCommand {
     @Override
     public Integer call() throws Exception {
       HackHome home = HackHome.fromEnvironment();
+      ConfigFile configFile = new ConfigFile(home.config());
       String gatewayHost = gatewayBind;
       if (gatewayHost == null) {
         gatewayHost =
-            new ConfigFile(home.config())
+            configFile
                 .get("controlPlane.gateway.bind")
                 .map(e -> e.getAsString())
                 .orElse("127.0.0.1");
       }
+      // a bare `ssh -t NODE` gets the session picker; colour follows each client's TERM/NO_COLOR
+      PickerApp picker =
+          new PickerApp(TuiOptions.defaults().withMouse(configFile.getBoolean("tui.mouse", true)));
       Node.Config config =
           new Node.Config(
               home,
@@ -106,7 +112,7 @@ final class NodeCommand {
               gatewayPort,
               tmuxSocket,
               Durations.parse(retention),
-              new NodeSshServer.Settings(Durations.parse(keepAlive), 3));
+              new NodeSshServer.Settings(Durations.parse(keepAlive), 3).withShellApp(picker));
       Node node = Node.start(config, w -> System.err.println("hack: warning: " + w));
       CountDownLatch stopped = new CountDownLatch(1);
       Runtime.getRuntime()

@@ -115,8 +115,13 @@ final class Nodes {
 
   /** Connects with the user's key, checking the node's host key. */
   NodeClient connect(Ref ref) throws IOException {
+    return connect(ref, CONNECT_TIMEOUT);
+  }
+
+  /** As {@link #connect(Ref)}, giving up after {@code timeout}. */
+  NodeClient connect(Ref ref, Duration timeout) throws IOException {
     KeyPair identity = LocalNode.userKey(home);
-    return NodeClient.connect(ref.target(), identity, verifier(ref), CONNECT_TIMEOUT);
+    return NodeClient.connect(ref.target(), identity, verifier(ref), timeout);
   }
 
   private ServerKeyVerifier verifier(Ref ref) {

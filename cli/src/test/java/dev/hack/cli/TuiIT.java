@@ -1,0 +1,204 @@
+package dev.hack.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.hack.keys.KeyFiles;
+import dev.hack.node.testing.Poll;
+import dev.hack.node.testing.TmuxTerminal;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code hack tui} as a user runs it: the packaged jar in a real terminal (tmux), two real nodes in
+ * their own processes and homes, the user's home being the first node's.
+ */
+class TuiIT {
+  private static final Duration WAIT = Duration.ofSeconds(20);
+
+  @TempDir Path dir;
+  private final List<Process> nodes = new ArrayList<>();
+  private TmuxTerminal term;
+
+  @AfterEach
+  void stop() throws Exception {
+    if (term != null) {
+      term.close();
+    }
+    for (Process p : nodes) {
+      p.destroy();
+      p.waitFor(10, TimeUnit.SECONDS);
+      p.destroyForcibly();
+    }
+  }
+
+  private List<String> hackArgv(String... args) {
+    List<String> cmd = new ArrayList<>(List.of("java", "-jar", System.getProperty("hack.jar")));
+    cmd.addAll(List.of(args));
+    return cmd;
+  }
+
+  private String hack(Path home, String... args) throws Exception {
+    ProcessBuilder pb = new ProcessBuilder(hackArgv(args));
+    pb.environment().put("HACK_HOME", home.toString());
+    pb.redirectErrorStream(true);
+    Process p = pb.start();
+    p.getOutputStream().close();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).as(out).isZero();
+    return out;
+  }
+
+  /** Starts a node from {@code home}; returns its SSH port. */
+  private int serve(Path home, String name) throws Exception {
+    ProcessBuilder pb =
+        new ProcessBuilder(
+            hackArgv(
+                "node",
+                "serve",
+                "--ssh-port",
+                "0",
+                "--gateway-port",
+                "-1",
+                "--name",
+                name,
+                "--tmux-socket",
+                dir.resolve(name + ".tmux").toString()));
+    pb.environment().put("HACK_HOME", home.toString());
+    pb.redirectError(dir.resolve(name + ".err").toFile());
+    Process p = pb.start();
+    nodes.add(p);
+    String line =
+        new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))
+            .readLine();
+    assertThat(line).startsWith("ssh listening on ");
+    return Integer.parseInt(line.substring(line.lastIndexOf(':') + 1));
+  }
+
+  @Test
+  void browsesTwoNodesAttachesComesBackStartsASessionAndSeesANodeDie() throws Exception {
+    Path me = dir.resolve("me");
+    Path other = dir.resolve("other");
+    serve(me, "alpha");
+    int betaPort = serve(other, "beta");
+    hack(me, "session", "list"); // makes this user's key
+    ProcessBuilder auth =
+        new ProcessBuilder(hackArgv("keys", "authorize", "-"))
+            .redirectInput(KeyFiles.publicKeyPath(me.resolve("keys/id_ed25519")).toFile());
+    auth.environment().put("HACK_HOME", other.toString());
+    assertThat(auth.start().waitFor()).isZero();
+    hack(me, "node", "add", "beta", "ssh://127.0.0.1:" + betaPort);
+    hack(me, "session", "start", "--name", "a1", "--", "sh");
+    hack(
+        me,
+        "session",
+        "start",
+        "--node",
+        "beta",
+        "--name",
+        "b1",
+        "--",
+        "sh",
+        "-c",
+        "echo b1-up; exec cat");
+
+    term = TmuxTerminal.start(80, 24, List.of("sh"));
+    term.type(
+        "stty -a > "
+            + dir.resolve("before")
+            + "; HACK_HOME="
+            + me
+            + " java -jar "
+            + System.getProperty("hack.jar")
+            + " tui; echo tui-exit=$?; stty -a > "
+            + dir.resolve("after"));
+    term.keys("Enter");
+
+    // both nodes, each with its sessions
+    String screen = term.waitFor("b1-up", WAIT);
+    assertThat(screen).contains("hack · 2 nodes · 2 sessions");
+    assertThat(screen).contains("alpha · 1 session").contains("beta · 1 session");
+    assertThat(screen).contains("> ● a1").contains("● b1");
+    assertThat(term.alternateScreen()).isTrue();
+
+    // Enter hands the terminal to a1; what is typed runs there; Ctrl-\ comes back
+    term.keys("Enter");
+    Poll.until(WAIT, "attached", () -> !term.alternateScreen());
+    term.type("echo in-a1-$((6*7))");
+    term.keys("Enter");
+    term.waitFor("in-a1-42", WAIT);
+    term.keys("C-\\");
+    Poll.until(WAIT, "back in the TUI", () -> term.alternateScreen());
+    term.waitFor("Sessions", WAIT);
+    assertThat(term.screen()).contains("> ● a1"); // where it was
+    term.waitFor("in-a1-42", WAIT); // in the preview
+
+    // n starts a session on the selected session's node; it shows up there
+    term.keys("n");
+    term.waitFor("New session", WAIT);
+    term.type("fresh");
+    term.keys("Tab", "Tab");
+    term.type("sh -c 'echo fresh-up; exec cat'");
+    term.keys("Enter");
+    term.waitFor("started fresh on alpha", WAIT);
+    term.waitFor("fresh-up", WAIT);
+    assertThat(hack(me, "session", "list", "--node", "alpha")).contains("fresh");
+
+    // a phone-sized terminal: the panes stack and nothing overlaps
+    term.resize(50, 20);
+    Poll.until(WAIT, "narrow layout", () -> term.screen().contains(" ↵ attach"));
+    List<String> rows = term.screen().lines().toList();
+    assertThat(rows).allSatisfy(r -> assertThat(r.length()).isLessThanOrEqualTo(50));
+    assertThat(rows.get(1)).startsWith(" Nodes");
+    assertThat(rows.get(2)).contains("alpha").contains("online");
+    assertThat(rows.get(3)).contains("beta").contains("online");
+    assertThat(rows.get(4)).startsWith(" Sessions");
+    term.resize(80, 24);
+    Poll.until(WAIT, "wide layout", () -> term.screen().contains("Enter attach"));
+
+    // beta dies: within a refresh or two it is shown offline, and the TUI stays responsive
+    Process beta = nodes.get(1);
+    beta.destroyForcibly().waitFor();
+    term.waitFor("beta · offline", WAIT);
+    assertThat(term.screen()).contains("2 nodes (1 offline)");
+    term.keys("k");
+    Poll.until(WAIT, "still answering keys", () -> term.screen().contains("> ● a1"));
+
+    term.keys("q");
+    term.waitFor("tui-exit=0", WAIT);
+    Poll.until(WAIT, "stty after", () -> Files.exists(dir.resolve("after")));
+    String before =
+        Files.readString(dir.resolve("before")).replaceAll("rows \\d+; columns \\d+;", "");
+    String after =
+        Poll.until(
+            WAIT,
+            "stty written",
+            () -> {
+              String s = Files.readString(dir.resolve("after"));
+              return s.isEmpty() ? null : s;
+            });
+    assertThat(after.replaceAll("rows \\d+; columns \\d+;", "")).isEqualTo(before);
+  }
+
+  @Test
+  void withoutATerminalItSaysSo() throws Exception {
+    ProcessBuilder pb = new ProcessBuilder(hackArgv("tui"));
+    pb.environment().put("HACK_HOME", dir.resolve("home").toString());
+    Process p = pb.start();
+    p.getOutputStream().close();
+    String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).isEqualTo(2);
+    assertThat(err).contains("the TUI needs a terminal");
+  }
+}
