@@ -25,7 +25,8 @@ import picocli.CommandLine.Option;
       NodeAdmin.Status.class,
       NodeAdmin.Use.class,
       NodeAdmin.Remove.class,
-      NodeDiscover.class
+      NodeDiscover.class,
+      NodePair.class
     })
 final class NodeCommand {
   @Command(

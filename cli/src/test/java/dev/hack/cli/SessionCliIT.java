@@ -408,6 +408,58 @@ class SessionCliIT {
   }
 
   @Test
+  void pairedNodesSeeEachOthersSessionsAndADeadPeerIsReportedInTime() throws Exception {
+    Path me = dir.resolve("me");
+    Path beta = dir.resolve("beta");
+    Path gamma = dir.resolve("gamma");
+    int alphaPort = serve(me, "alpha");
+    int betaPort = serve(beta, "beta");
+    int gammaPort = serve(gamma, "gamma");
+    assertThat(hack(me, "session", "list").exit()).isZero(); // makes this user's key
+    authorize(me, beta);
+    authorize(me, gamma);
+    assertThat(hack(me, "node", "add", "beta", "ssh://127.0.0.1:" + betaPort).exit()).isZero();
+    assertThat(hack(me, "node", "add", "gamma", "ssh://127.0.0.1:" + gammaPort).exit()).isZero();
+
+    Run paired = hack(me, "node", "pair", "beta");
+    assertThat(paired.exit()).as(paired.err()).isZero();
+    assertThat(paired.out()).contains("paired alpha").contains("with beta");
+    assertThat(hack(me, "node", "pair", "gamma").exit()).isZero();
+    assertThat(hack(me, "node", "pair", "alpha").exit()).isEqualTo(2); // itself
+
+    assertThat(hack(me, "session", "start", "--node", "beta", "--name", "b1", "--", "cat").exit())
+        .isZero();
+    assertThat(hack(me, "session", "start", "--node", "gamma", "--name", "g1", "--", "cat").exit())
+        .isZero();
+    Path key = me.resolve("keys/id_ed25519");
+    List<String> ls =
+        dev.hack.node.testing.TestNode.sshArgv(
+            key, alphaPort, "127.0.0.1", "ls", "--all", "--json");
+    String all = run(ls).out();
+    assertThat(all)
+        .contains("\"id\":\"b1\"", "\"node\":\"beta\"", "\"id\":\"g1\"", "\"node\":\"gamma\"");
+
+    // gamma dies: alpha still answers within its timeout and says gamma is offline
+    nodes.get(2).destroyForcibly().waitFor();
+    Run partial =
+        run(
+            dev.hack.node.testing.TestNode.sshArgv(
+                key, alphaPort, "127.0.0.1", "ls", "--all", "--json", "--timeout", "2"));
+    assertThat(partial.exit()).isZero();
+    assertThat(partial.out()).contains("\"id\":\"b1\"").doesNotContain("g1");
+    assertThat(partial.err()).contains("offline gamma");
+  }
+
+  private Run run(List<String> argv) throws Exception {
+    Process p = new ProcessBuilder(argv).start();
+    p.getOutputStream().close();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    return new Run(p.exitValue(), out, err);
+  }
+
+  @Test
   void hackAloneIsAPromptWithCompletionOfCommandsAndSessionIds() throws Exception {
     Path me = dir.resolve("me");
     serve(me, "alpha");

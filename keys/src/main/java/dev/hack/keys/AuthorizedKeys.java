@@ -112,6 +112,33 @@ public final class AuthorizedKeys {
     return added;
   }
 
+  /**
+   * Removes every line that authorizes {@code key}; other lines (comments, other keys, lines that
+   * do not parse) are kept as they are.
+   *
+   * @return how many lines were removed
+   */
+  public synchronized int revoke(PublicKey key) throws IOException {
+    if (!Files.exists(file)) {
+      return 0;
+    }
+    List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+    StringBuilder kept = new StringBuilder();
+    int removed = 0;
+    for (String line : lines) {
+      List<Entry> e = parse(List.of(line), "file", w -> {});
+      if (!e.isEmpty() && KeyUtils.compareKeys(e.get(0).key(), key)) {
+        removed++;
+      } else {
+        kept.append(line).append('\n');
+      }
+    }
+    if (removed > 0) {
+      FileModes.writeAtomically(file, kept.toString().getBytes(StandardCharsets.UTF_8), false);
+    }
+    return removed;
+  }
+
   static List<Entry> parse(List<String> lines, String source, Consumer<String> warnings) {
     List<Entry> out = new ArrayList<>();
     for (int i = 0; i < lines.size(); i++) {

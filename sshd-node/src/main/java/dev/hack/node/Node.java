@@ -9,6 +9,10 @@ import dev.hack.node.api.NodeStatus;
 import dev.hack.node.api.SessionInfo;
 import dev.hack.node.gateway.Gateway;
 import dev.hack.node.jobs.JobManager;
+import dev.hack.node.mesh.Peers;
+import dev.hack.node.mesh.tailscale.LocalApiClient;
+import dev.hack.node.mesh.tailscale.TailnetNode;
+import dev.hack.node.mesh.tailscale.TailscaleStatus;
 import dev.hack.node.ssh.NodeInfo;
 import dev.hack.node.ssh.NodeSshServer;
 import dev.hack.node.supervisor.Supervisor;
@@ -89,6 +93,13 @@ public final class Node implements AutoCloseable, NodeInfo {
   private final Instant startedAt = Instant.now();
   private Supervisor supervisor;
   private JobManager jobs;
+  private Peers peers;
+  private final TailscaleWatch tailscale = new TailscaleWatch();
+
+  /** How often a healthy peer is checked, and the bound on one check (seed 003: 15 s, 5 s). */
+  static final Duration PEER_PERIOD = Duration.ofSeconds(15);
+
+  static final Duration PEER_TIMEOUT = Duration.ofSeconds(5);
   private NodeSshServer ssh;
   private Gateway gateway;
   private InetSocketAddress sshAddress;
@@ -172,6 +183,9 @@ public final class Node implements AutoCloseable, NodeInfo {
             e);
       }
     }
+    peers = new Peers(config.home(), id, PEER_PERIOD, PEER_TIMEOUT);
+    peers.start();
+    tailscale.refresh();
     writeNodeFile();
   }
 
@@ -252,6 +266,57 @@ public final class Node implements AutoCloseable, NodeInfo {
   }
 
   @Override
+  public Peers peers() {
+    return peers;
+  }
+
+  /**
+   * Tailscale as the node last saw it, asked at most every 30 s (RFC 0001's states). A daemon that
+   * is down or slow costs a status call nothing: the answer is cached and refreshed off the
+   * caller's thread.
+   */
+  private static final class TailscaleWatch {
+    private static final Duration FRESH = Duration.ofSeconds(30);
+    private volatile NodeStatus.Tailscale last = new NodeStatus.Tailscale("disabled", null, null);
+    private volatile Instant askedAt = Instant.EPOCH;
+    private final java.util.concurrent.atomic.AtomicBoolean asking =
+        new java.util.concurrent.atomic.AtomicBoolean();
+
+    NodeStatus.Tailscale status() {
+      if (Duration.between(askedAt, Instant.now()).compareTo(FRESH) > 0
+          && asking.compareAndSet(false, true)) {
+        Thread t = new Thread(this::refreshAndRelease, "tailscale-status");
+        t.setDaemon(true);
+        t.start();
+      }
+      return last;
+    }
+
+    private void refreshAndRelease() {
+      try {
+        refresh();
+      } finally {
+        asking.set(false);
+      }
+    }
+
+    void refresh() {
+      try (LocalApiClient ts = LocalApiClient.fromEnvironment()) {
+        TailscaleStatus st = ts.status();
+        TailnetNode self = st.selfNode().orElse(null);
+        last =
+            new NodeStatus.Tailscale(
+                st.state().status().wire(),
+                self == null ? null : self.ipv4().orElse(null),
+                self == null ? null : self.dnsName());
+      } catch (RuntimeException e) {
+        LOG.debug("asking tailscale: {}", e.toString());
+      }
+      askedAt = Instant.now();
+    }
+  }
+
+  @Override
   public NodeStatus status() {
     int running = 0;
     int total = 0;
@@ -274,7 +339,7 @@ public final class Node implements AutoCloseable, NodeInfo {
         new NodeStatus.Endpoint(sshAddress.getHostString(), sshAddress.getPort()),
         gatewayUrl == null ? null : new NodeStatus.Gateway(gatewayUrl),
         hostKeyFingerprint,
-        new NodeStatus.Tailscale("disabled", null, null));
+        tailscale.status());
   }
 
   /** Stops listening and ends the node's PTY sessions; tmux sessions keep running. */
@@ -296,6 +361,9 @@ public final class Node implements AutoCloseable, NodeInfo {
       } catch (IOException e) {
         LOG.warn("stopping the SSH server: {}", e.toString());
       }
+    }
+    if (peers != null) {
+      peers.close();
     }
     if (jobs != null) {
       jobs.close();

@@ -231,7 +231,9 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
       return;
     }
     Object cmd = sub.commandSpec().userObject();
-    if (cmd instanceof SshCommands.Ls ls) {
+    if (cmd instanceof SshCommands.Ls ls && ls.all) {
+      listAll(ls);
+    } else if (cmd instanceof SshCommands.Ls ls) {
       List<SessionInfo> list = supervisor.list();
       if (ls.json && ls.lastLine) {
         finish(0, listWithLastLines(list) + "\n", "");
@@ -268,6 +270,8 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
       finish(0, s.json ? Json.GSON.toJson(st) + "\n" : statusText(st), "");
     } else if (cmd instanceof SshCommands.JobCmd) {
       job(sub);
+    } else if (cmd instanceof SshCommands.PeerCmd) {
+      peer(sub);
     } else if (cmd instanceof SshCommands.Help h) {
       if (h.command == null) {
         finish(0, SshCommands.USAGE, "");
@@ -278,6 +282,178 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
       }
     } else {
       finish(2, "", "hack: " + name + " is not available\n");
+    }
+  }
+
+  /**
+   * {@code ls --all}: this node's sessions and every peer's, each with {@code node}; peers that do
+   * not answer within the timeout are named on stderr (exit status stays 0: the listing is what
+   * could be had).
+   */
+  private void listAll(SshCommands.Ls ls) throws IOException {
+    if (ls.timeout <= 0 || ls.timeout > 60) {
+      throw new IllegalArgumentException("--timeout is in seconds, more than 0 and at most 60");
+    }
+    String self = node.status().name();
+    List<SessionInfo> all = new java.util.ArrayList<>();
+    for (SessionInfo s : supervisor.list()) {
+      all.add(s.withNode(self));
+    }
+    dev.hack.node.mesh.Peers.Listing peers =
+        node.peers().listAll(Duration.ofMillis((long) (ls.timeout * 1000)));
+    all.addAll(peers.sessions());
+    StringBuilder err = new StringBuilder();
+    for (dev.hack.node.mesh.Peers.PeerStatus p : peers.offline()) {
+      err.append("hack: offline ")
+          .append(p.name())
+          .append(": ")
+          .append(p.error())
+          .append(
+              p.lastSeen() == null ? "" : " (last seen " + age(p.lastSeen().toString()) + " ago)")
+          .append('\n');
+    }
+    finish(0, ls.json ? Json.GSON.toJson(all) + "\n" : tableWithNodes(all), err.toString());
+  }
+
+  static String tableWithNodes(List<SessionInfo> list) {
+    if (list.isEmpty()) {
+      return "no sessions on this node or its peers\n";
+    }
+    StringBuilder sb = new StringBuilder();
+    String fmt = "%-24s %-12s %-8s %-14s %-5s %s%n";
+    sb.append(String.format(fmt, "SESSION", "NODE", "TYPE", "STATUS", "AGE", "COMMAND"));
+    for (SessionInfo s : list) {
+      String cmd = String.join(" ", s.command() == null ? List.of() : s.command());
+      sb.append(
+          String.format(
+              fmt,
+              s.id(),
+              s.node(),
+              s.type(),
+              s.status(),
+              age(s.createdAt()),
+              cmd.length() > 40 ? cmd.substring(0, 37) + "..." : cmd));
+    }
+    return sb.toString();
+  }
+
+  private void peer(ParseResult level) throws IOException {
+    ParseResult leaf = level.subcommand();
+    if (leaf == null) {
+      finish(2, "", usage(level.commandSpec().commandLine()));
+      return;
+    }
+    if (leaf.isUsageHelpRequested()) {
+      finish(0, usage(leaf.commandSpec().commandLine()), "");
+      return;
+    }
+    Object cmd = leaf.commandSpec().userObject();
+    dev.hack.node.mesh.NodeRegistry registry = dev.hack.node.mesh.NodeRegistry.open(node.home());
+    if (cmd instanceof SshCommands.PeerAdd a) {
+      java.security.PublicKey key = parseKey(a.hostKey);
+      dev.hack.node.mesh.RegisteredNode.SshEndpoint at =
+          dev.hack.node.mesh.RegisteredNode.SshEndpoint.parse(a.url);
+      if (a.id != null && a.id.equals(node.status().id())) {
+        throw new IllegalArgumentException("that is this node itself: a node is not its own peer");
+      }
+      dev.hack.node.mesh.RegisteredNode n =
+          registry
+              .find(a.name)
+              .map(old -> old.withEndpoint(dev.hack.node.mesh.RegisteredNode.SSH, at.toString()))
+              .orElse(dev.hack.node.mesh.RegisteredNode.of(a.name, at));
+      if (a.id != null) {
+        n = n.withId(a.id);
+      }
+      registry.put(n);
+      new dev.hack.keys.KnownHosts(node.home().knownHosts()).remember(at.host(), at.port(), key);
+      if (a.authorize) {
+        new dev.hack.keys.AuthorizedKeys(node.home().authorizedKeys(), w -> {})
+            .authorize(dev.hack.keys.KeyFiles.openSshLine(key) + " hack-peer:" + a.name);
+      }
+      finish(
+          0,
+          "peer " + a.name + " at " + at + (a.authorize ? "; its node may log in here" : "") + "\n",
+          "");
+    } else if (cmd instanceof SshCommands.PeerList l) {
+      List<dev.hack.node.mesh.Peers.PeerStatus> list = node.peers().status();
+      if (l.json) {
+        finish(0, Json.GSON.toJson(list) + "\n", "");
+        return;
+      }
+      if (list.isEmpty()) {
+        finish(0, "no peers; pair this node with another with: hack node pair NODE\n", "");
+        return;
+      }
+      StringBuilder sb = new StringBuilder();
+      String fmt = "%-16s %-24s %-8s %-9s %s%n";
+      sb.append(String.format(fmt, "PEER", "ADDRESS", "STATUS", "LAST SEEN", "ERROR"));
+      for (dev.hack.node.mesh.Peers.PeerStatus p : list) {
+        sb.append(
+            String.format(
+                fmt,
+                p.name(),
+                p.address(),
+                p.status(),
+                p.lastSeen() == null ? "never" : age(p.lastSeen().toString()) + " ago",
+                p.error() == null ? "" : p.error()));
+      }
+      finish(0, sb.toString(), "");
+    } else if (cmd instanceof SshCommands.PeerRm r) {
+      dev.hack.node.mesh.RegisteredNode n =
+          registry
+              .find(r.name)
+              .orElseThrow(() -> new NoSuchElementException("no peer named " + r.name));
+      registry.remove(r.name);
+      int revoked = 0;
+      java.util.Optional<dev.hack.node.mesh.RegisteredNode.SshEndpoint> at = n.ssh();
+      if (at.isPresent()) {
+        dev.hack.keys.KnownHosts known = new dev.hack.keys.KnownHosts(node.home().knownHosts());
+        java.util.Optional<java.security.PublicKey> key =
+            known.lookup(at.get().host(), at.get().port());
+        if (key.isPresent()) {
+          revoked =
+              new dev.hack.keys.AuthorizedKeys(node.home().authorizedKeys(), w -> {})
+                  .revoke(key.get());
+        }
+      }
+      finish(
+          0,
+          "removed peer "
+              + r.name
+              + (revoked > 0 ? "; its node may no longer log in here" : "")
+              + "\n",
+          "");
+    } else if (cmd instanceof SshCommands.PeerWhoami) {
+      NodeStatus st = node.status();
+      java.security.KeyPair hostKey =
+          dev.hack.keys.KeyFiles.loadOrCreate(node.home().hostKey(), "hack host key");
+      Map<String, Object> me = new java.util.LinkedHashMap<>();
+      me.put("id", st.id());
+      me.put("name", st.name());
+      me.put("host_key", dev.hack.keys.KeyFiles.openSshLine(hostKey.getPublic()));
+      me.put("ssh", st.ssh());
+      me.put("tailscale", st.tailscale());
+      finish(0, Json.GSON.toJson(me) + "\n", "");
+    }
+  }
+
+  private static java.security.PublicKey parseKey(String line) {
+    try {
+      org.apache.sshd.common.config.keys.AuthorizedKeyEntry e =
+          org.apache.sshd.common.config.keys.AuthorizedKeyEntry.parseAuthorizedKeyEntry(
+              line.strip());
+      java.security.PublicKey key =
+          e == null
+              ? null
+              : e.resolvePublicKey(
+                  null, org.apache.sshd.common.config.keys.PublicKeyEntryResolver.FAILING);
+      if (key == null) {
+        throw new IllegalArgumentException("not a public key");
+      }
+      return key;
+    } catch (Exception e) {
+      throw new IllegalArgumentException(
+          "--host-key must be a public key line such as 'ssh-ed25519 AAAA...': " + e.getMessage());
     }
   }
 

@@ -13,4 +13,7 @@ public interface NodeInfo {
 
   /** The node's home (for the project registry). */
   HackHome home();
+
+  /** The node's view of its registered peers. */
+  dev.hack.node.mesh.Peers peers();
 }

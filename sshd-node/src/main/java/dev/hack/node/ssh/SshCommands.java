@@ -26,6 +26,7 @@ import picocli.CommandLine.Parameters;
       SshCommands.TmuxCmd.class,
       SshCommands.Status.class,
       SshCommands.JobCmd.class,
+      SshCommands.PeerCmd.class,
       SshCommands.Help.class
     },
     usageHelpWidth = 100)
@@ -53,6 +54,10 @@ final class SshCommands {
           "  job logs ID [--follow] [--from OFFSET]",
           "                                   output; --follow exits with the job's code",
           "  job cancel ID                    end the job's whole process tree",
+          "  ls --all [--json] [--timeout S]  also the sessions of every peer",
+          "  peer add NAME ssh://HOST[:PORT] --host-key KEY [--id ID] [--authorize]",
+          "  peer list [--json] | peer rm NAME | peer whoami",
+          "                                   this node's peers (hack node pair uses these)",
           "  help [COMMAND]                   this text, or a command's options",
           "");
 
@@ -73,6 +78,18 @@ final class SshCommands {
         names = "--last-line",
         description = "with --json: each session's last line of output, as last_line")
     boolean lastLine;
+
+    @Option(
+        names = "--all",
+        description = "also the sessions of every registered peer (asked in parallel)")
+    boolean all;
+
+    @Option(
+        names = "--timeout",
+        paramLabel = "SECONDS",
+        defaultValue = "3",
+        description = "with --all: how long to wait for each peer (default: ${DEFAULT-VALUE})")
+    double timeout;
   }
 
   @Command(name = "new", description = "Start a session; prints its id.")
@@ -355,6 +372,82 @@ final class SshCommands {
 
     @Parameters(index = "0", paramLabel = "ID")
     String id;
+  }
+
+  @Command(
+      name = "peer",
+      description = "This node's peers: the nodes it checks, lists and lets in.",
+      subcommands = {PeerAdd.class, PeerList.class, PeerRm.class, PeerWhoami.class})
+  static final class PeerCmd {
+    @Option(
+        names = {"-h", "--help"},
+        usageHelp = true,
+        description = "show this help")
+    boolean help;
+  }
+
+  @Command(
+      name = "add",
+      description =
+          "Register a peer (name, address, host key); with --authorize also let it log in here.")
+  static final class PeerAdd {
+    @Option(
+        names = {"-h", "--help"},
+        usageHelp = true,
+        description = "show this help")
+    boolean help;
+
+    @Parameters(index = "0", paramLabel = "NAME")
+    String name;
+
+    @Parameters(index = "1", paramLabel = "ssh://HOST[:PORT]")
+    String url;
+
+    @Option(names = "--id", paramLabel = "ID", description = "the peer's node id")
+    String id;
+
+    @Option(
+        names = "--host-key",
+        required = true,
+        paramLabel = "KEY",
+        description = "the peer's host key, as 'ssh-ed25519 AAAA...'")
+    String hostKey;
+
+    @Option(names = "--authorize", description = "let the peer's node log in to this node")
+    boolean authorize;
+  }
+
+  @Command(name = "list", description = "The peers and what their last health check found.")
+  static final class PeerList {
+    @Option(
+        names = {"-h", "--help"},
+        usageHelp = true,
+        description = "show this help")
+    boolean help;
+
+    @Option(names = "--json", description = "JSON for scripts")
+    boolean json;
+  }
+
+  @Command(name = "rm", description = "Forget a peer and stop letting its node in.")
+  static final class PeerRm {
+    @Option(
+        names = {"-h", "--help"},
+        usageHelp = true,
+        description = "show this help")
+    boolean help;
+
+    @Parameters(index = "0", paramLabel = "NAME")
+    String name;
+  }
+
+  @Command(name = "whoami", description = "This node's id, name, host key and SSH address (JSON).")
+  static final class PeerWhoami {
+    @Option(
+        names = {"-h", "--help"},
+        usageHelp = true,
+        description = "show this help")
+    boolean help;
   }
 
   @Command(name = "help", description = "Show usage.")
