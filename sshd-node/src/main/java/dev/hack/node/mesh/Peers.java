@@ -43,6 +43,9 @@ public final class Peers implements AutoCloseable {
   private static final Duration MAX_BACKOFF = Duration.ofMinutes(5);
   private static final int MAX_PARALLEL = 16;
 
+  /** The registry label of a node this node was paired with ({@code peer add}). */
+  public static final String PEER_LABEL = "peer";
+
   /** What this node knows about one peer. */
   public record PeerStatus(
       String name,
@@ -62,6 +65,7 @@ public final class Peers implements AutoCloseable {
   private final Duration period;
   private final Duration timeout;
   private final SshClient ssh;
+  private final org.apache.sshd.client.keyverifier.ServerKeyVerifier hostKeys;
   private final ExecutorService pool;
   private final ScheduledExecutorService timer;
   private final Map<String, Health> health = new ConcurrentHashMap<>();
@@ -88,19 +92,19 @@ public final class Peers implements AutoCloseable {
     this.timeout = timeout;
     KnownHosts known = new KnownHosts(home.knownHosts());
     PublicKey own = identity.getPublic();
-    this.ssh =
-        NodeClient.newClient(
-            (session, address, key) -> {
-              if (KeyFiles.fingerprint(key).equals(KeyFiles.fingerprint(own))) {
-                return true;
-              }
-              java.net.InetSocketAddress a = (java.net.InetSocketAddress) address;
-              try {
-                return known.check(a.getHostString(), a.getPort(), key) == KnownHosts.Verdict.KNOWN;
-              } catch (IOException e) {
-                return false;
-              }
-            });
+    this.hostKeys =
+        (session, address, key) -> {
+          if (KeyFiles.fingerprint(key).equals(KeyFiles.fingerprint(own))) {
+            return true;
+          }
+          java.net.InetSocketAddress a = (java.net.InetSocketAddress) address;
+          try {
+            return known.check(a.getHostString(), a.getPort(), key) == KnownHosts.Verdict.KNOWN;
+          } catch (IOException e) {
+            return false;
+          }
+        };
+    this.ssh = NodeClient.newClient(hostKeys);
     this.pool =
         Executors.newFixedThreadPool(
             MAX_PARALLEL,
@@ -155,10 +159,17 @@ public final class Peers implements AutoCloseable {
     return new PeerStatus(n.name(), n.id(), address, h.status, seen, h.version, h.error);
   }
 
+  /**
+   * The registry's entries that are peers of this node: paired ({@link #PEER_LABEL}), with an SSH
+   * address, and not this node. The registry is shared with the user's CLI, which also lists nodes
+   * that only the user may log in to; those are not this node's business.
+   */
   private List<RegisteredNode> peers() throws IOException {
     List<RegisteredNode> out = new ArrayList<>();
     for (RegisteredNode n : registry.list()) {
-      if (n.ssh().isPresent() && !Objects.equals(n.id(), selfId)) {
+      if (n.ssh().isPresent()
+          && !Objects.equals(n.id(), selfId)
+          && n.labels().contains(PEER_LABEL)) {
         out.add(n);
       }
     }
@@ -233,6 +244,26 @@ public final class Peers implements AutoCloseable {
     } catch (IOException | IllegalArgumentException e) {
       LOG.debug("recording {}'s status: {}", n.name(), e.toString()); // removed meanwhile
     }
+  }
+
+  /**
+   * A connection of its own to the peer named {@code name} (for a long-lived stream such as an
+   * attach through this node: it must not share the I/O threads of the health checks).
+   *
+   * @throws java.util.NoSuchElementException if no such peer is registered
+   */
+  public NodeClient connectOwn(String name) throws IOException {
+    RegisteredNode n =
+        peers().stream()
+            .filter(p -> p.name().equals(name) || name.equals(p.id()))
+            .findFirst()
+            .orElseThrow(
+                () ->
+                    new java.util.NoSuchElementException(
+                        "no peer named " + name + " on this node; see: peer list"));
+    RegisteredNode.SshEndpoint e = n.ssh().orElseThrow();
+    return NodeClient.connect(
+        new NodeClient.Target(n.name(), e.host(), e.port()), identity, hostKeys, timeout);
   }
 
   private NodeClient connect(RegisteredNode n) throws IOException {

@@ -4,6 +4,7 @@ import dev.hack.node.api.Json;
 import dev.hack.node.api.NodeStatus;
 import dev.hack.node.api.PtySize;
 import dev.hack.node.api.SessionInfo;
+import dev.hack.node.client.NodeClient;
 import dev.hack.node.jobs.Job;
 import dev.hack.node.jobs.JobManager;
 import dev.hack.node.jobs.JobMeta;
@@ -248,7 +249,14 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
       if (a.detachKey != null) {
         detachKey = parseDetachKey(a.detachKey);
       }
-      attach(supervisor.get(a.id), a.readOnly);
+      int at = a.id.lastIndexOf('@');
+      String owner = at > 0 ? a.id.substring(at + 1) : null;
+      NodeStatus self = owner == null ? null : node.status();
+      if (owner != null && !owner.equals(self.name()) && !owner.equals(self.id())) {
+        attachThroughPeer(owner, a.id.substring(0, at), a.readOnly);
+      } else {
+        attach(supervisor.get(at > 0 ? a.id.substring(0, at) : a.id), a.readOnly);
+      }
     } else if (cmd instanceof SshCommands.Logs l) {
       logs(supervisor.get(l.id), l.from, l.follow);
     } else if (cmd instanceof SshCommands.Send s) {
@@ -363,6 +371,11 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
               .orElse(dev.hack.node.mesh.RegisteredNode.of(a.name, at));
       if (a.id != null) {
         n = n.withId(a.id);
+      }
+      if (!n.labels().contains(dev.hack.node.mesh.Peers.PEER_LABEL)) {
+        List<String> labels = new java.util.ArrayList<>(n.labels());
+        labels.add(dev.hack.node.mesh.Peers.PEER_LABEL);
+        n = n.withLabels(labels);
       }
       registry.put(n);
       new dev.hack.keys.KnownHosts(node.home().knownHosts()).remember(at.host(), at.port(), key);
@@ -645,6 +658,19 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
     requirePty("attach");
     attachedTo = session.id();
     Attachment a = session.attach(out, clientSize(), readOnly, this::sessionEnded);
+    attached(a);
+    env.addSignalListener((channel, signal) -> a.resize(clientSize()), Signal.WINCH);
+  }
+
+  /** {@code attach ID@PEER}: the session lives on a peer; this node is one hop in between. */
+  private void attachThroughPeer(String peer, String id, boolean readOnly) throws IOException {
+    requirePty("attach");
+    SessionIds.require(id);
+    attachedTo = id + "@" + peer;
+    Map<String, String> peerEnv = new HashMap<>(clientLocale());
+    NodeClient c = node.peers().connectOwn(peer);
+    Attachment a =
+        HopAttachment.open(c, id, readOnly, clientSize(), peerEnv, out, this::sessionEnded);
     attached(a);
     env.addSignalListener((channel, signal) -> a.resize(clientSize()), Signal.WINCH);
   }

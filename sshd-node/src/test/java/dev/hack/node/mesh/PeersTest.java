@@ -29,7 +29,8 @@ class PeersTest {
     NodeRegistry.open(a.home())
         .put(
             RegisteredNode.of(name, new RegisteredNode.SshEndpoint("127.0.0.1", b.port()))
-                .withId(b.node().id()));
+                .withId(b.node().id())
+                .withLabels(List.of(Peers.PEER_LABEL)));
   }
 
   @Test
@@ -42,16 +43,22 @@ class PeersTest {
       NodeRegistry reg = NodeRegistry.open(a.home());
       reg.put(
           RegisteredNode.of(
-              "mute", new RegisteredNode.SshEndpoint("127.0.0.1", silent.getLocalPort())));
+                  "mute", new RegisteredNode.SshEndpoint("127.0.0.1", silent.getLocalPort()))
+              .withLabels(List.of(Peers.PEER_LABEL)));
       int closed;
       try (ServerSocket s = new ServerSocket(0)) {
         closed = s.getLocalPort();
       }
-      reg.put(RegisteredNode.of("gone", new RegisteredNode.SshEndpoint("127.0.0.1", closed)));
+      reg.put(
+          RegisteredNode.of("gone", new RegisteredNode.SshEndpoint("127.0.0.1", closed))
+              .withLabels(List.of(Peers.PEER_LABEL)));
+      // a node only the user may log in to (registered by hack node add) is not a peer
+      reg.put(RegisteredNode.of("users-only", new RegisteredNode.SshEndpoint("127.0.0.1", closed)));
       // itself, registered too (as the CLI does): never its own peer
       reg.put(
           RegisteredNode.of("self", new RegisteredNode.SshEndpoint("127.0.0.1", a.port()))
-              .withId(a.node().id()));
+              .withId(a.node().id())
+              .withLabels(List.of(Peers.PEER_LABEL)));
       assertThat(b.mina("new --name on-b -- cat").exit()).isZero();
 
       try (Peers peers =

@@ -97,6 +97,41 @@ class PeerCommandsTest {
   }
 
   @Test
+  void attachToAPeersSessionThroughThisNode() throws Exception {
+    try (TestNode a = TestNode.start(dir.resolve("a"));
+        TestNode b = TestNode.start(dir.resolve("b"))) {
+      pair(a, "alpha", b, "beta");
+      assertThat(b.mina("new --name far -- sh").exit()).isZero();
+      List<String> argv = new java.util.ArrayList<>(a.sshArgv("-tt", "127.0.0.1"));
+      argv.addAll(List.of("attach", "far@beta"));
+      try (dev.hack.node.testing.TmuxTerminal t =
+          dev.hack.node.testing.TmuxTerminal.start(100, 30, argv)) {
+        t.type("echo hop-$((6*7))");
+        t.keys("Enter");
+        t.waitFor("hop-42", TestNode.TIMEOUT);
+        // the keystrokes reached the session on beta
+        assertThat(b.mina("logs far").out()).contains("hop-42");
+        // a resize travels the hop too
+        t.resize(90, 25);
+        dev.hack.node.testing.Poll.until(
+            TestNode.TIMEOUT,
+            "the new size on beta",
+            () -> {
+              t.type("stty size");
+              t.keys("Enter");
+              Thread.sleep(300);
+              return t.screen().contains("25 90");
+            });
+        t.keys("C-\\");
+        t.waitFor("[detached from far@beta]", TestNode.TIMEOUT);
+      }
+      // detaching left the session running on beta
+      assertThat(b.mina("ls --json").out()).contains("\"id\":\"far\"").contains("running");
+      assertThat(a.mina("attach far@nowhere").exit()).isIn(1, 2);
+    }
+  }
+
+  @Test
   void aPeerThatIsDownIsReportedAndTheListingStillAnswers() throws Exception {
     try (TestNode a = TestNode.start(dir.resolve("a"))) {
       TestNode b = TestNode.start(dir.resolve("b"));
