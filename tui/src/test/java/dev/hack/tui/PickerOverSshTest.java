@@ -89,6 +89,59 @@ class PickerOverSshTest {
   }
 
   @Test
+  void aPairedPeersSessionsAppearAndAttachGoesThroughThisNode() throws Exception {
+    node = TestNode.withShellApp(dir.resolve("a"), new PickerApp(TuiOptions.defaults()));
+    try (TestNode peer = TestNode.start(dir.resolve("b"))) {
+      // what hack node pair does: each registers the other and lets its node in
+      com.google.gson.JsonObject a = whoami(node);
+      com.google.gson.JsonObject b = whoami(peer);
+      peerAdd(node, "beta", peer, b);
+      peerAdd(peer, "alpha", node, a);
+      assertThat(peer.mina("new --name far -- sh -c 'echo far-ready; exec cat'").exit()).isZero();
+
+      term = ssh(100, 30);
+      term.waitFor("beta", WAIT);
+      term.keys("/");
+      term.type("far");
+      term.keys("Enter");
+      term.waitFor("far-ready", WAIT); // the peer's session, previewed through this node
+      term.keys("Enter");
+      Poll.until(WAIT, "attached through the hop", () -> !term.alternateScreen());
+      term.type("hop-" + "typed");
+      term.keys("Enter");
+      Poll.until(
+          WAIT, "cat's echo on beta", () -> peer.mina("logs far").out().contains("hop-typed"));
+      term.keys("C-\\");
+      Poll.until(WAIT, "back in the picker", () -> term.alternateScreen());
+      assertThat(peer.node().supervisor().get("far").isRunning()).isTrue();
+      term.keys("q");
+      term.waitFor("ssh-exit=0", WAIT);
+    }
+  }
+
+  private static com.google.gson.JsonObject whoami(TestNode n) throws Exception {
+    return com.google.gson.JsonParser.parseString(n.mina("peer whoami").out()).getAsJsonObject();
+  }
+
+  private static void peerAdd(
+      TestNode on, String name, TestNode peer, com.google.gson.JsonObject id) throws Exception {
+    TestNode.Result r =
+        on.mina(
+            dev.hack.node.client.CommandLines.join(
+                List.of(
+                    "peer",
+                    "add",
+                    name,
+                    "ssh://127.0.0.1:" + peer.port(),
+                    "--id",
+                    id.get("id").getAsString(),
+                    "--host-key",
+                    id.get("host_key").getAsString(),
+                    "--authorize")));
+    assertThat(r.exit()).as(r.err()).isZero();
+  }
+
+  @Test
   void theMenuStartsASessionThatAppearsAndCanBeStopped() throws Exception {
     node = TestNode.withShellApp(dir, new PickerApp(TuiOptions.defaults().withColor(false)));
     term = ssh(80, 24);

@@ -247,20 +247,36 @@ public final class Peers implements AutoCloseable {
   }
 
   /**
+   * Runs {@code command} on the peer named {@code name} and returns what it printed, within {@code
+   * limit} (the picker's sessions and previews of a peer).
+   *
+   * @throws java.util.NoSuchElementException if no such peer is registered
+   */
+  public NodeClient.Result run(String name, String command, Duration limit) throws IOException {
+    RegisteredNode n = peer(name);
+    try (NodeClient c = connect(n)) {
+      return c.run(command, limit);
+    }
+  }
+
+  private RegisteredNode peer(String name) throws IOException {
+    return peers().stream()
+        .filter(p -> p.name().equals(name) || name.equals(p.id()))
+        .findFirst()
+        .orElseThrow(
+            () ->
+                new java.util.NoSuchElementException(
+                    "no peer named " + name + " on this node; see: peer list"));
+  }
+
+  /**
    * A connection of its own to the peer named {@code name} (for a long-lived stream such as an
    * attach through this node: it must not share the I/O threads of the health checks).
    *
    * @throws java.util.NoSuchElementException if no such peer is registered
    */
   public NodeClient connectOwn(String name) throws IOException {
-    RegisteredNode n =
-        peers().stream()
-            .filter(p -> p.name().equals(name) || name.equals(p.id()))
-            .findFirst()
-            .orElseThrow(
-                () ->
-                    new java.util.NoSuchElementException(
-                        "no peer named " + name + " on this node; see: peer list"));
+    RegisteredNode n = peer(name);
     RegisteredNode.SshEndpoint e = n.ssh().orElseThrow();
     return NodeClient.connect(
         new NodeClient.Target(n.name(), e.host(), e.port()), identity, hostKeys, timeout);

@@ -276,9 +276,25 @@ final class AppChannel implements ChannelApp.Channel {
   }
 
   @Override
+  public List<dev.hack.node.mesh.Peers.PeerStatus> peers() throws IOException {
+    return node.peers() == null ? List.of() : node.peers().status();
+  }
+
+  @Override
+  public String onPeer(String peer, String command, java.time.Duration limit) throws IOException {
+    dev.hack.node.client.NodeClient.Result r = node.peers().run(peer, command, limit);
+    if (r.exit() != 0) {
+      throw new IOException(peer + ": " + r.err().strip().replaceFirst("^hack: ", ""));
+    }
+    return r.out();
+  }
+
+  @Override
   public CompletableFuture<ChannelApp.AttachEnd> attach(String id, boolean readOnly)
       throws IOException {
-    Session s = supervisor.get(id);
+    int at = id.lastIndexOf('@');
+    String peer = at > 0 ? id.substring(at + 1) : null;
+    Session s = peer == null ? supervisor.get(id) : null;
     CompletableFuture<ChannelApp.AttachEnd> f = new CompletableFuture<>();
     synchronized (this) {
       if (closed) {
@@ -292,12 +308,19 @@ final class AppChannel implements ChannelApp.Channel {
     }
     Attachment a;
     try {
+      java.util.function.Consumer<Attachment.End> onEnd =
+          end -> onSessionEnd(f, new ChannelApp.AttachEnd(end.sessionExited(), end.exitCode()));
       a =
-          s.attach(
-              out,
-              size.get(),
-              readOnly,
-              end -> onSessionEnd(f, new ChannelApp.AttachEnd(true, end.exitCode())));
+          s != null
+              ? s.attach(out, size.get(), readOnly, onEnd)
+              : HopAttachment.open(
+                  node.peers().connectOwn(peer),
+                  id.substring(0, at),
+                  readOnly,
+                  size.get(),
+                  locale,
+                  out,
+                  onEnd);
     } catch (IOException | RuntimeException e) {
       synchronized (this) {
         attached = null;

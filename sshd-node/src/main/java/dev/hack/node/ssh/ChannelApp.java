@@ -122,5 +122,22 @@ public interface ChannelApp {
      * @throws IllegalStateException if the session is not running, or the channel is attached
      */
     CompletableFuture<AttachEnd> attach(String id, boolean readOnly) throws IOException;
+
+    /** This node's paired peers and what their health checks found (none by default). */
+    default List<dev.hack.node.mesh.Peers.PeerStatus> peers() throws IOException {
+      return List.of();
+    }
+
+    /**
+     * Runs one of the node's SSH commands on a peer ({@code ls --json --last-line}, {@code peek …})
+     * and returns what it printed, within {@code limit}. Sessions of a peer are attached with
+     * {@link #attach} as {@code ID@PEER}, through this node.
+     *
+     * @throws IOException when the peer does not answer or the command fails
+     */
+    default String onPeer(String peer, String command, java.time.Duration limit)
+        throws IOException {
+      throw new IOException("this node has no peers");
+    }
   }
 }
