@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonParser;
+import dev.hack.cli.CliNodes.Run;
 import dev.hack.keys.KeyFiles;
 import dev.hack.node.mesh.tailscale.FakeLocalApi;
 import dev.hack.node.mesh.tailscale.LocalApiFixtures;
@@ -20,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -31,67 +33,46 @@ class SessionCliIT {
   private static final Duration WAIT = Duration.ofSeconds(20);
 
   @TempDir Path dir;
-  final List<Process> nodes = new ArrayList<>();
+  CliNodes cli;
+  List<Process> nodes;
   final List<TmuxTerminal> terminals = new ArrayList<>();
 
-  record Run(int exit, String out, String err) {}
+  @BeforeEach
+  void setUp() {
+    cli = new CliNodes(dir);
+    nodes = cli.nodes;
+  }
 
   @AfterEach
   void stop() throws Exception {
     for (TmuxTerminal t : terminals) {
       t.close();
     }
-    for (Process p : nodes) {
-      p.destroy();
-      p.waitFor(10, TimeUnit.SECONDS);
-      p.destroyForcibly();
-    }
+    cli.close();
   }
 
-  private List<String> hackArgv(Path home, String... args) {
-    List<String> cmd = new ArrayList<>(List.of("java", "-jar", System.getProperty("hack.jar")));
-    cmd.addAll(List.of(args));
-    return cmd;
+  private static List<String> hackArgv(Path home, String... args) {
+    return CliNodes.hackArgv(args);
   }
 
   private Run hack(Path home, String... args) throws Exception {
-    return hackWithEnv(home, Map.of(), args);
+    return cli.hack(home, args);
   }
 
-  /** Lets the user of {@code me} into the node of {@code other}, as they would by hand. */
+  private Run hackWithEnv(Path home, Map<String, String> env, String... args) throws Exception {
+    return cli.hackWithEnv(home, env, args);
+  }
+
   private void authorize(Path me, Path other) throws Exception {
-    ProcessBuilder auth =
-        new ProcessBuilder(hackArgv(other, "keys", "authorize", "-"))
-            .redirectInput(KeyFiles.publicKeyPath(me.resolve("keys/id_ed25519")).toFile());
-    auth.environment().put("HACK_HOME", other.toString());
-    assertThat(auth.start().waitFor()).isZero();
+    cli.authorize(me, other);
   }
 
-  /** Starts a node from {@code home}; returns its SSH port. */
   private int serve(Path home, String name) throws Exception {
-    ProcessBuilder pb =
-        new ProcessBuilder(
-            hackArgv(
-                home,
-                "node",
-                "serve",
-                "--ssh-port",
-                "0",
-                "--gateway-port",
-                "-1",
-                "--name",
-                name,
-                "--tmux-socket",
-                dir.resolve(name + ".tmux").toString()));
-    pb.environment().put("HACK_HOME", home.toString());
-    pb.redirectError(dir.resolve(name + ".err").toFile());
-    Process p = pb.start();
-    nodes.add(p);
-    String line =
-        new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))
-            .readLine();
-    assertThat(line).startsWith("ssh listening on ");
-    return Integer.parseInt(line.substring(line.lastIndexOf(':') + 1));
+    return cli.serve(home, name);
+  }
+
+  private static Run run(List<String> argv) throws Exception {
+    return CliNodes.run(argv);
   }
 
   @Test
@@ -395,18 +376,6 @@ class SessionCliIT {
     assertThat(none.err()).contains("tailscale is disabled").contains("hack node add");
   }
 
-  private Run hackWithEnv(Path home, Map<String, String> env, String... args) throws Exception {
-    ProcessBuilder pb = new ProcessBuilder(hackArgv(home, args));
-    pb.environment().put("HACK_HOME", home.toString());
-    pb.environment().putAll(env);
-    Process p = pb.start();
-    p.getOutputStream().close();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
-    return new Run(p.exitValue(), out, err);
-  }
-
   @Test
   void pairedNodesSeeEachOthersSessionsAndADeadPeerIsReportedInTime() throws Exception {
     Path me = dir.resolve("me");
@@ -448,15 +417,6 @@ class SessionCliIT {
     assertThat(partial.exit()).isZero();
     assertThat(partial.out()).contains("\"id\":\"b1\"").doesNotContain("g1");
     assertThat(partial.err()).contains("offline gamma");
-  }
-
-  private Run run(List<String> argv) throws Exception {
-    Process p = new ProcessBuilder(argv).start();
-    p.getOutputStream().close();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
-    return new Run(p.exitValue(), out, err);
   }
 
   @Test

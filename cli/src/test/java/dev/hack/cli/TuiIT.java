@@ -2,19 +2,16 @@ package dev.hack.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.hack.keys.KeyFiles;
 import dev.hack.node.testing.Poll;
 import dev.hack.node.testing.TmuxTerminal;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -26,63 +23,37 @@ class TuiIT {
   private static final Duration WAIT = Duration.ofSeconds(20);
 
   @TempDir Path dir;
-  private final List<Process> nodes = new ArrayList<>();
+  private CliNodes cli;
+  private List<Process> nodes;
   private TmuxTerminal term;
+
+  @BeforeEach
+  void setUp() {
+    cli = new CliNodes(dir);
+    nodes = cli.nodes;
+  }
 
   @AfterEach
   void stop() throws Exception {
     if (term != null) {
       term.close();
     }
-    for (Process p : nodes) {
-      p.destroy();
-      p.waitFor(10, TimeUnit.SECONDS);
-      p.destroyForcibly();
-    }
+    cli.close();
   }
 
-  private List<String> hackArgv(String... args) {
-    List<String> cmd = new ArrayList<>(List.of("java", "-jar", System.getProperty("hack.jar")));
-    cmd.addAll(List.of(args));
-    return cmd;
+  private static List<String> hackArgv(String... args) {
+    return CliNodes.hackArgv(args);
   }
 
+  /** Runs hack and expects it to succeed; returns what it printed (stdout and stderr). */
   private String hack(Path home, String... args) throws Exception {
-    ProcessBuilder pb = new ProcessBuilder(hackArgv(args));
-    pb.environment().put("HACK_HOME", home.toString());
-    pb.redirectErrorStream(true);
-    Process p = pb.start();
-    p.getOutputStream().close();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
-    assertThat(p.exitValue()).as(out).isZero();
-    return out;
+    CliNodes.Run r = cli.hack(home, args);
+    assertThat(r.exit()).as(r.out() + r.err()).isZero();
+    return r.out() + r.err();
   }
 
-  /** Starts a node from {@code home}; returns its SSH port. */
   private int serve(Path home, String name) throws Exception {
-    ProcessBuilder pb =
-        new ProcessBuilder(
-            hackArgv(
-                "node",
-                "serve",
-                "--ssh-port",
-                "0",
-                "--gateway-port",
-                "-1",
-                "--name",
-                name,
-                "--tmux-socket",
-                dir.resolve(name + ".tmux").toString()));
-    pb.environment().put("HACK_HOME", home.toString());
-    pb.redirectError(dir.resolve(name + ".err").toFile());
-    Process p = pb.start();
-    nodes.add(p);
-    String line =
-        new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))
-            .readLine();
-    assertThat(line).startsWith("ssh listening on ");
-    return Integer.parseInt(line.substring(line.lastIndexOf(':') + 1));
+    return cli.serve(home, name);
   }
 
   @Test
@@ -92,11 +63,7 @@ class TuiIT {
     serve(me, "alpha");
     int betaPort = serve(other, "beta");
     hack(me, "session", "list"); // makes this user's key
-    ProcessBuilder auth =
-        new ProcessBuilder(hackArgv("keys", "authorize", "-"))
-            .redirectInput(KeyFiles.publicKeyPath(me.resolve("keys/id_ed25519")).toFile());
-    auth.environment().put("HACK_HOME", other.toString());
-    assertThat(auth.start().waitFor()).isZero();
+    cli.authorize(me, other);
     hack(me, "node", "add", "beta", "ssh://127.0.0.1:" + betaPort);
     hack(me, "session", "start", "--name", "a1", "--", "sh");
     hack(

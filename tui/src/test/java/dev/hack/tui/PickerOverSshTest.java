@@ -93,10 +93,8 @@ class PickerOverSshTest {
     node = TestNode.withShellApp(dir.resolve("a"), new PickerApp(TuiOptions.defaults()));
     try (TestNode peer = TestNode.start(dir.resolve("b"))) {
       // what hack node pair does: each registers the other and lets its node in
-      com.google.gson.JsonObject a = whoami(node);
-      com.google.gson.JsonObject b = whoami(peer);
-      peerAdd(node, "beta", peer, b);
-      peerAdd(peer, "alpha", node, a);
+      node.peerAdd("beta", peer);
+      peer.peerAdd("alpha", node);
       assertThat(peer.mina("new --name far -- sh -c 'echo far-ready; exec cat'").exit()).isZero();
 
       term = ssh(100, 30);
@@ -117,28 +115,6 @@ class PickerOverSshTest {
       term.keys("q");
       term.waitFor("ssh-exit=0", WAIT);
     }
-  }
-
-  private static com.google.gson.JsonObject whoami(TestNode n) throws Exception {
-    return com.google.gson.JsonParser.parseString(n.mina("peer whoami").out()).getAsJsonObject();
-  }
-
-  private static void peerAdd(
-      TestNode on, String name, TestNode peer, com.google.gson.JsonObject id) throws Exception {
-    TestNode.Result r =
-        on.mina(
-            dev.hack.node.client.CommandLines.join(
-                List.of(
-                    "peer",
-                    "add",
-                    name,
-                    "ssh://127.0.0.1:" + peer.port(),
-                    "--id",
-                    id.get("id").getAsString(),
-                    "--host-key",
-                    id.get("host_key").getAsString(),
-                    "--authorize")));
-    assertThat(r.exit()).as(r.err()).isZero();
   }
 
   @Test

@@ -25,28 +25,8 @@ class PeerCommandsTest {
 
   /** What {@code hack node pair} does: each node registers and lets in the other. */
   static void pair(TestNode a, String aName, TestNode b, String bName) throws Exception {
-    JsonObject ia = whoami(a);
-    JsonObject ib = whoami(b);
-    add(a, bName, b, ib);
-    add(b, aName, a, ia);
-  }
-
-  private static void add(TestNode on, String name, TestNode peer, JsonObject id) throws Exception {
-    Result r =
-        on.mina(
-            CommandLines.join(
-                List.of(
-                    "peer",
-                    "add",
-                    name,
-                    "ssh://127.0.0.1:" + peer.port(),
-                    "--id",
-                    id.get("id").getAsString(),
-                    "--host-key",
-                    id.get("host_key").getAsString(),
-                    "--authorize")));
-    assertThat(r.exit()).as(r.err()).isZero();
-    assertThat(r.out()).contains("its node may log in here");
+    a.peerAdd(bName, b);
+    b.peerAdd(aName, a);
   }
 
   @Test

@@ -251,6 +251,35 @@ public final class TestNode implements AutoCloseable {
     }
   }
 
+  /**
+   * Makes {@code peer} a peer of this node under {@code name}, as {@code hack node pair} does on
+   * each side: registered with its id and host key, and its node let in.
+   */
+  public void peerAdd(String name, TestNode peer) throws IOException {
+    Result who = peer.mina("peer whoami");
+    if (who.exit() != 0) {
+      throw new IOException("peer whoami: " + who.err());
+    }
+    com.google.gson.JsonObject id =
+        com.google.gson.JsonParser.parseString(who.out()).getAsJsonObject();
+    Result r =
+        mina(
+            dev.hack.node.client.CommandLines.join(
+                List.of(
+                    "peer",
+                    "add",
+                    name,
+                    "ssh://127.0.0.1:" + peer.port(),
+                    "--id",
+                    id.get("id").getAsString(),
+                    "--host-key",
+                    id.get("host_key").getAsString(),
+                    "--authorize")));
+    if (r.exit() != 0 || !r.out().contains("its node may log in here")) {
+      throw new IOException("peer add: " + r.err());
+    }
+  }
+
   @Override
   public void close() throws IOException {
     if (client != null) {

@@ -1,0 +1,107 @@
+package dev.hack.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.hack.keys.KeyFiles;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The CLI's integration tests as a user would do it: the packaged {@code hack.jar} run in its own
+ * process with a temp {@code HACK_HOME}, and real nodes started with {@code hack node serve}, each
+ * with its own tmux socket under {@code dir}. {@link #close} stops the nodes.
+ */
+final class CliNodes implements AutoCloseable {
+  /** How a command ended and what it printed. */
+  record Run(int exit, String out, String err) {}
+
+  private final Path dir;
+
+  /** The node processes, in the order they were started. */
+  final List<Process> nodes = new ArrayList<>();
+
+  CliNodes(Path dir) {
+    this.dir = dir;
+  }
+
+  static List<String> hackArgv(String... args) {
+    List<String> cmd = new ArrayList<>(List.of("java", "-jar", System.getProperty("hack.jar")));
+    cmd.addAll(List.of(args));
+    return cmd;
+  }
+
+  Run hack(Path home, String... args) throws Exception {
+    return hackWithEnv(home, Map.of(), args);
+  }
+
+  Run hackWithEnv(Path home, Map<String, String> env, String... args) throws Exception {
+    ProcessBuilder pb = new ProcessBuilder(hackArgv(args));
+    pb.environment().put("HACK_HOME", home.toString());
+    pb.environment().putAll(env);
+    return run(pb);
+  }
+
+  /** Runs any program with stdin closed; waits up to a minute. */
+  static Run run(List<String> argv) throws Exception {
+    return run(new ProcessBuilder(argv));
+  }
+
+  private static Run run(ProcessBuilder pb) throws Exception {
+    Process p = pb.start();
+    p.getOutputStream().close();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    return new Run(p.exitValue(), out, err);
+  }
+
+  /** Lets the user of {@code me} into the node of {@code other}, as they would by hand. */
+  void authorize(Path me, Path other) throws Exception {
+    ProcessBuilder auth =
+        new ProcessBuilder(hackArgv("keys", "authorize", "-"))
+            .redirectInput(KeyFiles.publicKeyPath(me.resolve("keys/id_ed25519")).toFile());
+    auth.environment().put("HACK_HOME", other.toString());
+    assertThat(auth.start().waitFor()).isZero();
+  }
+
+  /** Starts a node from {@code home}; returns its SSH port. */
+  int serve(Path home, String name) throws Exception {
+    ProcessBuilder pb =
+        new ProcessBuilder(
+            hackArgv(
+                "node",
+                "serve",
+                "--ssh-port",
+                "0",
+                "--gateway-port",
+                "-1",
+                "--name",
+                name,
+                "--tmux-socket",
+                dir.resolve(name + ".tmux").toString()));
+    pb.environment().put("HACK_HOME", home.toString());
+    pb.redirectError(dir.resolve(name + ".err").toFile());
+    Process p = pb.start();
+    nodes.add(p);
+    String line =
+        new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))
+            .readLine();
+    assertThat(line).startsWith("ssh listening on ");
+    return Integer.parseInt(line.substring(line.lastIndexOf(':') + 1));
+  }
+
+  @Override
+  public void close() throws Exception {
+    for (Process p : nodes) {
+      p.destroy();
+      p.waitFor(10, TimeUnit.SECONDS);
+      p.destroyForcibly();
+    }
+  }
+}
