@@ -71,6 +71,19 @@ class SessionCliIT {
     return cli.serve(home, name);
   }
 
+  /**
+   * Starts another node from {@code home}, lets the user of {@code me} in and registers it under
+   * {@code name}, as a user does by hand; returns its SSH port.
+   */
+  private int addNode(Path me, Path home, String name) throws Exception {
+    int port = serve(home, name);
+    assertThat(hack(me, "session", "list").exit()).isZero(); // makes this user's key
+    authorize(me, home);
+    Run added = hack(me, "node", "add", name, "ssh://127.0.0.1:" + port);
+    assertThat(added.exit()).as(added.err()).isZero();
+    return port;
+  }
+
   private static Run run(List<String> argv) throws Exception {
     return CliNodes.run(argv);
   }
@@ -138,13 +151,8 @@ class SessionCliIT {
     Path beta = dir.resolve("beta");
     Path gamma = dir.resolve("gamma");
     serve(me, "alpha");
-    int betaPort = serve(beta, "beta");
-    int gammaPort = serve(gamma, "gamma");
-    assertThat(hack(me, "session", "list").exit()).isZero(); // makes this user's key
-    authorize(me, beta);
-    authorize(me, gamma);
-    assertThat(hack(me, "node", "add", "beta", "ssh://127.0.0.1:" + betaPort).exit()).isZero();
-    assertThat(hack(me, "node", "add", "gamma", "ssh://127.0.0.1:" + gammaPort).exit()).isZero();
+    addNode(me, beta, "beta");
+    addNode(me, gamma, "gamma");
 
     // output streams through, stdout only, and the exit code is the job's
     Run failed = hack(me, "job", "run", "--node", "beta", "--", "sh", "-c", "echo on-$0; exit 5");
@@ -186,10 +194,7 @@ class SessionCliIT {
     Path me = dir.resolve("me");
     Path other = dir.resolve("other");
     serve(me, "alpha");
-    int betaPort = serve(other, "beta");
-    hack(me, "session", "list"); // creates the user key
-    authorize(me, other);
-    assertThat(hack(me, "node", "add", "beta", "ssh://127.0.0.1:" + betaPort).exit()).isZero();
+    int betaPort = addNode(me, other, "beta");
 
     // the recorded key no longer matches what beta presents
     Path known = me.resolve("keys/known_hosts");
@@ -382,13 +387,8 @@ class SessionCliIT {
     Path beta = dir.resolve("beta");
     Path gamma = dir.resolve("gamma");
     int alphaPort = serve(me, "alpha");
-    int betaPort = serve(beta, "beta");
-    int gammaPort = serve(gamma, "gamma");
-    assertThat(hack(me, "session", "list").exit()).isZero(); // makes this user's key
-    authorize(me, beta);
-    authorize(me, gamma);
-    assertThat(hack(me, "node", "add", "beta", "ssh://127.0.0.1:" + betaPort).exit()).isZero();
-    assertThat(hack(me, "node", "add", "gamma", "ssh://127.0.0.1:" + gammaPort).exit()).isZero();
+    addNode(me, beta, "beta");
+    addNode(me, gamma, "gamma");
 
     Run paired = hack(me, "node", "pair", "beta");
     assertThat(paired.exit()).as(paired.err()).isZero();
@@ -464,10 +464,7 @@ class SessionCliIT {
     Path me = dir.resolve("me");
     Path other = dir.resolve("other");
     serve(me, "alpha");
-    int betaPort = serve(other, "beta");
-    hack(me, "session", "list"); // creates the user key
-    authorize(me, other);
-    assertThat(hack(me, "node", "add", "beta", "ssh://127.0.0.1:" + betaPort).exit()).isZero();
+    addNode(me, other, "beta");
 
     Path repo = Files.createDirectories(dir.resolve("repo"));
     assertThat(hack(me, "project", "add", repo.toString(), "--name", "demo").exit()).isZero();

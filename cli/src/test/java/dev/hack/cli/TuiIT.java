@@ -92,7 +92,15 @@ class TuiIT {
     term.keys("Enter");
 
     // both nodes, each with its sessions
-    String screen = term.waitFor("b1-up", WAIT);
+    // (the nodes answer in any order: wait for both, not for whichever comes first)
+    String screen =
+        Poll.until(
+            WAIT,
+            "both nodes with their sessions",
+            () -> {
+              String now = term.screen();
+              return now.contains("b1-up") && now.contains("alpha · 1 session") ? now : null;
+            });
     assertThat(screen).contains("hack · 2 nodes · 2 sessions");
     assertThat(screen).contains("alpha · 1 session").contains("beta · 1 session");
     assertThat(screen).contains("> ● a1").contains("● b1");

@@ -49,13 +49,20 @@ public final class JobSocket implements Session.Listener.AutoDemanding {
   private Runnable unsubscribe;
   private ScheduledFuture<?> heartbeat;
 
-  // guarded by this
+  /**
+   * Guards the four flags below, and nothing slow: the job's reader thread takes it (through {@link
+   * #pump}) and must never wait for a log read.
+   */
+  private final Object flags = new Object();
+
   private boolean started;
   private boolean sending;
   private boolean dirty;
   private boolean closed;
-  private long logsSent;
-  private long eventsSent;
+
+  // The cursor: written only by the one sender (whoever set sending), or by hello before start.
+  private volatile long logsSent;
+  private volatile long eventsSent;
   private ArrayDeque<JobEvent> roundEvents;
   private long roundEnd;
   private boolean roundFinished;
@@ -103,7 +110,7 @@ public final class JobSocket implements Session.Listener.AutoDemanding {
       error("invalid_offset: logsFrom " + logsFrom + " is past the end of the log (" + end + ")");
       return;
     }
-    synchronized (this) {
+    synchronized (flags) {
       if (started) {
         error("the stream has already started; open a new one to start from other offsets");
         return;
@@ -146,7 +153,7 @@ public final class JobSocket implements Session.Listener.AutoDemanding {
   }
 
   private void cleanup() {
-    synchronized (this) {
+    synchronized (flags) {
       if (closed) {
         return;
       }
@@ -163,12 +170,8 @@ public final class JobSocket implements Session.Listener.AutoDemanding {
   }
 
   private void heartbeat() {
-    long l;
-    long e;
-    synchronized (this) {
-      l = logsSent;
-      e = eventsSent;
-    }
+    long l = logsSent;
+    long e = eventsSent;
     send(
         ShellSocket.message(
             "heartbeat", "ts", Instant.now().toString(), "logsOffset", l, "eventsSeq", e));
@@ -176,7 +179,7 @@ public final class JobSocket implements Session.Listener.AutoDemanding {
 
   /** Something changed (or a send finished): send what is missing, one message at a time. */
   private void pump() {
-    synchronized (this) {
+    synchronized (flags) {
       if (!started || closed) {
         return;
       }
@@ -194,22 +197,24 @@ public final class JobSocket implements Session.Listener.AutoDemanding {
     String frame;
     boolean done = false;
     try {
-      synchronized (this) {
-        frame = nextFrame();
-        if (frame == null) {
-          if (dirty) {
-            dirty = false;
-            frame = nextFrame();
+      // only this sender touches the cursor, so the log is read without holding any lock
+      frame = nextFrame();
+      while (frame == null) {
+        synchronized (flags) {
+          if (!dirty) {
+            sending = false;
+            break;
           }
+          dirty = false;
         }
-        if (frame == null) {
-          sending = false;
-          done =
-              roundFinished
-                  && job.isFinished()
-                  && logsSent >= job.logEnd()
-                  && eventsSent >= job.lastEventSeq();
-        }
+        frame = nextFrame();
+      }
+      if (frame == null) {
+        done =
+            roundFinished
+                && job.isFinished()
+                && logsSent >= job.logEnd()
+                && eventsSent >= job.lastEventSeq();
       }
     } catch (IOException e) {
       LOG.warn("job stream {}: reading {}: {}", streamId, job.id(), e.toString());

@@ -26,8 +26,9 @@ final class JobLogPump {
   private final byte[] buf = new byte[CHUNK];
   private Runnable unsubscribe;
 
-  // guarded by this
-  private long sent;
+  private long sent; // only the one sender (whoever set sending) touches it, and the buffer
+
+  // guarded by this, which is never held for a log read: the job's reader thread takes it
   private boolean sending;
   private boolean dirty;
   private boolean closed;
@@ -89,31 +90,32 @@ final class JobLogPump {
 
   private void next() {
     int n;
-    boolean finished;
-    synchronized (this) {
-      dirty = false;
-      finished = job.isFinished(); // before reading: a finished job's log is complete
+    while (true) {
+      synchronized (this) {
+        dirty = false;
+      }
+      boolean finished = job.isFinished(); // before reading: a finished job's log is complete
       long want = Math.min(CHUNK, limit - sent);
       try {
         n = want <= 0 ? 0 : job.readLog(sent, buf, 0, (int) want);
       } catch (IOException e) {
         LOG.warn("job {}: reading the log: {}", job.id(), e.toString());
         n = -1;
-        finished = true;
       }
       if (n > 0) {
         sent += n;
-      } else {
-        boolean done = !follow || n < 0 || (finished && sent >= job.logEnd());
+        break;
+      }
+      boolean done = !follow || n < 0 || (finished && sent >= job.logEnd());
+      synchronized (this) {
         if (done) {
           closed = true;
           sending = false;
-        } else if (dirty) {
-          executor.execute(this::next);
-          return;
-        } else {
+          break;
+        }
+        if (!dirty) {
           sending = false;
-          return;
+          return; // the next change pumps again
         }
       }
     }

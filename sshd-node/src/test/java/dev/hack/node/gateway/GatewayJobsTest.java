@@ -204,7 +204,8 @@ class GatewayJobsTest {
           T,
           "the grandchild to die",
           () -> ProcessHandle.of(child).map(h -> !h.isAlive()).orElse(true));
-      assertThat(g.post(path + "/cancel", g.write, "").code()).isIn(200, 409);
+      // cancelling a cancelled job again is no error (as over SSH)
+      assertThat(g.post(path + "/cancel", g.write, "").code()).isEqualTo(200);
 
       // a program that does not exist fails with a reason
       String missingId = startJob(g, "{\"command\":[\"no-such-program-hack\"]}");
