@@ -121,6 +121,9 @@ public final class JobSocket implements Session.Listener.AutoDemanding {
     }
     send(ShellSocket.message("ready", "logsOffset", job.logEnd(), "eventsSeq", job.lastEventSeq()));
     unsubscribe = job.subscribe(this::pump);
+    // The final event is announced a moment before the job counts as finished; a stream that
+    // looked in between must look again once it is, or it would never close.
+    job.finished().whenComplete((meta, error) -> pump());
     heartbeat =
         ctx.timer.scheduleAtFixedRate(
             this::heartbeat, heartbeatMillis, heartbeatMillis, TimeUnit.MILLISECONDS);

@@ -39,11 +39,15 @@ class GatewayJobsTest {
     ByteArrayOutputStream log = new ByteArrayOutputStream();
     List<JsonObject> events = new ArrayList<>();
     long expect = logsFrom;
+    long deadline = System.nanoTime() + T.toNanos();
     while (true) {
       String m = ws.messages.poll(200, TimeUnit.MILLISECONDS);
       if (m == null) {
         if (ws.closed.isDone()) {
           break;
+        }
+        if (System.nanoTime() > deadline) {
+          throw new AssertionError("the job stream was not closed within " + T + " of the job");
         }
         continue;
       }
