@@ -89,6 +89,8 @@ public final class NodeSshServer implements AutoCloseable {
     // AES-GCM runs on the CPU's AES instructions; MINA's ChaCha20 is plain Java, and OpenSSH
     // clients prefer it (and AES-CTR) whenever the server offers them.
     server.setCipherFactories(List.of(BuiltinCiphers.aes128gcm, BuiltinCiphers.aes256gcm));
+    // remote forwards let a node behind NAT join a hub (hack node join); loopback only
+    server.setForwardingFilter(LoopbackForwarding.INSTANCE);
     CoreModuleProperties.SERVER_IDENTIFICATION.set(server, "hack_" + Version.get());
     CoreModuleProperties.IDLE_TIMEOUT.set(server, Duration.ZERO);
     CoreModuleProperties.NIO2_READ_TIMEOUT.set(server, Duration.ZERO);

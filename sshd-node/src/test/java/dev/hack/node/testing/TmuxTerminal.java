@@ -75,14 +75,19 @@ public final class TmuxTerminal implements AutoCloseable {
     return tmux("display-message", "-p", "-t", "term", "#{pane_dead}").strip().equals("1");
   }
 
+  /** Waits for {@code text} on the screen; a timeout's message shows the screen as it was. */
   public String waitFor(String text, Duration timeout) throws Exception {
-    return Poll.until(
-        timeout,
-        "screen to show " + text,
-        () -> {
-          String s = screen();
-          return s.contains(text) ? s : null;
-        });
+    try {
+      return Poll.until(
+          timeout,
+          "screen to show " + text,
+          () -> {
+            String s = screen();
+            return s.contains(text) ? s : null;
+          });
+    } catch (AssertionError e) {
+      throw new AssertionError(e.getMessage() + "; the screen:\n" + screen(), e);
+    }
   }
 
   String tmux(String... args) throws IOException {
