@@ -123,6 +123,7 @@ final class Picker {
   int previewRows = 20;
 
   private boolean listingNodes;
+  private Instant listingStarted;
   private Instant nextPoll = Instant.EPOCH;
   boolean loaded;
 
@@ -146,16 +147,26 @@ final class Picker {
   /** Called by the loop about once a second, and once at start. */
   void tick() {
     Instant now = now();
+    if (listingNodes && Duration.between(listingStarted, now).compareTo(options.timeout()) > 0) {
+      listingNodes = false; // a listing that never came back must not stop the polls for good
+    }
     if (!listingNodes && !now.isBefore(nextPoll)) {
       nextPoll = now.plus(options.refresh());
       refreshAll();
     }
+    Duration stale = options.refresh().plus(options.timeout()).multipliedBy(2);
     for (NodeState n : nodes) {
       if (n.polling
           && n.reach != Reach.OFFLINE
           && Duration.between(n.pollStarted, now).compareTo(options.timeout()) > 0) {
         n.reach = Reach.OFFLINE; // its late answer, if any, still counts
         n.error = "no answer within " + options.timeout().toSeconds() + " s";
+      } else if (n.reach == Reach.ONLINE
+          && n.lastSeen != null
+          && Duration.between(n.lastSeen, now).compareTo(stale) > 0) {
+        // whatever kept it from being asked, a node not heard from in two rounds is not online
+        n.reach = Reach.OFFLINE;
+        n.error = "no answer for " + Duration.between(n.lastSeen, now).toSeconds() + " s";
       }
     }
     if (!now.isBefore(nextPreview)) {
@@ -167,6 +178,7 @@ final class Picker {
   /** Lists the nodes again (the registry may have changed), then asks each one. */
   void refreshAll() {
     listingNodes = true;
+    listingStarted = now();
     io.execute(
         () -> {
           try {

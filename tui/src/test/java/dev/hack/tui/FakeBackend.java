@@ -22,6 +22,7 @@ final class FakeBackend implements Backend {
 
   final Map<String, List<SessionRow>> sessions = new LinkedHashMap<>();
   final Set<String> offline = new HashSet<>();
+  boolean listingHangs;
   final Set<String> hung = new HashSet<>();
   final List<String> calls = new ArrayList<>();
   final Map<String, List<String>> screens = new LinkedHashMap<>();
@@ -59,6 +60,9 @@ final class FakeBackend implements Backend {
 
   @Override
   public List<NodeRef> nodes() {
+    if (listingHangs) {
+      throw new Hang();
+    }
     List<NodeRef> out = new ArrayList<>();
     int i = 1;
     for (String n : sessions.keySet()) {

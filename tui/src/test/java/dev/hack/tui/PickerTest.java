@@ -169,6 +169,22 @@ class PickerTest {
   }
 
   @Test
+  void aListingThatNeverReturnsNeitherStopsThePollsNorLeavesNodesOnline() throws Exception {
+    FakeBackend b = twoNodes();
+    Harness h = Harness.start(b, 80, 24);
+    assertThat(h.text()).contains("agent").doesNotContain("offline");
+    b.listingHangs = true;
+    for (int i = 0; i < 8; i++) {
+      h.after(Duration.ofSeconds(2)); // the registry listing hangs: nobody is asked
+    }
+    assertThat(h.text()).contains("2 nodes (2 offline)");
+    assertThat(h.rows().get(h.rowOf("beta ·"))).contains("offline").contains("no answer for 16 s");
+    b.listingHangs = false;
+    h.after(Duration.ofSeconds(2)).after(Duration.ofSeconds(2));
+    assertThat(h.text()).contains("agent").doesNotContain("offline");
+  }
+
+  @Test
   void fiftyByTwentyStacksThePanesAndNothingOverlaps() throws Exception {
     FakeBackend b = twoNodes();
     b.sessions
