@@ -9,6 +9,8 @@ import dev.hack.node.api.NodeStatus;
 import dev.hack.node.api.SessionInfo;
 import dev.hack.node.gateway.Gateway;
 import dev.hack.node.jobs.JobManager;
+import dev.hack.node.mesh.HubLinks;
+import dev.hack.node.mesh.Joins;
 import dev.hack.node.mesh.Peers;
 import dev.hack.node.mesh.tailscale.LocalApiClient;
 import dev.hack.node.mesh.tailscale.TailnetNode;
@@ -94,6 +96,7 @@ public final class Node implements AutoCloseable, NodeInfo {
   private Supervisor supervisor;
   private JobManager jobs;
   private Peers peers;
+  private HubLinks hubs;
   private final TailscaleWatch tailscale = new TailscaleWatch();
 
   /** How often a healthy peer is checked, and the bound on one check (seed 003: 15 s, 5 s). */
@@ -183,8 +186,16 @@ public final class Node implements AutoCloseable, NodeInfo {
             e);
       }
     }
+    new Joins(config.home()).forgetTunnels(); // they closed when the last process ended
     peers = new Peers(config.home(), id, PEER_PERIOD, PEER_TIMEOUT);
     peers.start();
+    hubs =
+        new HubLinks(
+            config.home(),
+            () -> new HubLinks.Self(name, id, Version.get()),
+            sshAddress,
+            HubLinks.Options.defaults());
+    hubs.start();
     tailscale.refresh();
     writeNodeFile();
   }
@@ -268,6 +279,11 @@ public final class Node implements AutoCloseable, NodeInfo {
   @Override
   public Peers peers() {
     return peers;
+  }
+
+  @Override
+  public HubLinks hubs() {
+    return hubs;
   }
 
   /**
@@ -354,6 +370,9 @@ public final class Node implements AutoCloseable, NodeInfo {
       } catch (Exception e) {
         LOG.warn("stopping the gateway: {}", e.toString());
       }
+    }
+    if (hubs != null) {
+      hubs.close(); // first: a link must not see its own node go and dial again
     }
     if (ssh != null) {
       try {

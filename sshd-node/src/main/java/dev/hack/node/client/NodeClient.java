@@ -224,6 +224,11 @@ public final class NodeClient implements AutoCloseable {
     return ch;
   }
 
+  /** The SSH session, for what the command table does not cover (a port forward). */
+  public ClientSession session() {
+    return session;
+  }
+
   public boolean isOpen() {
     return session.isOpen();
   }

@@ -46,13 +46,15 @@ public final class Peers implements AutoCloseable {
   /** The registry label of a node this node was paired with ({@code peer add}). */
   public static final String PEER_LABEL = "peer";
 
+  private static final String TUNNEL_DOWN = "it joined this node and its tunnel is down";
+
   /** What this node knows about one peer. */
   public record PeerStatus(
       String name,
       String id,
       String address,
       String status,
-      Instant lastSeen,
+      @com.google.gson.annotations.SerializedName("last_seen") Instant lastSeen,
       String version,
       String error) {}
 
@@ -69,6 +71,7 @@ public final class Peers implements AutoCloseable {
   private final ExecutorService pool;
   private final ScheduledExecutorService timer;
   private final Map<String, Health> health = new ConcurrentHashMap<>();
+  private final Map<String, Runnable> tunnels = new ConcurrentHashMap<>();
 
   private static final class Health {
     volatile String status = "unknown";
@@ -145,6 +148,10 @@ public final class Peers implements AutoCloseable {
   private PeerStatus statusOf(RegisteredNode n) {
     Health h = health.get(n.name());
     String address = n.ssh().map(Object::toString).orElse(null);
+    if (address == null) { // joined, tunnel down: whatever the last check found is over
+      Instant seen = h != null && h.lastSeen != null ? h.lastSeen : n.lastSeen();
+      return new PeerStatus(n.name(), n.id(), null, "offline", seen, n.version(), TUNNEL_DOWN);
+    }
     if (h == null) {
       return new PeerStatus(
           n.name(),
@@ -161,13 +168,14 @@ public final class Peers implements AutoCloseable {
 
   /**
    * The registry's entries that are peers of this node: paired ({@link #PEER_LABEL}), with an SSH
-   * address, and not this node. The registry is shared with the user's CLI, which also lists nodes
-   * that only the user may log in to; those are not this node's business.
+   * address or joined through a tunnel (which has no address while it is down), and not this node.
+   * The registry is shared with the user's CLI, which also lists nodes that only the user may log
+   * in to; those are not this node's business.
    */
   private List<RegisteredNode> peers() throws IOException {
     List<RegisteredNode> out = new ArrayList<>();
     for (RegisteredNode n : registry.list()) {
-      if (n.ssh().isPresent()
+      if ((n.ssh().isPresent() || n.labels().contains(Joins.JOINED_LABEL))
           && !Objects.equals(n.id(), selfId)
           && n.labels().contains(PEER_LABEL)) {
         out.add(n);
@@ -217,9 +225,40 @@ public final class Peers implements AutoCloseable {
     }
   }
 
+  /**
+   * The joined peer {@code name} just said where its tunnel ends: it is online now, and checked at
+   * the next tick whatever its backoff was. {@code close} ends that tunnel ({@link #dropTunnel}).
+   */
+  public void tunnelUp(String name, Runnable close) {
+    Runnable old = tunnels.put(name, close);
+    if (old != null) {
+      old.run(); // the node connected again: its previous link is stale
+    }
+    Health h = health.computeIfAbsent(name, k -> new Health());
+    h.status = "online";
+    h.lastSeen = Instant.now();
+    h.error = null;
+    h.failures = 0;
+    h.nextCheckNanos = System.nanoTime();
+  }
+
+  /** Ends the tunnel of the joined peer {@code name}, if it has one (it was removed). */
+  public void dropTunnel(String name) {
+    Runnable close = tunnels.remove(name);
+    if (close != null) {
+      close.run();
+    }
+  }
+
   /** One health check: connect, {@code status --json}, record the outcome. */
   private void check(RegisteredNode n) {
     Health h = health.computeIfAbsent(n.name(), k -> new Health());
+    if (n.ssh().isEmpty()) { // a joined node whose tunnel is down: nothing to dial
+      h.status = "offline";
+      h.error = TUNNEL_DOWN;
+      h.nextCheckNanos = System.nanoTime() + period.toNanos();
+      return;
+    }
     try (NodeClient c = connect(n)) {
       NodeClient.Result r = c.run("status --json", timeout);
       if (r.exit() != 0) {
@@ -277,13 +316,17 @@ public final class Peers implements AutoCloseable {
    */
   public NodeClient connectOwn(String name) throws IOException {
     RegisteredNode n = peer(name);
-    RegisteredNode.SshEndpoint e = n.ssh().orElseThrow();
+    RegisteredNode.SshEndpoint e = endpoint(n);
     return NodeClient.connect(
         new NodeClient.Target(n.name(), e.host(), e.port()), identity, hostKeys, timeout);
   }
 
+  private static RegisteredNode.SshEndpoint endpoint(RegisteredNode n) throws IOException {
+    return n.ssh().orElseThrow(() -> new IOException(n.name() + " is offline: " + TUNNEL_DOWN));
+  }
+
   private NodeClient connect(RegisteredNode n) throws IOException {
-    RegisteredNode.SshEndpoint e = n.ssh().orElseThrow();
+    RegisteredNode.SshEndpoint e = endpoint(n);
     return NodeClient.connect(
         ssh, new NodeClient.Target(n.name(), e.host(), e.port()), identity, timeout);
   }

@@ -55,6 +55,7 @@ import picocli.CommandLine.ParseResult;
  * never on an SSH I/O thread.
  */
 final class ChannelCommand implements AsyncCommand, ChannelSessionAware, ChannelDataReceiver {
+  private ChannelSession channel;
   private static final Logger LOG = LoggerFactory.getLogger(ChannelCommand.class);
   static final int MAX_COMMAND_LINE = 64 * 1024;
   private static final int DEFAULT_DETACH = dev.hack.node.client.DetachKeys.DEFAULT;
@@ -101,6 +102,7 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
 
   @Override
   public void setChannelSession(ChannelSession session) {
+    this.channel = session;
     session.setDataReceiver(this); // input straight from the I/O thread, no pipe
   }
 
@@ -280,6 +282,8 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
       job(sub);
     } else if (cmd instanceof SshCommands.PeerCmd) {
       peer(sub);
+    } else if (cmd instanceof JoinCommands.HubCmd) {
+      hub(sub);
     } else if (cmd instanceof SshCommands.Help h) {
       if (h.command == null) {
         finish(0, SshCommands.USAGE, "");
@@ -343,6 +347,20 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
               cmd.length() > 40 ? cmd.substring(0, 37) + "..." : cmd));
     }
     return sb.toString();
+  }
+
+  private void hub(ParseResult level) throws IOException {
+    ParseResult leaf = level.subcommand();
+    if (leaf == null) {
+      finish(2, "", usage(level.commandSpec().commandLine()));
+      return;
+    }
+    if (leaf.isUsageHelpRequested()) {
+      finish(0, usage(leaf.commandSpec().commandLine()), "");
+      return;
+    }
+    JoinCommands.Outcome o = JoinCommands.hub(leaf.commandSpec().userObject(), node);
+    finish(o.code(), o.out(), o.err());
   }
 
   private void peer(ParseResult level) throws IOException {
@@ -417,14 +435,16 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
               .find(r.name)
               .orElseThrow(() -> new NoSuchElementException("no peer named " + r.name));
       registry.remove(r.name);
-      int revoked = 0;
+      // a joined node: its key was let in under its name, and its tunnel may be up right now
+      int revoked = JoinCommands.revokeComment(node, "hack-peer:" + r.name);
+      node.peers().dropTunnel(r.name);
       java.util.Optional<dev.hack.node.mesh.RegisteredNode.SshEndpoint> at = n.ssh();
       if (at.isPresent()) {
         dev.hack.keys.KnownHosts known = new dev.hack.keys.KnownHosts(node.home().knownHosts());
         java.util.Optional<java.security.PublicKey> key =
             known.lookup(at.get().host(), at.get().port());
         if (key.isPresent()) {
-          revoked =
+          revoked +=
               new dev.hack.keys.AuthorizedKeys(node.home().authorizedKeys(), w -> {})
                   .revoke(key.get());
         }
@@ -436,6 +456,9 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
               + (revoked > 0 ? "; its node may no longer log in here" : "")
               + "\n",
           "");
+    } else if (cmd instanceof JoinCommands.PeerJoin j) {
+      JoinCommands.Outcome o = JoinCommands.peerJoin(j, node, channel.getServerSession());
+      finish(o.code(), o.out(), o.err());
     } else if (cmd instanceof SshCommands.PeerWhoami) {
       NodeStatus st = node.status();
       java.security.KeyPair hostKey =

@@ -16,4 +16,9 @@ public interface NodeInfo {
 
   /** The node's view of its registered peers. */
   dev.hack.node.mesh.Peers peers();
+
+  /** The links to the hubs this node has joined, or null where there are none (tests). */
+  default dev.hack.node.mesh.HubLinks hubs() {
+    return null;
+  }
 }

@@ -77,7 +77,9 @@ public final class NodeSshServer implements AutoCloseable {
     server.setPublickeyAuthenticator(
         (user, key, session) -> {
           boolean ok = authorizedKeys.isAuthorized(key);
-          if (!ok) {
+          if (ok) {
+            session.setAttribute(JoinCommands.AUTH_KEY, key); // peer join checks who is asking
+          } else {
             LOG.info(
                 "refused key {} for {} from {}",
                 dev.hack.keys.KeyFiles.fingerprint(key),
@@ -91,6 +93,7 @@ public final class NodeSshServer implements AutoCloseable {
     server.setCipherFactories(List.of(BuiltinCiphers.aes128gcm, BuiltinCiphers.aes256gcm));
     // remote forwards let a node behind NAT join a hub (hack node join); loopback only
     server.setForwardingFilter(LoopbackForwarding.INSTANCE);
+    server.addPortForwardingEventListener(JoinCommands.TUNNELS);
     CoreModuleProperties.SERVER_IDENTIFICATION.set(server, "hack_" + Version.get());
     CoreModuleProperties.IDLE_TIMEOUT.set(server, Duration.ZERO);
     CoreModuleProperties.NIO2_READ_TIMEOUT.set(server, Duration.ZERO);

@@ -27,6 +27,7 @@ import picocli.CommandLine.Parameters;
       SshCommands.Status.class,
       SshCommands.JobCmd.class,
       SshCommands.PeerCmd.class,
+      JoinCommands.HubCmd.class,
       SshCommands.Help.class
     },
     usageHelpWidth = 100)
@@ -58,6 +59,10 @@ final class SshCommands {
           "  peer add NAME ssh://HOST[:PORT] --host-key KEY [--id ID] [--authorize]",
           "  peer list [--json] | peer rm NAME | peer whoami",
           "                                   this node's peers (hack node pair uses these)",
+          "  peer join NAME --host-key KEY [--id ID]",
+          "                                   let a node behind NAT join through its tunnel",
+          "  hub add NAME ssh://HOST[:PORT] --host-key KEY | hub list [--json] | hub rm NAME",
+          "                                   the hubs this node joined (hack node join)",
           "  help [COMMAND]                   this text, or a command's options",
           "");
 
@@ -377,7 +382,13 @@ final class SshCommands {
   @Command(
       name = "peer",
       description = "This node's peers: the nodes it checks, lists and lets in.",
-      subcommands = {PeerAdd.class, PeerList.class, PeerRm.class, PeerWhoami.class})
+      subcommands = {
+        PeerAdd.class,
+        PeerList.class,
+        PeerRm.class,
+        PeerWhoami.class,
+        JoinCommands.PeerJoin.class
+      })
   static final class PeerCmd {
     @Option(
         names = {"-h", "--help"},
