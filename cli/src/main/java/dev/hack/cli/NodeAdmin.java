@@ -7,6 +7,7 @@ import dev.hack.keys.KeyFiles;
 import dev.hack.keys.KnownHosts;
 import dev.hack.node.api.Json;
 import dev.hack.node.client.NodeClient;
+import dev.hack.node.mesh.Joins;
 import dev.hack.node.mesh.NodeRegistry;
 import dev.hack.node.mesh.RegisteredNode;
 import java.io.IOException;
@@ -176,7 +177,9 @@ final class NodeAdmin {
               chosen.map(d -> d.equals(n.name()) ? "*" : "").orElse(""),
               n.name(),
               n.id(),
-              n.endpoints().getOrDefault("ssh", ""),
+              n.endpoints()
+                  .getOrDefault(
+                      "ssh", n.labels().contains(Joins.JOINED_LABEL) ? "(its tunnel is down)" : ""),
               n.status() == null ? "unknown" : n.status(),
               n.lastSeen() == null
                   ? "never"

@@ -1,8 +1,10 @@
 package dev.hack.cli;
 
 import dev.hack.keys.HackHome;
+import dev.hack.keys.KeyFiles;
 import dev.hack.keys.KnownHosts;
 import dev.hack.node.client.NodeClient;
+import dev.hack.node.mesh.Joins;
 import dev.hack.node.mesh.NodeRegistry;
 import dev.hack.node.mesh.RegisteredNode;
 import java.io.IOException;
@@ -41,8 +43,17 @@ final class Nodes {
     return knownHosts;
   }
 
-  /** A node a command can reach. */
-  record Ref(String name, NodeClient.Target target, boolean local) {}
+  /**
+   * A node a command can reach.
+   *
+   * @param nodeKey log in with this home's node host key instead of the user's key: a node that
+   *     joined this one lets this node in (through its tunnel), not necessarily the user
+   */
+  record Ref(String name, NodeClient.Target target, boolean local, boolean nodeKey) {
+    Ref(String name, NodeClient.Target target, boolean local) {
+      this(name, target, local, false);
+    }
+  }
 
   /**
    * The node called {@code name}, or the default one when {@code name} is null: the node chosen
@@ -76,7 +87,10 @@ final class Nodes {
                 () ->
                     new IllegalArgumentException(
                         "no node named " + wanted + "; see: hack node list"));
-    return new Ref(n.name(), targetOf(n), false);
+    if (n.ssh().isEmpty() && n.labels().contains(Joins.JOINED_LABEL)) {
+      throw new IOException(n.name() + " is offline: it joined this node and its tunnel is down");
+    }
+    return new Ref(n.name(), targetOf(n), false, n.labels().contains(Joins.JOINED_LABEL));
   }
 
   /**
@@ -87,13 +101,16 @@ final class Nodes {
     Optional<Ref> local = local();
     boolean localRegistered = false;
     for (RegisteredNode n : registry.list()) {
+      if (n.ssh().isEmpty() && n.labels().contains(Joins.JOINED_LABEL)) {
+        continue; // joined, tunnel down: nothing to dial (hack node list shows it offline)
+      }
       NodeClient.Target t = targetOf(n);
       boolean isLocal =
           local.isPresent()
               && local.get().target().port() == t.port()
               && local.get().target().host().equals(t.host());
       localRegistered |= isLocal;
-      out.add(new Ref(n.name(), t, isLocal));
+      out.add(new Ref(n.name(), t, isLocal, n.labels().contains(Joins.JOINED_LABEL)));
     }
     if (local.isPresent() && !localRegistered) {
       out.add(0, local.get());
@@ -120,7 +137,7 @@ final class Nodes {
 
   /** As {@link #connect(Ref)}, giving up after {@code timeout}. */
   NodeClient connect(Ref ref, Duration timeout) throws IOException {
-    KeyPair identity = LocalNode.userKey(home);
+    KeyPair identity = ref.nodeKey() ? KeyFiles.load(home.hostKey()) : LocalNode.userKey(home);
     return NodeClient.connect(ref.target(), identity, verifier(ref), timeout);
   }
 
