@@ -13,6 +13,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.regex.Pattern;
 
@@ -54,6 +56,38 @@ public final class ConfigFile {
     }
     JsonPrimitive p = v.get().getAsJsonPrimitive();
     return p.isBoolean() ? p.getAsBoolean() : "true".equalsIgnoreCase(p.getAsString());
+  }
+
+  /**
+   * A list of strings: a JSON array of strings, or one string as a list of one; empty when unset or
+   * null.
+   *
+   * @throws IOException naming the file and key when the value is anything else
+   */
+  public List<String> getStrings(String key) throws IOException {
+    Optional<JsonElement> v = get(key);
+    if (v.isEmpty() || v.get().isJsonNull()) {
+      return List.of();
+    }
+    JsonElement e = v.get();
+    if (e.isJsonPrimitive() && e.getAsJsonPrimitive().isString()) {
+      return List.of(e.getAsString());
+    }
+    List<String> out = new ArrayList<>();
+    if (e.isJsonArray()) {
+      for (JsonElement item : e.getAsJsonArray()) {
+        if (!item.isJsonPrimitive() || !item.getAsJsonPrimitive().isString()) {
+          out = null;
+          break;
+        }
+        out.add(item.getAsString());
+      }
+      if (out != null) {
+        return List.copyOf(out);
+      }
+    }
+    throw new IOException(
+        key + " in " + file + " must be a list of strings such as [\"a\", \"b\"], not " + e);
   }
 
   /**

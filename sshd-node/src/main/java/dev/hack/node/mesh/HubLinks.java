@@ -164,8 +164,11 @@ public final class HubLinks implements AutoCloseable {
     }
   }
 
-  /** Opens links to hubs that are new or moved, and closes links to hubs that are gone. */
-  void reconcile() {
+  /**
+   * Opens links to hubs that are new or moved, and closes links to hubs that are gone, now rather
+   * than at the next look at the registry ({@code hub add} and {@code hub rm} call it).
+   */
+  public synchronized void reconcile() {
     Map<String, RegisteredNode.SshEndpoint> hubs = new java.util.HashMap<>();
     try {
       for (RegisteredNode n : registry.list()) {

@@ -72,6 +72,7 @@ public final class Peers implements AutoCloseable {
   private final ScheduledExecutorService timer;
   private final Map<String, Health> health = new ConcurrentHashMap<>();
   private final Map<String, Runnable> tunnels = new ConcurrentHashMap<>();
+  private final PeerExchange exchange;
 
   private static final class Health {
     volatile String status = "unknown";
@@ -90,6 +91,7 @@ public final class Peers implements AutoCloseable {
   public Peers(HackHome home, String selfId, Duration period, Duration timeout) throws IOException {
     this.registry = NodeRegistry.open(home);
     this.selfId = selfId;
+    this.exchange = new PeerExchange(home, selfId);
     this.identity = KeyFiles.loadOrCreate(home.hostKey(), "hack host key");
     this.period = period;
     this.timeout = timeout;
@@ -242,6 +244,26 @@ public final class Peers implements AutoCloseable {
     h.nextCheckNanos = System.nanoTime();
   }
 
+  /** This node's peer exchange: what it offers, and the peers removed here. */
+  public PeerExchange exchange() {
+    return exchange;
+  }
+
+  /** Asks a peer that just answered for its peers and merges them; best effort. */
+  private void exchangeWith(NodeClient c, RegisteredNode n) {
+    if (!exchange.enabled() || n.labels().contains(Joins.JOINED_LABEL)) {
+      return;
+    }
+    try {
+      NodeClient.Result r = c.run("peer exchange", timeout);
+      if (r.exit() == 0) {
+        exchange.merge(n.name(), n.ssh().orElseThrow(), r.out());
+      } // else an older node without exchange: nothing to learn
+    } catch (IOException | RuntimeException e) {
+      LOG.debug("peer exchange with {}: {}", n.name(), e.toString());
+    }
+  }
+
   /** Ends the tunnel of the joined peer {@code name}, if it has one (it was removed). */
   public void dropTunnel(String name) {
     Runnable close = tunnels.remove(name);
@@ -271,6 +293,7 @@ public final class Peers implements AutoCloseable {
       h.error = null;
       h.failures = 0;
       h.nextCheckNanos = System.nanoTime() + period.toNanos();
+      exchangeWith(c, n);
     } catch (IOException | RuntimeException e) {
       h.status = "offline";
       h.error = e.getMessage();

@@ -80,6 +80,7 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
   private volatile String attachedTo;
   private volatile JobLogPump jobLogs;
   private volatile AppChannel app;
+  private volatile TailnetLogin login;
   private static final int MAX_EARLY_INPUT = 64 * 1024;
   private java.io.ByteArrayOutputStream early = new java.io.ByteArrayOutputStream();
 
@@ -104,6 +105,7 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
   public void setChannelSession(ChannelSession session) {
     this.channel = session;
     session.setDataReceiver(this); // input straight from the I/O thread, no pipe
+    login = TailnetLogin.of(session.getSession()); // null for key logins: no role applies
   }
 
   @Override
@@ -199,8 +201,11 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
   }
 
   private void startApp(AppChannel a) {
+    TailnetLogin who = login;
+    ChannelApp.Factory factory =
+        who == null ? shellApp : ch -> shellApp.start(new TailnetRoleChannel(ch, who.role()));
     try {
-      a.start(shellApp);
+      a.start(factory);
     } catch (IOException | RuntimeException e) {
       LOG.warn("the session picker did not start", e);
       app = null;
@@ -232,6 +237,22 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
     if (sub.isUsageHelpRequested()) {
       finish(0, usage(sub.commandSpec().commandLine()), "");
       return;
+    }
+    TailnetLogin who = login;
+    if (who != null && !helpAsked(sub)) {
+      SshCommands.Needs needs = SshCommands.needs(parsed);
+      if (!who.role().allows(needs.role())) {
+        String hint =
+            sub.commandSpec().userObject() instanceof SshCommands.Attach
+                    && who.role().allows(TailnetRole.VIEW)
+                ? " (attach --read-only is allowed)"
+                : "";
+        finish(
+            1,
+            "",
+            "hack: " + SshCommands.refusal(who.role(), needs.what(), needs.role()) + hint + "\n");
+        return;
+      }
     }
     Object cmd = sub.commandSpec().userObject();
     if (cmd instanceof SshCommands.Ls ls && ls.all) {
@@ -282,7 +303,7 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
       job(sub);
     } else if (cmd instanceof SshCommands.PeerCmd) {
       peer(sub);
-    } else if (cmd instanceof JoinCommands.HubCmd) {
+    } else if (cmd instanceof MeshCommands.HubCmd) {
       hub(sub);
     } else if (cmd instanceof SshCommands.Help h) {
       if (h.command == null) {
@@ -295,6 +316,16 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
     } else {
       finish(2, "", "hack: " + name + " is not available\n");
     }
+  }
+
+  /** Whether {@code --help} was asked anywhere down the command ({@code job start --help}). */
+  private static boolean helpAsked(ParseResult r) {
+    for (ParseResult p = r; p != null; p = p.hasSubcommand() ? p.subcommand() : null) {
+      if (p.isUsageHelpRequested()) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**
@@ -359,7 +390,7 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
       finish(0, usage(leaf.commandSpec().commandLine()), "");
       return;
     }
-    JoinCommands.Outcome o = JoinCommands.hub(leaf.commandSpec().userObject(), node);
+    MeshCommands.Outcome o = MeshCommands.hub(leaf.commandSpec().userObject(), node);
     finish(o.code(), o.out(), o.err());
   }
 
@@ -396,6 +427,7 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
         n = n.withLabels(labels);
       }
       registry.put(n);
+      node.peers().exchange().readmitted(a.id); // paired again explicitly: learnable again
       new dev.hack.keys.KnownHosts(node.home().knownHosts()).remember(at.host(), at.port(), key);
       if (a.authorize) {
         new dev.hack.keys.AuthorizedKeys(node.home().authorizedKeys(), w -> {})
@@ -423,7 +455,7 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
             String.format(
                 fmt,
                 p.name(),
-                p.address(),
+                p.address() == null ? "-" : p.address(),
                 p.status(),
                 p.lastSeen() == null ? "never" : age(p.lastSeen().toString()) + " ago",
                 p.error() == null ? "" : p.error()));
@@ -435,8 +467,9 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
               .find(r.name)
               .orElseThrow(() -> new NoSuchElementException("no peer named " + r.name));
       registry.remove(r.name);
+      node.peers().exchange().removed(n.id(), n.name()); // other peers will not bring it back
       // a joined node: its key was let in under its name, and its tunnel may be up right now
-      int revoked = JoinCommands.revokeComment(node, "hack-peer:" + r.name);
+      int revoked = MeshCommands.revokeComment(node, "hack-peer:" + r.name);
       node.peers().dropTunnel(r.name);
       java.util.Optional<dev.hack.node.mesh.RegisteredNode.SshEndpoint> at = n.ssh();
       if (at.isPresent()) {
@@ -456,8 +489,11 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
               + (revoked > 0 ? "; its node may no longer log in here" : "")
               + "\n",
           "");
-    } else if (cmd instanceof JoinCommands.PeerJoin j) {
-      JoinCommands.Outcome o = JoinCommands.peerJoin(j, node, channel.getServerSession());
+    } else if (cmd instanceof MeshCommands.PeerExchangeCmd) {
+      MeshCommands.Outcome o = MeshCommands.peerExchange(node);
+      finish(o.code(), o.out(), o.err());
+    } else if (cmd instanceof MeshCommands.PeerJoin j) {
+      MeshCommands.Outcome o = MeshCommands.peerJoin(j, node, channel.getServerSession());
       finish(o.code(), o.out(), o.err());
     } else if (cmd instanceof SshCommands.PeerWhoami) {
       NodeStatus st = node.status();

@@ -2,28 +2,39 @@ package dev.hack.node.ssh;
 
 import dev.hack.keys.AuthorizedKeys;
 import dev.hack.node.Version;
+import dev.hack.node.mesh.tailscale.TailnetRanges;
 import dev.hack.node.supervisor.Supervisor;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.security.KeyPair;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
+import org.apache.sshd.common.ServiceFactory;
 import org.apache.sshd.common.cipher.BuiltinCiphers;
 import org.apache.sshd.common.keyprovider.KeyPairProvider;
+import org.apache.sshd.common.session.Session;
+import org.apache.sshd.common.session.SessionListener;
 import org.apache.sshd.core.CoreModuleProperties;
+import org.apache.sshd.server.ServerBuilder;
 import org.apache.sshd.server.SshServer;
 import org.apache.sshd.server.auth.pubkey.UserAuthPublicKeyFactory;
+import org.apache.sshd.server.session.ServerSession;
+import org.apache.sshd.server.session.ServerUserAuthServiceFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The node's SSH server: public-key auth against {@code authorized_keys} only, and the command
- * table of DESIGN.md on every exec and shell channel.
+ * The node's SSH server: public-key auth against {@code authorized_keys}, login by tailnet identity
+ * where {@code config.json} allows it ({@link TailnetLogins}), and the command table of DESIGN.md
+ * on every exec and shell channel.
  */
 public final class NodeSshServer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(NodeSshServer.class);
@@ -33,10 +44,27 @@ public final class NodeSshServer implements AutoCloseable {
    * @param keepAliveMax unanswered keepalives after which a client is dropped
    * @param shellApp what a shell request with a pty and no command runs (the session picker), or
    *     null to print the session list and usage as for a shell without a pty
+   * @param tailnetClients which client addresses count as tailnet addresses for login by tailnet
+   *     identity (docs/ssh.md); null for Tailscale's ranges ({@link TailnetRanges}), which is what
+   *     a real tailnet needs. Tests that play a tailnet on loopback widen it.
    */
-  public record Settings(Duration keepAlive, int keepAliveMax, ChannelApp.Factory shellApp) {
+  public record Settings(
+      Duration keepAlive,
+      int keepAliveMax,
+      ChannelApp.Factory shellApp,
+      Predicate<InetAddress> tailnetClients) {
+    public Settings {
+      if (tailnetClients == null) {
+        tailnetClients = TailnetRanges::contains;
+      }
+    }
+
+    public Settings(Duration keepAlive, int keepAliveMax, ChannelApp.Factory shellApp) {
+      this(keepAlive, keepAliveMax, shellApp, null);
+    }
+
     public Settings(Duration keepAlive, int keepAliveMax) {
-      this(keepAlive, keepAliveMax, null);
+      this(keepAlive, keepAliveMax, null, null);
     }
 
     public static Settings defaults() {
@@ -45,13 +73,22 @@ public final class NodeSshServer implements AutoCloseable {
 
     /** These settings with {@code app} served to a bare {@code ssh -t NODE}. */
     public Settings withShellApp(ChannelApp.Factory app) {
-      return new Settings(keepAlive, keepAliveMax, app);
+      return new Settings(keepAlive, keepAliveMax, app, tailnetClients);
+    }
+
+    /** These settings with {@code clients} as the test for tailnet client addresses. */
+    public Settings withTailnetClients(Predicate<InetAddress> clients) {
+      return new Settings(keepAlive, keepAliveMax, shellApp, clients);
     }
   }
 
-  private final SshServer server;
+  /** How long a login waits for a tailnet verdict at most: the WhoIs's 2 s bound and a margin. */
+  private static final Duration TAILNET_WAIT = Duration.ofSeconds(3);
+
+  private final ListeningServer server;
   private final ExecutorService executor;
   private final KeepAlive keepAlive;
+  private volatile InetSocketAddress first;
 
   public NodeSshServer(
       Supervisor supervisor,
@@ -67,19 +104,32 @@ public final class NodeSshServer implements AutoCloseable {
               t.setDaemon(true);
               return t;
             });
-    server = SshServer.setUpDefaultServer();
+    // SshServer.setUpDefaultServer(), with a server that can listen on more addresses later
+    server = (ListeningServer) ServerBuilder.builder().factory(ListeningServer::new).build();
     server.setKeyPairProvider(KeyPairProvider.wrap(hostKey));
+    TailnetLogins tailnet =
+        new TailnetLogins(node, settings.tailnetClients(), executor, TAILNET_WAIT);
     server.setUserAuthFactories(List.of(UserAuthPublicKeyFactory.INSTANCE));
+    // the "none" method (which clients try first) lets an allowed tailnet identity in without a
+    // key; MINA's own user-auth service cannot (see TailnetLogins)
+    List<ServiceFactory> services = new ArrayList<>();
+    for (ServiceFactory f : SshServer.DEFAULT_SERVICE_FACTORIES) {
+      services.add(f instanceof ServerUserAuthServiceFactory ? tailnet.userAuthService() : f);
+    }
+    server.setServiceFactories(services);
     server.setPasswordAuthenticator(null);
     server.setKeyboardInteractiveAuthenticator(null);
     server.setGSSAuthenticator(null);
     server.setHostBasedAuthenticator(null);
     server.setPublickeyAuthenticator(
         (user, key, session) -> {
-          boolean ok = authorizedKeys.isAuthorized(key);
-          if (ok) {
-            session.setAttribute(JoinCommands.AUTH_KEY, key); // peer join checks who is asking
-          } else {
+          if (authorizedKeys.isAuthorized(key)) {
+            session.setAttribute(MeshCommands.AUTH_KEY, key); // peer join checks who is asking
+            return true;
+          }
+          // on a tailnet address an allowed tailnet identity gets in with whatever key it offers
+          boolean ok = tailnet.allows(session);
+          if (!ok) {
             LOG.info(
                 "refused key {} for {} from {}",
                 dev.hack.keys.KeyFiles.fingerprint(key),
@@ -93,30 +143,103 @@ public final class NodeSshServer implements AutoCloseable {
     server.setCipherFactories(List.of(BuiltinCiphers.aes128gcm, BuiltinCiphers.aes256gcm));
     // remote forwards let a node behind NAT join a hub (hack node join); loopback only
     server.setForwardingFilter(LoopbackForwarding.INSTANCE);
-    server.addPortForwardingEventListener(JoinCommands.TUNNELS);
+    // ...and, for tailnet logins, only with the control role
+    server.setForwardingFilter(new TailnetForwarding(server.getForwardingFilter()));
+    server.addPortForwardingEventListener(MeshCommands.TUNNELS);
     CoreModuleProperties.SERVER_IDENTIFICATION.set(server, "hack_" + Version.get());
     CoreModuleProperties.IDLE_TIMEOUT.set(server, Duration.ZERO);
     CoreModuleProperties.NIO2_READ_TIMEOUT.set(server, Duration.ZERO);
     CoreModuleProperties.AUTH_TIMEOUT.set(server, Duration.ofSeconds(30));
     keepAlive = new KeepAlive(settings.keepAlive(), settings.keepAliveMax());
     server.addSessionListener(keepAlive);
+    server.addSessionListener(
+        new SessionListener() {
+          @Override
+          public void sessionCreated(Session session) {
+            if (session instanceof ServerSession s) {
+              tailnet.started(s);
+            }
+          }
+
+          @Override
+          public void sessionEvent(Session session, Event event) {
+            if (event == Event.Authenticated && session instanceof ServerSession s) {
+              TailnetLogins.logLogin(s);
+            }
+          }
+        });
     server.setCommandFactory(
         (channel, command) -> new ChannelCommand(command, supervisor, node, executor, null));
     server.setShellFactory(
         channel -> new ChannelCommand(null, supervisor, node, executor, settings.shellApp()));
   }
 
-  /** Binds and starts listening; returns the bound address (port 0 picks a free port). */
+  /**
+   * Binds and starts listening; returns the bound address (port 0 picks a free port). {@code host}
+   * may list several hosts separated by commas (MINA binds each, all on one port, and fails if any
+   * fails); {@link #listenAlso} adds addresses one at a time instead.
+   */
   public InetSocketAddress start(String host, int port) throws IOException {
     server.setHost(host);
     server.setPort(port);
     server.start();
     for (SocketAddress a : server.getBoundAddresses()) {
       if (a instanceof InetSocketAddress inet) {
+        first = inet;
         return inet;
       }
     }
-    return new InetSocketAddress(host, server.getPort());
+    first = new InetSocketAddress(host, server.getPort());
+    return first;
+  }
+
+  /**
+   * Also listens on {@code ip}, at the port {@link #start} bound. Call after {@link #start}.
+   *
+   * @return the address now listening
+   * @throws IOException if {@code ip} cannot be bound (not an address of this machine, or the port
+   *     is taken there); nothing changes then
+   */
+  public synchronized InetSocketAddress listenAlso(InetAddress ip) throws IOException {
+    if (first == null) {
+      throw new IllegalStateException("start the server first");
+    }
+    InetSocketAddress wanted = new InetSocketAddress(ip, first.getPort());
+    server.bind(wanted);
+    for (SocketAddress a : server.getBoundAddresses()) {
+      if (a instanceof InetSocketAddress inet && ip.equals(inet.getAddress())) {
+        return inet;
+      }
+    }
+    return wanted;
+  }
+
+  /** Stops listening on {@code ip} (added by {@link #listenAlso}); connections stay. Idempotent. */
+  public synchronized void stopListening(InetAddress ip) {
+    for (SocketAddress a : server.getBoundAddresses()) {
+      if (a instanceof InetSocketAddress inet && ip.equals(inet.getAddress())) {
+        server.unbind(inet);
+      }
+    }
+  }
+
+  /** Every address the server listens on now, in no particular order. */
+  public List<InetSocketAddress> addresses() {
+    return server.getBoundAddresses().stream()
+        .filter(InetSocketAddress.class::isInstance)
+        .map(InetSocketAddress.class::cast)
+        .toList();
+  }
+
+  /** MINA's server, with its acceptor's bind and unbind opened for {@link #listenAlso}. */
+  private static final class ListeningServer extends SshServer {
+    void bind(InetSocketAddress address) throws IOException {
+      acceptor.bind(address);
+    }
+
+    void unbind(InetSocketAddress address) {
+      acceptor.unbind(address);
+    }
   }
 
   @Override

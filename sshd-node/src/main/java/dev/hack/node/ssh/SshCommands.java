@@ -2,9 +2,11 @@ package dev.hack.node.ssh;
 
 import java.util.ArrayList;
 import java.util.List;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParseResult;
 
 /**
  * The node's SSH command table (DESIGN.md), parsed with picocli. These classes only hold the parsed
@@ -27,7 +29,7 @@ import picocli.CommandLine.Parameters;
       SshCommands.Status.class,
       SshCommands.JobCmd.class,
       SshCommands.PeerCmd.class,
-      JoinCommands.HubCmd.class,
+      MeshCommands.HubCmd.class,
       SshCommands.Help.class
     },
     usageHelpWidth = 100)
@@ -59,6 +61,7 @@ final class SshCommands {
           "  peer add NAME ssh://HOST[:PORT] --host-key KEY [--id ID] [--authorize]",
           "  peer list [--json] | peer rm NAME | peer whoami",
           "                                   this node's peers (hack node pair uses these)",
+          "  peer exchange                    this node's peers with their host keys (JSON)",
           "  peer join NAME --host-key KEY [--id ID]",
           "                                   let a node behind NAT join through its tunnel",
           "  hub add NAME ssh://HOST[:PORT] --host-key KEY | hub list [--json] | hub rm NAME",
@@ -67,6 +70,71 @@ final class SshCommands {
           "");
 
   private SshCommands() {}
+
+  /**
+   * What a command needs from a tailnet login (docs/ssh.md): its name for messages ({@code attach},
+   * {@code job start}) and the least role that may run it.
+   */
+  record Needs(TailnetRole role, String what) {}
+
+  /**
+   * The least tailnet role that may run the parsed command: {@code view} reads (ls, peek, logs,
+   * status, help, read-only attach, job, peer and hub listings), {@code attach} types into sessions
+   * (attach, send), {@code control} changes the node (new, stop, restart, rm, tmux, job start and
+   * cancel, peer add, rm and join, hub add and rm). A command this table does not name needs {@code
+   * control}.
+   */
+  static Needs needs(ParseResult parsed) {
+    List<String> names = new ArrayList<>();
+    ParseResult leaf = parsed;
+    while (leaf.hasSubcommand()) {
+      leaf = leaf.subcommand();
+      names.add(leaf.commandSpec().name());
+    }
+    String what = names.isEmpty() ? "this" : String.join(" ", names);
+    Object cmd = leaf.commandSpec().userObject();
+    TailnetRole role;
+    if (cmd instanceof Attach a) {
+      role = a.readOnly ? TailnetRole.VIEW : TailnetRole.ATTACH;
+    } else if (cmd instanceof Send) {
+      role = TailnetRole.ATTACH;
+    } else if (cmd instanceof Ls
+        || cmd instanceof Logs
+        || cmd instanceof Peek
+        || cmd instanceof Status
+        || cmd instanceof Help
+        || cmd instanceof JobCmd
+        || cmd instanceof JobList
+        || cmd instanceof JobShow
+        || cmd instanceof JobLogs
+        || cmd instanceof PeerCmd
+        || cmd instanceof PeerList
+        || cmd instanceof PeerWhoami
+        || cmd instanceof MeshCommands.HubCmd
+        || cmd instanceof MeshCommands.HubList) {
+      role = TailnetRole.VIEW;
+    } else {
+      role = TailnetRole.CONTROL;
+    }
+    return new Needs(role, what);
+  }
+
+  /** {@link #needs(ParseResult)} for a command line split into words; unparsable needs control. */
+  static Needs needs(List<String> words) {
+    if (words.isEmpty()) {
+      return new Needs(TailnetRole.VIEW, "ls"); // an empty command lists the sessions
+    }
+    try {
+      return needs(new CommandLine(SshCommands.class).parseArgs(words.toArray(String[]::new)));
+    } catch (CommandLine.ParameterException e) {
+      return new Needs(TailnetRole.CONTROL, words.get(0));
+    }
+  }
+
+  /** The one line a tailnet login gets for a command its role does not allow. */
+  static String refusal(TailnetRole have, String what, TailnetRole needed) {
+    return "your tailnet role is " + have + "; " + what + " needs " + needed;
+  }
 
   @Command(name = "ls", description = "List sessions.")
   static final class Ls {
@@ -387,7 +455,8 @@ final class SshCommands {
         PeerList.class,
         PeerRm.class,
         PeerWhoami.class,
-        JoinCommands.PeerJoin.class
+        MeshCommands.PeerJoin.class,
+        MeshCommands.PeerExchangeCmd.class
       })
   static final class PeerCmd {
     @Option(

@@ -48,6 +48,7 @@ public final class FakeLocalApi implements AutoCloseable {
   private final List<String> hosts = new CopyOnWriteArrayList<>();
   private final List<String> requests = new CopyOnWriteArrayList<>();
   private final Map<String, String> whois = new ConcurrentHashMap<>();
+  private final Map<String, String> whoisByIp = new ConcurrentHashMap<>();
   private final AtomicInteger rejected = new AtomicInteger();
   private final CountDownLatch released = new CountDownLatch(1);
   private volatile String status = LocalApiFixtures.STATUS_RUNNING;
@@ -103,13 +104,26 @@ public final class FakeLocalApi implements AutoCloseable {
   }
 
   /** Serve the recorded status with this {@code BackendState} (and nothing but Self). */
-  void backendState(String backendState) {
+  public void backendState(String backendState) {
     status(LocalApiFixtures.statusNotRunning(backendState));
   }
 
   /** Answer {@code whois?addr=addr} with this body. */
-  void whois(String addr, String json) {
+  public void whois(String addr, String json) {
     whois.put(canonical(addr), json);
+  }
+
+  /**
+   * Answer {@code whois} for {@code ip} with any port (or none) with this body, as tailscaled does
+   * for a kernel-mode node, which looks connections up by address. An exact {@link #whois} wins.
+   */
+  public void whoisForIp(String ip, String json) {
+    whoisByIp.put(canonicalIp(ip), json);
+  }
+
+  /** Forget every {@link #whoisForIp} answer: tailscaled knows no node at those addresses. */
+  public void forgetIps() {
+    whoisByIp.clear();
   }
 
   /**
@@ -136,8 +150,27 @@ public final class FakeLocalApi implements AutoCloseable {
     }
   }
 
+  /** The IP of {@code IP:PORT}, {@code [IPv6]:PORT} or a bare IP, in Java's one spelling. */
+  private static String canonicalIp(String addr) {
+    String host = addr;
+    if (host.startsWith("[")) {
+      int close = host.indexOf(']');
+      host = close < 0 ? host : host.substring(1, close);
+    } else if (host.indexOf(':') == host.lastIndexOf(':') && host.contains(":")) {
+      host = host.substring(0, host.indexOf(':')); // IPv4:PORT
+    }
+    if (!host.matches("[0-9A-Fa-f:.]+")) {
+      return host;
+    }
+    try {
+      return InetAddress.getByName(host).getHostAddress();
+    } catch (UnknownHostException e) {
+      return host;
+    }
+  }
+
   /** Hold every answer until {@link #close()}: a daemon that has stopped answering. */
-  void slow() {
+  public void slow() {
     slow = true;
   }
 
@@ -152,7 +185,7 @@ public final class FakeLocalApi implements AutoCloseable {
   }
 
   /** Path and query of every request, in order ({@code /localapi/v0/whois?addr=…}). */
-  List<String> requests() {
+  public List<String> requests() {
     return List.copyOf(requests);
   }
 
@@ -201,6 +234,9 @@ public final class FakeLocalApi implements AutoCloseable {
             return send(response, callback, HttpStatus.BAD_REQUEST_400, "missing 'addr' parameter");
           }
           String body = whois.get(canonical(addr));
+          if (body == null) {
+            body = whoisByIp.get(canonicalIp(addr));
+          }
           if (body == null) {
             return send(response, callback, HttpStatus.NOT_FOUND_404, "no match for IP:port");
           }

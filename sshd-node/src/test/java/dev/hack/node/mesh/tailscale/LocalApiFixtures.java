@@ -195,8 +195,36 @@ public final class LocalApiFixtures {
         .formatted(backendState);
   }
 
+  /**
+   * {@link #STATUS_RUNNING} with this machine at {@code ips} instead ({@code Self.TailscaleIPs} and
+   * the top-level {@code TailscaleIPs}): a test plays the tailnet on loopback aliases such as
+   * {@code 127.0.0.2}, which this machine can bind, where Tailscale's own addresses could not be.
+   */
+  public static String statusRunningAt(String... ips) {
+    StringBuilder list = new StringBuilder("[");
+    for (int i = 0; i < ips.length; i++) {
+      list.append(i == 0 ? "" : ", ").append('"').append(ips[i]).append('"');
+    }
+    list.append(']');
+    return STATUS_RUNNING.replace(
+        "\"TailscaleIPs\": [\"100.101.102.103\", \"fd7a:115c:a1e0::6501:6667\"]",
+        "\"TailscaleIPs\": " + list);
+  }
+
+  /**
+   * {@link #WHOIS_PERSON} as {@code loginName}, with {@code capMap} (a JSON object: capability to a
+   * list of values, as {@code tailcfg.PeerCapMap}) or none when null.
+   */
+  public static String whoisPerson(String loginName, String capMap) {
+    String json = WHOIS_PERSON.replace("\"alice@example.com\"", "\"" + loginName + "\"");
+    return capMap == null
+        ? json
+        : json.replaceFirst(
+            "\\{", java.util.regex.Matcher.quoteReplacement("{\n  \"CapMap\": " + capMap + ","));
+  }
+
   /** WhoIs of {@link #PEER_ADDR}: a tagged server, so the user is Tailscale's "tagged-devices". */
-  static final String WHOIS_TAGGED_PEER =
+  public static final String WHOIS_TAGGED_PEER =
       """
       {
       \t"Node": {
@@ -242,7 +270,7 @@ public final class LocalApiFixtures {
           .formatted(BUILD_KEY);
 
   /** WhoIs of {@link #PERSON_ADDR}: Alice's own laptop, untagged, with no CapMap at all. */
-  static final String WHOIS_PERSON =
+  public static final String WHOIS_PERSON =
       """
       {
         "Node": {

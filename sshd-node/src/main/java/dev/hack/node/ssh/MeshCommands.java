@@ -25,11 +25,12 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * The SSH commands of {@code hack node join}: {@code peer join} on the hub, {@code hub add|list|rm}
- * on the node that joins. They only hold parsed arguments and carry them out through {@link Joins}
- * and the registry; {@link ChannelCommand} dispatches to them.
+ * The mesh's SSH commands beyond pairing: {@code peer join} on a hub and {@code hub add|list|rm} on
+ * the node that joins it ({@code hack node join}), and {@code peer exchange} (what peers learn from
+ * each other). They hold parsed arguments and carry them out through {@link Joins}, {@link
+ * dev.hack.node.mesh.PeerExchange} and the registry; {@link ChannelCommand} dispatches to them.
  */
-final class JoinCommands {
+final class MeshCommands {
   /** The public key a session logged in with (set by the server's public key authenticator). */
   static final AttributeRepository.AttributeKey<PublicKey> AUTH_KEY =
       new AttributeRepository.AttributeKey<>();
@@ -40,7 +41,7 @@ final class JoinCommands {
   /** What a command printed and how it ended. */
   record Outcome(int code, String out, String err) {}
 
-  private JoinCommands() {}
+  private MeshCommands() {}
 
   @Command(
       name = "join",
@@ -74,6 +75,22 @@ final class JoinCommands {
 
     @Option(names = "--version", paramLabel = "V", description = "the joining node's version")
     String version;
+  }
+
+  @Command(
+      name = "exchange",
+      description = "This node's peers with their host keys (JSON), for its peers to learn from.")
+  static final class PeerExchangeCmd {
+    @Option(
+        names = {"-h", "--help"},
+        usageHelp = true,
+        description = "show this help")
+    boolean help;
+  }
+
+  /** {@code peer exchange}. */
+  static Outcome peerExchange(NodeInfo node) throws IOException {
+    return new Outcome(0, Json.GSON.toJson(node.peers().exchange().offers()) + "\n", "");
   }
 
   @Command(
@@ -252,6 +269,9 @@ final class JoinCommands {
       new AuthorizedKeys(node.home().authorizedKeys(), w -> {})
           .authorize(KeyFiles.openSshLine(key) + " " + HUB_COMMENT + a.name);
       registry.put(n);
+      if (node.hubs() != null) {
+        node.hubs().reconcile(); // connect now, not at the next look at the registry
+      }
       return new Outcome(
           0,
           "joining hub "
@@ -296,6 +316,9 @@ final class JoinCommands {
       labels.remove(HubLinks.HUB_LABEL);
       registry.put(n.withLabels(labels)); // still the user's node, if they added it
       int revoked = revokeComment(node, HUB_COMMENT + r.name);
+      if (node.hubs() != null) {
+        node.hubs().reconcile(); // the tunnel closes before this command returns
+      }
       return new Outcome(
           0,
           "left hub "
