@@ -60,6 +60,9 @@ public final class NodeClient implements AutoCloseable {
   public static SshClient newClient(ServerKeyVerifier hostKeys) {
     SshClient client = SshClient.setUpDefaultClient();
     client.setServerKeyVerifier(hostKeys);
+    // keystrokes and their echo are tiny writes: Nagle's algorithm would hold one back for the
+    // peer's delayed ACK (40 ms) whenever another is in flight, as on a hop through a node
+    CoreModuleProperties.TCP_NODELAY.set(client, true);
     // keepalives, so a connection that silently died (a laptop that slept) is noticed
     CoreModuleProperties.HEARTBEAT_INTERVAL.set(client, Duration.ofSeconds(5));
     CoreModuleProperties.HEARTBEAT_REQUEST.set(client, "keepalive@openssh.com");

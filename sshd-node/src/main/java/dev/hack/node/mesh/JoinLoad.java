@@ -9,7 +9,6 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.security.KeyPair;
-import java.security.KeyPairGenerator;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -45,7 +44,6 @@ public final class JoinLoad {
       registry.put(hub.withLabels(labels));
     }
     RegisteredNode.SshEndpoint at = hub.ssh().orElseThrow();
-    KeyPairGenerator gen = KeyPairGenerator.getInstance("Ed25519");
     List<KeyPair> keys = new ArrayList<>();
     try (NodeClient user =
         NodeClient.connect(
@@ -54,7 +52,7 @@ public final class JoinLoad {
             (s, a, k) -> true, // a benchmark on loopback; hack node add recorded the key
             Duration.ofSeconds(10))) {
       for (int i = 0; i < count; i++) {
-        KeyPair k = gen.generateKeyPair();
+        KeyPair k = org.apache.sshd.common.config.keys.KeyUtils.generateKeyPair("ssh-ed25519", 256);
         keys.add(k);
         NodeClient.Result r =
             user.run(

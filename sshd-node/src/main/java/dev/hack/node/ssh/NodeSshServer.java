@@ -146,6 +146,8 @@ public final class NodeSshServer implements AutoCloseable {
     // ...and, for tailnet logins, only with the control role
     server.setForwardingFilter(new TailnetForwarding(server.getForwardingFilter()));
     server.addPortForwardingEventListener(MeshCommands.TUNNELS);
+    // interactive traffic: never hold a small write back for an ACK (OpenSSH does the same)
+    CoreModuleProperties.TCP_NODELAY.set(server, true);
     CoreModuleProperties.SERVER_IDENTIFICATION.set(server, "hack_" + Version.get());
     CoreModuleProperties.IDLE_TIMEOUT.set(server, Duration.ZERO);
     CoreModuleProperties.NIO2_READ_TIMEOUT.set(server, Duration.ZERO);
