@@ -34,6 +34,43 @@ class PeersTest {
   }
 
   @Test
+  void aPeerThatDiesIsOfflineWithinAPeriodAndOnlineAgainWhenItIsBack() throws Exception {
+    try (TestNode a = TestNode.start(dir.resolve("a"));
+        JoinTest.Hub b = new JoinTest.Hub(dir.resolve("b"))) {
+      KeyPair aKey = KeyFiles.loadOrCreate(a.home().hostKey(), "hack host key");
+      new AuthorizedKeys(b.home.authorizedKeys(), w -> {})
+          .authorize(KeyFiles.openSshLine(aKey.getPublic()) + " node-a");
+      KeyPair bKey = KeyFiles.loadOrCreate(b.home.hostKey(), "hack host key");
+      new KnownHosts(a.home().knownHosts()).remember("127.0.0.1", b.port, bKey.getPublic());
+      NodeRegistry.open(a.home())
+          .put(
+              RegisteredNode.of("beta", new RegisteredNode.SshEndpoint("127.0.0.1", b.port))
+                  .withId(b.node.id())
+                  .withLabels(List.of(Peers.PEER_LABEL)));
+      // the node's own timer, not checkNow: a period of 1 s and a bound of 1 s
+      try (Peers peers =
+          new Peers(a.home(), a.node().id(), Duration.ofSeconds(1), Duration.ofSeconds(1))) {
+        peers.start();
+        dev.hack.node.testing.Poll.until(
+            Duration.ofSeconds(10),
+            "beta online",
+            () -> find(peers.status(), "beta").status().equals("online"));
+        b.stop();
+        dev.hack.node.testing.Poll.until(
+            Duration.ofSeconds(10),
+            "beta offline at the next check",
+            () -> find(peers.status(), "beta").status().equals("offline"));
+        assertThat(NodeRegistry.open(a.home()).find("beta")).isPresent();
+        b.start();
+        dev.hack.node.testing.Poll.until(
+            Duration.ofSeconds(20),
+            "beta online again",
+            () -> find(peers.status(), "beta").status().equals("online"));
+      }
+    }
+  }
+
+  @Test
   void healthLastSeenAndSessionsAcrossPeers() throws Exception {
     try (TestNode a = TestNode.start(dir.resolve("a"));
         TestNode b = TestNode.start(dir.resolve("b"));
