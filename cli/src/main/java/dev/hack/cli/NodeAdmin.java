@@ -143,6 +143,18 @@ final class NodeAdmin {
                 Instant.now(),
                 "online",
                 st.get("version").getAsString());
+        if (st.has("tailscale") && st.get("tailscale").isJsonObject()) {
+          JsonObject ts = st.getAsJsonObject("tailscale");
+          String ip =
+              ts.has("ip") && !ts.get("ip").isJsonNull() ? ts.get("ip").getAsString() : null;
+          String host =
+              ts.has("hostname") && !ts.get("hostname").isJsonNull()
+                  ? ts.get("hostname").getAsString()
+                  : null;
+          if (ip != null || host != null) {
+            node = node.withTailscale(new RegisteredNode.Tailscale(ip, host));
+          }
+        }
         nodes.registry().put(node);
         System.out.println(
             "added node " + nodeName + " (" + node.id() + ") at " + endpoints.get("ssh"));

@@ -72,6 +72,9 @@ class JoinCliIT {
       }
     }
     assertThat(onFar).isTrue();
+    // and starts a session there, through the tunnel
+    hack(hubHome, "session", "start", "--node", "far", "--name", "from-hub", "--", "cat");
+    assertThat(hack(farHome, "session", "list")).contains("from-hub");
     assertThat(hack(hubHome, "node", "list")).contains("far").contains("ssh://127.0.0.1:");
 
     // join again: nothing changes, nothing breaks
