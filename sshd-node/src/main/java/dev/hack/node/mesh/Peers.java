@@ -72,6 +72,8 @@ public final class Peers implements AutoCloseable {
   private final ScheduledExecutorService timer;
   private final Map<String, Health> health = new ConcurrentHashMap<>();
   private final Map<String, Runnable> tunnels = new ConcurrentHashMap<>();
+  private final Map<String, NodeClient> open = new ConcurrentHashMap<>();
+  private static final Duration RECORD_EVERY = Duration.ofMinutes(1);
   private final PeerExchange exchange;
 
   private static final class Health {
@@ -81,6 +83,7 @@ public final class Peers implements AutoCloseable {
     volatile String error;
     volatile int failures;
     volatile long nextCheckNanos;
+    volatile Instant recordedAt;
   }
 
   /**
@@ -199,7 +202,9 @@ public final class Peers implements AutoCloseable {
     try {
       long now = System.nanoTime();
       List<Future<?>> running = new ArrayList<>();
-      for (RegisteredNode n : peers()) {
+      List<RegisteredNode> current = peers();
+      closeStale(current);
+      for (RegisteredNode n : current) {
         Health h = health.computeIfAbsent(n.name(), k -> new Health());
         if (now - h.nextCheckNanos >= 0) {
           running.add(pool.submit(() -> check(n)));
@@ -281,7 +286,10 @@ public final class Peers implements AutoCloseable {
       h.nextCheckNanos = System.nanoTime() + period.toNanos();
       return;
     }
-    try (NodeClient c = connect(n)) {
+    String before = h.status;
+    NodeClient c = null;
+    try {
+      c = client(n, timeout);
       NodeClient.Result r = c.run("status --json", timeout);
       if (r.exit() != 0) {
         throw new IOException(r.err().strip());
@@ -295,16 +303,70 @@ public final class Peers implements AutoCloseable {
       h.nextCheckNanos = System.nanoTime() + period.toNanos();
       exchangeWith(c, n);
     } catch (IOException | RuntimeException e) {
+      drop(c);
       h.status = "offline";
       h.error = e.getMessage();
       h.failures++;
       long backoff = period.toNanos() << Math.min(h.failures - 1, 16);
       h.nextCheckNanos = System.nanoTime() + Math.min(backoff, MAX_BACKOFF.toNanos());
     }
-    try {
-      registry.updateStatus(n.name(), h.status, h.lastSeen, h.version);
-    } catch (IOException | IllegalArgumentException e) {
-      LOG.debug("recording {}'s status: {}", n.name(), e.toString()); // removed meanwhile
+    // the registry file is rewritten when the status changes, and at most once a minute else
+    if (!h.status.equals(before)
+        || h.recordedAt == null
+        || Duration.between(h.recordedAt, Instant.now()).compareTo(RECORD_EVERY) >= 0) {
+      try {
+        registry.updateStatus(n.name(), h.status, h.lastSeen, h.version);
+        h.recordedAt = Instant.now();
+      } catch (IOException | IllegalArgumentException e) {
+        LOG.debug("recording {}'s status: {}", n.name(), e.toString()); // removed meanwhile
+      }
+    }
+  }
+
+  /**
+   * The open connection to {@code n}, or a new one: health checks, listings and {@link #run} share
+   * one connection per peer, so a check costs a channel, not a key exchange. A connection that
+   * fails is {@linkplain #drop dropped} and the next call connects again.
+   */
+  private NodeClient client(RegisteredNode n, Duration bound) throws IOException {
+    RegisteredNode.SshEndpoint e = endpoint(n);
+    String key = n.name() + " " + e;
+    NodeClient c = open.get(key);
+    if (c != null && c.isOpen()) {
+      return c;
+    }
+    if (c != null && open.remove(key, c)) {
+      c.close();
+    }
+    NodeClient fresh =
+        NodeClient.connect(
+            ssh, new NodeClient.Target(n.name(), e.host(), e.port()), identity, bound);
+    NodeClient raced = open.putIfAbsent(key, fresh);
+    if (raced != null && raced.isOpen()) {
+      fresh.close();
+      return raced;
+    }
+    open.put(key, fresh);
+    return fresh;
+  }
+
+  private void drop(NodeClient c) {
+    if (c != null) {
+      open.values().remove(c);
+      c.close();
+    }
+  }
+
+  /** Closes the connections to peers that are no longer registered, or moved. */
+  private void closeStale(List<RegisteredNode> current) {
+    java.util.Set<String> keep = new java.util.HashSet<>();
+    for (RegisteredNode n : current) {
+      n.ssh().ifPresent(e -> keep.add(n.name() + " " + e));
+    }
+    for (Map.Entry<String, NodeClient> e : open.entrySet()) {
+      if (!keep.contains(e.getKey()) && open.remove(e.getKey(), e.getValue())) {
+        e.getValue().close();
+      }
     }
   }
 
@@ -316,8 +378,12 @@ public final class Peers implements AutoCloseable {
    */
   public NodeClient.Result run(String name, String command, Duration limit) throws IOException {
     RegisteredNode n = peer(name);
-    try (NodeClient c = connect(n)) {
+    NodeClient c = client(n, timeout);
+    try {
       return c.run(command, limit);
+    } catch (IOException | RuntimeException e) {
+      drop(c);
+      throw e;
     }
   }
 
@@ -346,12 +412,6 @@ public final class Peers implements AutoCloseable {
 
   private static RegisteredNode.SshEndpoint endpoint(RegisteredNode n) throws IOException {
     return n.ssh().orElseThrow(() -> new IOException(n.name() + " is offline: " + TUNNEL_DOWN));
-  }
-
-  private NodeClient connect(RegisteredNode n) throws IOException {
-    RegisteredNode.SshEndpoint e = endpoint(n);
-    return NodeClient.connect(
-        ssh, new NodeClient.Target(n.name(), e.host(), e.port()), identity, timeout);
   }
 
   /**
@@ -394,11 +454,9 @@ public final class Peers implements AutoCloseable {
   }
 
   private List<SessionInfo> listOne(RegisteredNode n, Duration limit) throws IOException {
-    RegisteredNode.SshEndpoint e = endpoint(n);
     Duration bound = limit.compareTo(timeout) < 0 ? limit : timeout;
-    try (NodeClient c =
-        NodeClient.connect(
-            ssh, new NodeClient.Target(n.name(), e.host(), e.port()), identity, bound)) {
+    NodeClient c = client(n, bound);
+    try {
       NodeClient.Result r = c.run("ls --json", limit);
       if (r.exit() != 0) {
         throw new IOException(r.err().strip());
@@ -412,6 +470,9 @@ public final class Peers implements AutoCloseable {
       h.lastSeen = Instant.now();
       h.error = null;
       return out;
+    } catch (IOException | RuntimeException e) {
+      drop(c);
+      throw e;
     }
   }
 
@@ -419,6 +480,10 @@ public final class Peers implements AutoCloseable {
   public void close() {
     timer.shutdownNow();
     pool.shutdownNow();
+    for (NodeClient c : open.values()) {
+      c.close();
+    }
+    open.clear();
     ssh.stop();
   }
 }

@@ -469,24 +469,29 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
       registry.remove(r.name);
       node.peers().exchange().removed(n.id(), n.name()); // other peers will not bring it back
       // a joined node: its key was let in under its name, and its tunnel may be up right now
-      int revoked = MeshCommands.revokeComment(node, "hack-peer:" + r.name);
+      List<java.security.PublicKey> revoked =
+          new java.util.ArrayList<>(MeshCommands.revokeComment(node, "hack-peer:" + r.name));
       node.peers().dropTunnel(r.name);
       java.util.Optional<dev.hack.node.mesh.RegisteredNode.SshEndpoint> at = n.ssh();
       if (at.isPresent()) {
         dev.hack.keys.KnownHosts known = new dev.hack.keys.KnownHosts(node.home().knownHosts());
         java.util.Optional<java.security.PublicKey> key =
             known.lookup(at.get().host(), at.get().port());
-        if (key.isPresent()) {
-          revoked +=
-              new dev.hack.keys.AuthorizedKeys(node.home().authorizedKeys(), w -> {})
-                  .revoke(key.get());
+        if (key.isPresent()
+            && new dev.hack.keys.AuthorizedKeys(node.home().authorizedKeys(), w -> {})
+                    .revoke(key.get())
+                > 0) {
+          revoked.add(key.get());
         }
+      }
+      for (java.security.PublicKey k : revoked) {
+        MeshCommands.disconnect(channel.getServerSession(), k); // what it has open ends too
       }
       finish(
           0,
           "removed peer "
               + r.name
-              + (revoked > 0 ? "; its node may no longer log in here" : "")
+              + (revoked.isEmpty() ? "" : "; its node may no longer log in here")
               + "\n",
           "");
     } else if (cmd instanceof MeshCommands.PeerExchangeCmd) {

@@ -315,7 +315,7 @@ final class MeshCommands {
       List<String> labels = new ArrayList<>(n.labels());
       labels.remove(HubLinks.HUB_LABEL);
       registry.put(n.withLabels(labels)); // still the user's node, if they added it
-      int revoked = revokeComment(node, HUB_COMMENT + r.name);
+      int revoked = revokeComment(node, HUB_COMMENT + r.name).size();
       if (node.hubs() != null) {
         node.hubs().reconcile(); // the tunnel closes before this command returns
       }
@@ -331,13 +331,32 @@ final class MeshCommands {
     throw new IllegalStateException("unknown hub command " + cmd);
   }
 
-  /** Revokes every key authorized with exactly this comment; returns how many. */
-  static int revokeComment(NodeInfo node, String comment) throws IOException {
+  /** Revokes every key authorized with exactly this comment; returns the keys revoked. */
+  static List<PublicKey> revokeComment(NodeInfo node, String comment) throws IOException {
     AuthorizedKeys keys = new AuthorizedKeys(node.home().authorizedKeys(), w -> {});
+    List<PublicKey> out = new ArrayList<>();
+    for (AuthorizedKeys.Entry e : List.copyOf(keys.entries())) {
+      if (Objects.equals(e.comment(), comment) && keys.revoke(e.key()) > 0) {
+        out.add(e.key());
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Ends the connections that logged in with {@code key}: a revoked key must not keep the sessions
+   * it already has (a peer keeps one connection open for its checks).
+   */
+  static int disconnect(ServerSession any, PublicKey key) {
+    if (!(any.getFactoryManager() instanceof org.apache.sshd.server.SshServer server)) {
+      return 0;
+    }
     int n = 0;
-    for (AuthorizedKeys.Entry e : keys.entries()) {
-      if (Objects.equals(e.comment(), comment)) {
-        n += keys.revoke(e.key());
+    for (org.apache.sshd.common.session.helpers.AbstractSession s : server.getActiveSessions()) {
+      PublicKey k = s.getAttribute(AUTH_KEY);
+      if (k != null && org.apache.sshd.common.config.keys.KeyUtils.compareKeys(k, key)) {
+        s.close(true);
+        n++;
       }
     }
     return n;
