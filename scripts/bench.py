@@ -8,7 +8,7 @@ import subprocess, sys, tempfile, threading, time, urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 QUICK = "--quick" in sys.argv
-MEASURES = ("throughput", "ws", "echo", "connect", "cli", "memory", "http")
+MEASURES = ("throughput", "ws", "echo", "connect", "cli", "memory", "http", "mesh")
 ONLY = [n for a in sys.argv if a.startswith("--only=") for n in a.split("=", 1)[1].split(",")]
 if set(ONLY) - set(MEASURES):
     print("bench: unknown measure %s; use --only= with %s" % (
@@ -480,6 +480,19 @@ def connect(env, argv, run_env=None):
     return statistics.median(times)
 
 
+def connect_each(variants):
+    """connect() for several commands, taking turns run by run, so that a busy moment of the
+    machine falls on all of them alike; returns the medians in order."""
+    times = [[] for _ in variants]
+    for _ in range(CONNECTS):
+        for i, (argv, run_env) in enumerate(variants):
+            t0 = time.perf_counter()
+            subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True,
+                           env=run_env)
+            times[i].append((time.perf_counter() - t0) * 1000)
+    return [statistics.median(t) for t in times]
+
+
 def rss_kb(pids):
     total = 0
     for pid in pids:
@@ -594,18 +607,30 @@ def main():
         if want("cli"):
             log("cli...")
             env_home = dict(os.environ, HACK_HOME=os.path.join(env.dir, "hack-home"))
+            env_off = dict(env_home, HACK_NO_DAEMON="1")  # no fast path: all in the CLI's JVM
             hack = os.path.join(ROOT, "scripts", "hack")
             jar = os.path.join(ROOT, "cli", "target", "hack.jar")
-            subprocess.run([hack, "session", "list", "--json"], env=env_home,
-                           stdout=subprocess.DEVNULL, check=True)  # CDS archive, host key
-            c_plain = connect(env, ["java", "-jar", jar, "session", "list", "--json"], env_home)
-            c_cds = connect(env, [hack, "session", "list", "--json"], env_home)
-            c_ssh = connect(env, env.ssh_base(node_port) + ["ls", "--json"])
-            rows.append((f"`hack session list --json` (plain `java -jar`) vs `ssh node ls --json`,"
-                         f" median of {CONNECTS} (ms)", c_plain, c_ssh, "lower is better",
-                         "before: no class-data sharing, C2"))
-            rows.append((f"`scripts/hack session list --json` (CDS archive, C1) vs"
-                         f" `ssh node ls --json` (ms)", c_cds, c_ssh, "lower is better", "after"))
+            ls = ["session", "list", "--json"]
+            for e in (env_off, env_home):  # CDS archive, host key, the node's warm connection
+                subprocess.run([hack] + ls, env=e, stdout=subprocess.DEVNULL, check=True)
+            took = subprocess.run([hack] + ls, env=dict(env_home, HACK_FASTPATH_DEBUG="1"),
+                                  capture_output=True, text=True).stderr
+            if "served by the node" not in took:
+                raise SystemExit("bench: the fast path was not taken: " + took.strip())
+            c_plain, c_cds, c_fast, c_ssh = connect_each([
+                (["java", "-jar", jar] + ls, env_off),
+                ([hack] + ls, env_off),
+                ([hack] + ls, env_home),
+                (env.ssh_base(node_port) + ["ls", "--json"], None)])
+            rows.append((f"`hack session list --json` (plain `java -jar`, in-process) vs"
+                         f" `ssh node ls --json`, median of {CONNECTS} (ms)", c_plain, c_ssh,
+                         "lower is better", "no class-data sharing, C2"))
+            rows.append(("`scripts/hack session list --json` with `HACK_NO_DAEMON=1` (CDS archive,"
+                         " C1, in-process) vs `ssh node ls --json` (ms)", c_cds, c_ssh,
+                         "lower is better", "before: the CLI's JVM connects over SSH itself"))
+            rows.append(("`scripts/hack session list --json`, fast path (the local node answers"
+                         " over `HACK_HOME/run/cli.sock`) vs `ssh node ls --json` (ms)", c_fast,
+                         c_ssh, "lower is better", "after"))
         if want("memory"):
             log("memory...")
             n_rss, s_rss = memory(env, node_port, sshd_port)
@@ -629,6 +654,10 @@ def main():
                          f" each, {c} (requests/s)", u["rps"], None, "higher is better",
                          f"p50 {u['p50']:.3f} ms, p99 {u['p99']:.3f} ms; {errs(u)} (all"
                          f" expected); audit log grew {u['audit_bytes']/(1<<20):.1f} MiB"))
+        if want("mesh"):
+            log("mesh...")
+            import bench_mesh  # many node processes: scripts/bench_mesh.py
+            rows.extend(bench_mesh.rows(env))
         print("| measure | hack | OpenSSH | hack/OpenSSH | note |")
         print("|---|---:|---:|---:|---|")
         for name, h, s, better, note in rows:

@@ -30,6 +30,11 @@ import picocli.CommandLine.Command;
     })
 public final class Main {
   public static void main(String[] args) {
+    // first, before picocli and the rest load: a listing the local node can answer (FastPath)
+    int served = FastPath.run(args);
+    if (served != FastPath.NOT_SERVED) {
+      System.exit(served);
+    }
     if (args.length == 0 && System.console() != null) {
       try {
         System.exit(Repl.run());
@@ -43,6 +48,15 @@ public final class Main {
 
   /** Runs the CLI; returns the exit status (0 ok, 1 failure, 2 usage). */
   public static int run(String... args) {
+    return newCommandLine().execute(args);
+  }
+
+  /**
+   * The command line {@link #run} executes, writing to {@code System.out} and {@code System.err}
+   * unless told otherwise ({@link CommandLine#setOut}); the node's fast path runs commands with one
+   * of its own.
+   */
+  static CommandLine newCommandLine() {
     CommandLine cl = new CommandLine(new Main());
     cl.setExecutionExceptionHandler(
         (e, commandLine, parseResult) -> {
@@ -51,7 +65,7 @@ public final class Main {
           err.flush();
           return e instanceof IllegalArgumentException ? 2 : 1; // bad arguments are usage errors
         });
-    return cl.execute(args);
+    return cl;
   }
 
   static final class VersionProvider implements CommandLine.IVersionProvider {

@@ -11,6 +11,7 @@ import dev.hack.node.mesh.Joins;
 import dev.hack.node.mesh.NodeRegistry;
 import dev.hack.node.mesh.RegisteredNode;
 import java.io.IOException;
+import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.security.PublicKey;
@@ -23,8 +24,10 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /** {@code hack node add|list|status|use|remove}: the registry of nodes this user reaches. */
 final class NodeAdmin {
@@ -168,17 +171,21 @@ final class NodeAdmin {
     @Option(names = "--json", description = "JSON for scripts")
     boolean json;
 
+    @Spec CommandSpec spec;
+
     @Override
     public Integer call() throws Exception {
       NodeRegistry registry = NodeRegistry.open(HackHome.fromEnvironment());
       List<RegisteredNode> list = registry.list();
       Optional<String> chosen = registry.defaultNode();
+      // picocli's writer, not System.out: the node's fast path runs this for other processes
+      PrintWriter out = spec.commandLine().getOut();
       if (json) {
-        System.out.println(Json.GSON.toJson(list));
+        out.println(Json.GSON.toJson(list));
         return 0;
       }
       if (list.isEmpty()) {
-        System.out.println("no nodes registered; add one with: hack node add [NAME] [ssh://HOST]");
+        out.println("no nodes registered; add one with: hack node add [NAME] [ssh://HOST]");
         return 0;
       }
       List<String[]> rows = new ArrayList<>();
@@ -199,7 +206,8 @@ final class NodeAdmin {
               n.version() == null ? "" : n.version()
             });
       }
-      System.out.print(Tables.render(rows));
+      out.print(Tables.render(rows));
+      out.flush();
       return 0;
     }
   }

@@ -26,7 +26,9 @@ import picocli.CommandLine.Option;
       NodeAdmin.Use.class,
       NodeAdmin.Remove.class,
       NodeDiscover.class,
-      NodePair.class
+      NodePair.class,
+      NodeJoin.Join.class,
+      NodeJoin.Leave.class
     })
 final class NodeCommand {
   @Command(
@@ -115,11 +117,18 @@ final class NodeCommand {
               Durations.parse(retention),
               new NodeSshServer.Settings(Durations.parse(keepAlive), 3).withShellApp(picker));
       Node node = Node.start(config, w -> System.err.println("hack: warning: " + w));
+      // hack commands on this machine may hand their listings to this node (FastPath); started
+      // after the node holds its home, so a socket left there is stale
+      FastPathServer cliSocket =
+          FastPathServer.start(home, w -> System.err.println("hack: warning: " + w));
       CountDownLatch stopped = new CountDownLatch(1);
       Runtime.getRuntime()
           .addShutdownHook(
               new Thread(
                   () -> {
+                    if (cliSocket != null) {
+                      cliSocket.close();
+                    }
                     node.close();
                     stopped.countDown();
                   },

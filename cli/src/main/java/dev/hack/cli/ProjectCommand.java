@@ -14,6 +14,7 @@ import dev.hack.node.client.NodeClient;
 import dev.hack.node.mesh.RegisteredNode;
 import dev.hack.node.project.ProjectRegistry;
 import java.io.IOException;
+import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,8 +26,10 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /**
  * Projects keep intent in the repo and runtime on the node (RFC 0001): {@code .hack/project.json}
@@ -189,19 +192,23 @@ final class ProjectCommand {
     @Option(names = "--json", description = "JSON for scripts")
     boolean json;
 
+    @Spec CommandSpec spec;
+
     @Override
     public Integer call() throws Exception {
       List<ProjectRegistry.Project> list = ProjectRegistry.open(HackHome.fromEnvironment()).list();
+      // picocli's writer, not System.out: the node's fast path runs this for other processes
+      PrintWriter stdout = spec.commandLine().getOut();
       if (json) {
         JsonArray out = new JsonArray();
         for (ProjectRegistry.Project p : list) {
           out.add(p.raw());
         }
-        System.out.println(Json.GSON.toJson(out));
+        stdout.println(Json.GSON.toJson(out));
         return 0;
       }
       if (list.isEmpty()) {
-        System.out.println("no projects; register one with: hack project add [DIR]");
+        stdout.println("no projects; register one with: hack project add [DIR]");
         return 0;
       }
       List<String[]> rows = new ArrayList<>();
@@ -216,7 +223,8 @@ final class ProjectCommand {
               p.root().toString()
             });
       }
-      System.out.print(Tables.render(rows));
+      stdout.print(Tables.render(rows));
+      stdout.flush();
       return 0;
     }
   }

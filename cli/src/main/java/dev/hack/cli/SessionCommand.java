@@ -8,7 +8,7 @@ import dev.hack.node.api.SessionInfo;
 import dev.hack.node.client.CommandLines;
 import dev.hack.node.client.NodeClient;
 import java.io.IOException;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -21,8 +21,10 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /** {@code hack session ...}: sessions on any node, over SSH. */
 @Command(
@@ -86,6 +88,8 @@ final class SessionCommand {
         description = "how long to wait for each node (default: ${DEFAULT-VALUE})")
     String timeout;
 
+    @Spec CommandSpec spec;
+
     @Override
     public Integer call() throws Exception {
       Nodes nodes = new Nodes(HackHome.fromEnvironment());
@@ -122,32 +126,33 @@ final class SessionCommand {
         }
       }
       pool.shutdownNow();
-      PrintStream out = System.out;
+      // picocli's writers, not System.out: the node's fast path runs this for other processes
+      PrintWriter out = spec.commandLine().getOut();
       if (json) {
         out.println(Json.GSON.toJson(sessions));
       } else {
         out.print(table(sessions));
       }
+      out.flush();
+      PrintWriter err = spec.commandLine().getErr();
       for (String o : offline) {
-        System.err.println("hack: offline " + o);
+        err.println("hack: offline " + o);
       }
       return 0;
     }
 
     private static List<SessionInfo> listOne(Nodes nodes, Nodes.Ref ref, Duration limit)
         throws IOException {
-      try (NodeClient c = nodes.connect(ref)) {
-        NodeClient.Result r = c.run("ls --json", limit);
-        if (r.exit() != 0) {
-          throw new IOException(r.err().strip());
-        }
-        try {
-          List<SessionInfo> list =
-              Json.GSON.fromJson(r.out(), new TypeToken<List<SessionInfo>>() {}.getType());
-          return list.stream().map(s -> s.withNode(ref.name())).toList();
-        } catch (JsonSyntaxException e) {
-          throw new IOException("unreadable answer: " + e.getMessage());
-        }
+      NodeClient.Result r = WarmClients.run(nodes, ref, "ls --json", limit);
+      if (r.exit() != 0) {
+        throw new IOException(r.err().strip());
+      }
+      try {
+        List<SessionInfo> list =
+            Json.GSON.fromJson(r.out(), new TypeToken<List<SessionInfo>>() {}.getType());
+        return list.stream().map(s -> s.withNode(ref.name())).toList();
+      } catch (JsonSyntaxException e) {
+        throw new IOException("unreadable answer: " + e.getMessage());
       }
     }
 
