@@ -120,6 +120,7 @@ KbdInteractiveAuthentication no
 PrintMotd no
 PrintLastLog no
 AcceptEnv LANG LC_*
+MaxStartups 200:30:300
 """)
         os.makedirs("/run/sshd", exist_ok=True)
         p = subprocess.Popen(["/usr/sbin/sshd", "-D", "-e", "-f", cfg],
