@@ -76,6 +76,31 @@ public final class KeyFiles {
     return PublicKeyEntry.toString(key);
   }
 
+  /**
+   * The key of one {@code authorized_keys}-style line ({@code ssh-ed25519 AAAA... [comment]}).
+   *
+   * @throws IllegalArgumentException naming what is wrong, when the line is not a public key
+   */
+  public static PublicKey parseOpenSshLine(String line) {
+    try {
+      org.apache.sshd.common.config.keys.AuthorizedKeyEntry e =
+          org.apache.sshd.common.config.keys.AuthorizedKeyEntry.parseAuthorizedKeyEntry(
+              line.strip());
+      PublicKey key =
+          e == null
+              ? null
+              : e.resolvePublicKey(
+                  null, org.apache.sshd.common.config.keys.PublicKeyEntryResolver.FAILING);
+      if (key == null) {
+        throw new IllegalArgumentException("not a public key");
+      }
+      return key;
+    } catch (IOException | GeneralSecurityException | RuntimeException e) {
+      throw new IllegalArgumentException(
+          "not a public key line such as 'ssh-ed25519 AAAA...': " + e.getMessage(), e);
+    }
+  }
+
   private static final class KeyPairType {
     static final String ED25519 = "ssh-ed25519";
   }

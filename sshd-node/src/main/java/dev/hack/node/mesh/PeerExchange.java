@@ -22,8 +22,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import org.apache.sshd.common.config.keys.AuthorizedKeyEntry;
-import org.apache.sshd.common.config.keys.PublicKeyEntryResolver;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -130,7 +128,7 @@ public final class PeerExchange {
         if (isLoopback(at.host()) && !isLoopback(fromAddress.host())) {
           continue; // only good on that peer's own machine
         }
-        PublicKey key = parseKey(o.hostKey());
+        PublicKey key = KeyFiles.parseOpenSshLine(o.hostKey());
         RegisteredNode n =
             RegisteredNode.of(o.name(), at)
                 .withId(o.id())
@@ -236,18 +234,5 @@ public final class PeerExchange {
       return false;
     }
     return false;
-  }
-
-  private static PublicKey parseKey(String line) {
-    try {
-      AuthorizedKeyEntry e = AuthorizedKeyEntry.parseAuthorizedKeyEntry(line.strip());
-      PublicKey key = e == null ? null : e.resolvePublicKey(null, PublicKeyEntryResolver.FAILING);
-      if (key == null) {
-        throw new IllegalArgumentException("not a public key");
-      }
-      return key;
-    } catch (IOException | java.security.GeneralSecurityException e) {
-      throw new IllegalArgumentException("not a public key: " + e.getMessage(), e);
-    }
   }
 }

@@ -516,21 +516,9 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
 
   private static java.security.PublicKey parseKey(String line) {
     try {
-      org.apache.sshd.common.config.keys.AuthorizedKeyEntry e =
-          org.apache.sshd.common.config.keys.AuthorizedKeyEntry.parseAuthorizedKeyEntry(
-              line.strip());
-      java.security.PublicKey key =
-          e == null
-              ? null
-              : e.resolvePublicKey(
-                  null, org.apache.sshd.common.config.keys.PublicKeyEntryResolver.FAILING);
-      if (key == null) {
-        throw new IllegalArgumentException("not a public key");
-      }
-      return key;
-    } catch (Exception e) {
-      throw new IllegalArgumentException(
-          "--host-key must be a public key line such as 'ssh-ed25519 AAAA...': " + e.getMessage());
+      return dev.hack.keys.KeyFiles.parseOpenSshLine(line);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("--host-key: " + e.getMessage(), e);
     }
   }
 

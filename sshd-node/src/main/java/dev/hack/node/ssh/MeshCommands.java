@@ -17,8 +17,6 @@ import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.Objects;
 import org.apache.sshd.common.AttributeRepository;
-import org.apache.sshd.common.config.keys.AuthorizedKeyEntry;
-import org.apache.sshd.common.config.keys.PublicKeyEntryResolver;
 import org.apache.sshd.server.session.ServerSession;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -166,7 +164,7 @@ final class MeshCommands {
       if (j.hostKey == null) {
         throw new IllegalArgumentException("say which node may join: --host-key KEY");
       }
-      joins.admit(j.name, parseKey(j.hostKey), j.id);
+      joins.admit(j.name, KeyFiles.parseOpenSshLine(j.hostKey), j.id);
       return new Outcome(
           0, j.name + " may join this node; it shows up as a peer once its tunnel is up\n", "");
     }
@@ -237,7 +235,7 @@ final class MeshCommands {
   static Outcome hub(Object cmd, NodeInfo node) throws IOException {
     NodeRegistry registry = NodeRegistry.open(node.home());
     if (cmd instanceof HubAdd a) {
-      PublicKey key = parseKey(a.hostKey);
+      PublicKey key = KeyFiles.parseOpenSshLine(a.hostKey);
       RegisteredNode.SshEndpoint at = RegisteredNode.SshEndpoint.parse(a.url);
       if (a.id != null && a.id.equals(node.status().id())) {
         throw new IllegalArgumentException("that is this node itself: a node cannot join itself");
@@ -360,20 +358,6 @@ final class MeshCommands {
       }
     }
     return n;
-  }
-
-  static PublicKey parseKey(String line) {
-    try {
-      AuthorizedKeyEntry e = AuthorizedKeyEntry.parseAuthorizedKeyEntry(line.strip());
-      PublicKey key = e == null ? null : e.resolvePublicKey(null, PublicKeyEntryResolver.FAILING);
-      if (key == null) {
-        throw new IllegalArgumentException("not a public key: " + line);
-      }
-      return key;
-    } catch (IOException | java.security.GeneralSecurityException | RuntimeException e) {
-      throw new IllegalArgumentException(
-          "not a public key (expected 'ssh-ed25519 AAAA...'): " + line, e);
-    }
   }
 
   private static String age(Duration d) {
