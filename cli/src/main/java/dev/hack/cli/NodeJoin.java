@@ -52,7 +52,7 @@ final class NodeJoin {
     public Integer call() throws Exception {
       HackHome home = HackHome.fromEnvironment();
       Nodes nodes = new Nodes(home);
-      Nodes.Ref local = nodes.resolve(Nodes.LOCAL);
+      Nodes.Ref local = localNode(nodes, home, "join");
       String hubName = hub;
       if (hub.startsWith("ssh://")) {
         hubName = registered(nodes, hub).orElse(null);
@@ -155,7 +155,7 @@ final class NodeJoin {
     public Integer call() throws Exception {
       HackHome home = HackHome.fromEnvironment();
       Nodes nodes = new Nodes(home);
-      Nodes.Ref local = nodes.resolve(Nodes.LOCAL);
+      Nodes.Ref local = localNode(nodes, home, "leave");
       String myName;
       try (NodeClient here = nodes.connect(local)) {
         myName = whoami(here, local.name()).get("name").getAsString();
@@ -183,6 +183,20 @@ final class NodeJoin {
       System.out.println("left " + hub + "; the tunnel is closed");
       return 0;
     }
+  }
+
+  /** This machine's node, which keeps the tunnel: it must be running. */
+  private static Nodes.Ref localNode(Nodes nodes, HackHome home, String verb) throws IOException {
+    return nodes
+        .local()
+        .orElseThrow(
+            () ->
+                new IOException(
+                    "hack node "
+                        + verb
+                        + " is done by this machine's node, and none is running from "
+                        + home.root()
+                        + ": start it with: hack node serve"));
   }
 
   /** The registered node whose SSH endpoint is {@code url}, if any. */
