@@ -380,14 +380,26 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
     return sb.toString();
   }
 
-  private void hub(ParseResult level) throws IOException {
+  /**
+   * The command under a group such as {@code peer} or {@code hub}, or null when there is none to
+   * run: the group alone (usage on stderr, exit 2) or {@code --help} (usage on stdout) finished.
+   */
+  private ParseResult leafOf(ParseResult level) {
     ParseResult leaf = level.subcommand();
     if (leaf == null) {
       finish(2, "", usage(level.commandSpec().commandLine()));
-      return;
+      return null;
     }
     if (leaf.isUsageHelpRequested()) {
       finish(0, usage(leaf.commandSpec().commandLine()), "");
+      return null;
+    }
+    return leaf;
+  }
+
+  private void hub(ParseResult level) throws IOException {
+    ParseResult leaf = leafOf(level);
+    if (leaf == null) {
       return;
     }
     MeshCommands.Outcome o = MeshCommands.hub(leaf.commandSpec().userObject(), node);
@@ -395,13 +407,8 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
   }
 
   private void peer(ParseResult level) throws IOException {
-    ParseResult leaf = level.subcommand();
+    ParseResult leaf = leafOf(level);
     if (leaf == null) {
-      finish(2, "", usage(level.commandSpec().commandLine()));
-      return;
-    }
-    if (leaf.isUsageHelpRequested()) {
-      finish(0, usage(leaf.commandSpec().commandLine()), "");
       return;
     }
     Object cmd = leaf.commandSpec().userObject();

@@ -259,8 +259,19 @@ class JoinTest {
     // the hub removes it: its key no longer gets in, so it cannot register itself again
     hub.ok("peer rm test");
     assertThat(peerOnHub()).isNull();
-    Poll.until(WAIT, "the link refused", () -> far.mina("hub list").out().contains("retrying"));
-    Thread.sleep(1500); // a few more attempts
+    // it keeps trying, and is refused every time: three attempts, none of them gets back in
+    Poll.until(
+        WAIT,
+        "three refused attempts",
+        () -> {
+          JsonObject link =
+              JsonParser.parseString(far.mina("hub list --json").out())
+                  .getAsJsonArray()
+                  .get(0)
+                  .getAsJsonObject();
+          return link.get("state").getAsString().equals("retrying")
+              && link.get("attempts").getAsInt() >= 3;
+        });
     assertThat(peerOnHub()).isNull();
   }
 
