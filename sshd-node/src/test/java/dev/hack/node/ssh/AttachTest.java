@@ -51,8 +51,22 @@ class AttachTest {
     t.keys("Enter");
     t.waitFor("marker-42", WAIT);
     t.keys("C-\\");
-    t.waitFor("[detached from sh1]", WAIT);
+    String left = t.waitFor("[detached from sh1]", WAIT);
     Poll.until(WAIT, "ssh to exit", t::exited);
+    // as after tmux's detach: what the session printed stays, and the message comes below it
+    List<String> rows = left.lines().toList();
+    int output = -1;
+    int message = -1;
+    for (int i = 0; i < rows.size(); i++) {
+      if (rows.get(i).equals("marker-42")) {
+        output = i;
+      }
+      if (rows.get(i).contains("[detached from sh1]")) {
+        message = i;
+      }
+    }
+    assertThat(output).as(left).isNotNegative();
+    assertThat(message).as(left).isGreaterThan(output);
 
     TmuxTerminal again = terminal("attach", "sh1");
     String screen = again.waitFor("marker-42", WAIT);
