@@ -132,7 +132,11 @@ class SshCommandsTest {
         Poll.until(
             TestNode.TIMEOUT,
             "child pid",
-            () -> Files.exists(pidFile) ? Files.readString(pidFile).strip() : null);
+            // the shell creates the file before echo writes to it: wait for a whole line
+            () -> {
+              String text = Files.exists(pidFile) ? Files.readString(pidFile) : "";
+              return text.endsWith("\n") ? text.strip() : null;
+            });
     assertThat(ProcessHandle.of(Long.parseLong(pid))).isPresent();
     assertThat(node.mina("stop grp").exit()).isZero();
     Poll.until(
