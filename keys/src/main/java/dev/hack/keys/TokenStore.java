@@ -77,7 +77,16 @@ public final class TokenStore {
       m.put("expires_at", expiresAt);
       m.put("revoked_at", revokedAt);
       m.put("last_used", lastUsed);
+      m.put("state", state(Instant.now()));
       return m;
+    }
+
+    /** {@code revoked}, {@code expired} or {@code active}: what a listing shows. */
+    public String state(Instant now) {
+      if (revokedAt != null) {
+        return "revoked";
+      }
+      return usableAt(now) ? "active" : "expired";
     }
 
     boolean usableAt(Instant now) {

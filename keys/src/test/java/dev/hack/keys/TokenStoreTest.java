@@ -49,6 +49,12 @@ class TokenStoreTest {
       Thread.onSpinWait(); // a millisecond at most: wait for the expiry, not a guessed time
     }
     assertThat(store.verify(expired.token())).isEmpty();
+    java.time.Instant now = java.time.Instant.now();
+    assertThat(store.list()).extracting(t -> t.state(now)).containsExactly("revoked", "expired");
+    assertThat(store.list().get(1).view()).containsEntry("state", "expired");
+    TokenStore.Created live = store.create(TokenStore.Scope.READ, Duration.ofDays(1), null);
+    assertThat(store.list().get(2).state(now)).isEqualTo("active");
+    assertThat(live.token()).isNotEmpty();
     assertThatThrownBy(() -> store.revoke("nosuch"))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("nosuch");

@@ -118,7 +118,9 @@ final class ApiHandler extends Handler.Abstract {
     }
     ctx.metrics.requests.incrementAndGet();
     String remote = Request.getRemoteAddr(request) + ":" + Request.getRemotePort(request);
-    boolean upgrade = isUpgrade(request);
+    // ?token= counts only on a real WebSocket upgrade of a stream route: an Upgrade header
+    // on any other request must not turn the query token on for plain HTTP.
+    boolean upgrade = isUpgrade(request) && "GET".equals(method) && isStreamPath(path);
     Caller caller = null;
     int status = 500;
     String errorCode = null;
@@ -207,6 +209,15 @@ final class ApiHandler extends Handler.Abstract {
       ctx.audit("request", caller, remote, method, path, status, errorCode);
     }
     return true;
+  }
+
+  private boolean isStreamPath(String path) {
+    for (Route r : routes) {
+      if (r.need.stream() && r.pattern.matcher(path).matches()) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static boolean isUpgrade(Request request) {

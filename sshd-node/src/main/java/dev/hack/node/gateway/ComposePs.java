@@ -43,22 +43,30 @@ final class ComposePs {
         new ProcessBuilder(docker, "compose", "-p", compose, "ps", "--all", "--format", "json")
             .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
             .start();
+    long timeout = Long.getLong("hack.docker.timeoutSeconds", 10);
+    // One deadline for the whole run: a docker that hangs must not hang the request.
+    var outReader = java.util.concurrent.CompletableFuture.supplyAsync(() -> readAll(p, false));
+    var errReader = java.util.concurrent.CompletableFuture.supplyAsync(() -> readAll(p, true));
     byte[] out;
     byte[] err;
     try {
-      var errReader = java.util.concurrent.CompletableFuture.supplyAsync(() -> readAll(p, true));
-      out = p.getInputStream().readAllBytes();
-      err = errReader.get(10, TimeUnit.SECONDS);
+      if (!p.waitFor(timeout, TimeUnit.SECONDS)) {
+        throw new java.util.concurrent.TimeoutException();
+      }
+      out = outReader.get(timeout, TimeUnit.SECONDS);
+      err = errReader.get(timeout, TimeUnit.SECONDS);
     } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      p.descendants().forEach(ProcessHandle::destroyForcibly);
       p.destroyForcibly();
-      throw unavailable("docker compose did not answer: " + e.getMessage());
-    }
-    if (!p.waitFor(10, TimeUnit.SECONDS)) {
-      p.destroyForcibly();
-      throw unavailable("docker compose did not finish within 10 s");
+      throw unavailable("docker compose did not answer within " + timeout + " s");
     }
     if (p.exitValue() != 0) {
       String msg = new String(err, StandardCharsets.UTF_8).strip();
+      if (msg.contains("is not a docker command") || msg.contains("unknown shorthand flag: 'p'")) {
+        throw unavailable(
+            "docker is installed but its compose plugin is not (install docker-compose-plugin): "
+                + msg);
+      }
       throw unavailable(
           "docker compose failed (exit " + p.exitValue() + ")" + (msg.isEmpty() ? "" : ": " + msg));
     }

@@ -13,6 +13,7 @@ import dev.hack.node.project.ProjectRegistry.Project;
 import dev.hack.node.supervisor.Session;
 import dev.hack.node.supervisor.SessionSpec;
 import dev.hack.node.supervisor.SessionType;
+import dev.hack.node.supervisor.Signals;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
@@ -217,13 +218,17 @@ final class Endpoints {
   /** The gateway-enabled project a /control-plane path names. */
   private Project project(Call c) throws IOException {
     String id = c.param("projectId");
-    Project p =
+    return enabledProject(
         ctx.projects
             .find(id)
             .orElseThrow(
                 () ->
                     GatewayError.notFound(
-                        "no project " + id + "; list them with GET /v1/projects"));
+                        "no project " + id + "; list them with GET /v1/projects")));
+  }
+
+  /** {@code p} if the gateway may act in it, else 403 project_disabled. */
+  private static Project enabledProject(Project p) {
     if (!p.gatewayEnabled()) {
       throw new GatewayError(
           403,
@@ -411,7 +416,7 @@ final class Endpoints {
     m.put("rows", info.rows());
     m.put("pid", info.pid());
     m.put("exitCode", info.exitCode());
-    m.put("signal", null);
+    m.put("signal", Signals.nameOfExit(info.exitCode()));
     return m;
   }
 
@@ -455,10 +460,11 @@ final class Endpoints {
     if (projectName != null) {
       String wanted = projectName;
       Project p =
-          ctx.projects
-              .find(wanted)
-              .orElseThrow(
-                  () -> GatewayError.badRequest("invalid_request", "no project " + wanted));
+          enabledProject(
+              ctx.projects
+                  .find(wanted)
+                  .orElseThrow(
+                      () -> GatewayError.badRequest("invalid_request", "no project " + wanted)));
       resolvedCwd = resolveCwd(p, cwd).toString();
       projectName = p.name();
     } else if (cwd != null && !Path.of(cwd).isAbsolute()) {
@@ -561,6 +567,9 @@ final class Endpoints {
         .entry("token_create")
         .with("token_id", created.id())
         .with("remote", c.caller.remote())
+        .with("method", "POST")
+        .with("path", pathOf(c))
+        .with("status", 200)
         .with("detail", "scope " + created.scope() + " by token " + c.caller.tokenId())
         .write();
     return created;
@@ -577,6 +586,9 @@ final class Endpoints {
         .entry("token_revoke")
         .with("token_id", id)
         .with("remote", c.caller.remote())
+        .with("method", "POST")
+        .with("path", pathOf(c))
+        .with("status", 200)
         .with("detail", "by token " + c.caller.tokenId())
         .write();
     return Map.of("status", "revoked");

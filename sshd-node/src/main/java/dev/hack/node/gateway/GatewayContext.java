@@ -188,13 +188,19 @@ final class GatewayContext {
     }
   }
 
+  /**
+   * A WebSocket stream's open or close line. Its method and status are those of the request that
+   * opened it (GET, 101 Switching Protocols), so every line of the log has the same fields.
+   */
   void auditStream(String event, Caller caller, String path, String streamId, String detail) {
     try {
       auditLog
           .entry(event)
           .with("token_id", caller.tokenId())
           .with("remote", caller.remote())
+          .with("method", "GET")
           .with("path", path)
+          .with("status", 101)
           .with("stream_id", streamId)
           .with("detail", detail)
           .write();

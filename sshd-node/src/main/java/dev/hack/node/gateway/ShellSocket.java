@@ -9,6 +9,7 @@ import dev.hack.node.api.PtySize;
 import dev.hack.node.api.SessionInfo;
 import dev.hack.node.supervisor.Attachment;
 import dev.hack.node.supervisor.PtySession;
+import dev.hack.node.supervisor.Signals;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -73,7 +74,10 @@ public final class ShellSocket implements Session.Listener.AutoDemanding {
     if (!target.isRunning()) {
       sendReady(null);
       SessionInfo info = target.info();
-      sendThen(message("exit", "exitCode", info.exitCode(), "signal", null), this::closeNormally);
+      sendThen(
+          message(
+              "exit", "exitCode", info.exitCode(), "signal", Signals.nameOfExit(info.exitCode())),
+          this::closeNormally);
       return;
     }
     // Wait briefly for hello's size, so the first screen is painted at the client's size.
@@ -199,7 +203,12 @@ public final class ShellSocket implements Session.Listener.AutoDemanding {
       }
     } catch (IllegalStateException e) {
       sendThen(
-          message("exit", "exitCode", target.info().exitCode(), "signal", null),
+          message(
+              "exit",
+              "exitCode",
+              target.info().exitCode(),
+              "signal",
+              Signals.nameOfExit(target.info().exitCode())),
           this::closeNormally);
     } catch (Exception e) {
       LOG.warn("attaching a shell stream to {}: {}", target.id(), e.toString());
@@ -249,7 +258,9 @@ public final class ShellSocket implements Session.Listener.AutoDemanding {
   }
 
   private void ended(Attachment.End end) {
-    sendThen(message("exit", "exitCode", end.exitCode(), "signal", null), this::closeNormally);
+    sendThen(
+        message("exit", "exitCode", end.exitCode(), "signal", Signals.nameOfExit(end.exitCode())),
+        this::closeNormally);
   }
 
   private void closeNormally() {

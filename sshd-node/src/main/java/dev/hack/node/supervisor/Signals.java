@@ -19,6 +19,53 @@ public final class Signals {
     return LibC.kill((int) pid, signal) == 0;
   }
 
+  private static final String[] LINUX_NAMES = {
+    null,
+    "SIGHUP",
+    "SIGINT",
+    "SIGQUIT",
+    "SIGILL",
+    "SIGTRAP",
+    "SIGABRT",
+    "SIGBUS",
+    "SIGFPE",
+    "SIGKILL",
+    "SIGUSR1",
+    "SIGSEGV",
+    "SIGUSR2",
+    "SIGPIPE",
+    "SIGALRM",
+    "SIGTERM",
+    "SIGSTKFLT",
+    "SIGCHLD",
+    "SIGCONT",
+    "SIGSTOP",
+    "SIGTSTP",
+    "SIGTTIN",
+    "SIGTTOU",
+    "SIGURG",
+    "SIGXCPU",
+    "SIGXFSZ",
+    "SIGVTALRM",
+    "SIGPROF",
+    "SIGWINCH",
+    "SIGIO",
+    "SIGPWR",
+    "SIGSYS"
+  };
+
+  /**
+   * The signal an exit status of 128 + N reports, as a shell reads {@code $?}: the JDK (and pty4j,
+   * which reaps through it) folds "killed by signal N" into 128 + N, so that is all that is left of
+   * it. A program that calls {@code exit(137)} itself reads as SIGKILL too, as it does in sh.
+   */
+  public static String nameOfExit(Integer exitCode) {
+    if (exitCode == null || exitCode <= 128 || exitCode - 128 >= LINUX_NAMES.length) {
+      return null;
+    }
+    return LINUX_NAMES[exitCode - 128];
+  }
+
   /** Linux signal numbers for the names the gateway and {@code ssh} use (with or without SIG). */
   static int number(String name) {
     String n = name.startsWith("SIG") ? name.substring(3) : name;

@@ -2,8 +2,10 @@ package dev.hack.node.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import dev.hack.keys.TokenStore;
+import dev.hack.node.config.ConfigFile;
 import dev.hack.node.gateway.GatewayFixture.Reply;
 import dev.hack.node.project.ProjectRegistry;
 import dev.hack.node.testing.Poll;
@@ -11,9 +13,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import okhttp3.MediaType;
 import okhttp3.Request;
+import okhttp3.RequestBody;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -93,6 +98,26 @@ class GatewayAuthTest {
     assertThat(query.code()).isEqualTo(401);
     assertThat(query.error()).isEqualTo("missing_token");
     assertThat(query.json().get("message").getAsString()).contains("WebSocket");
+
+    // an Upgrade header on a plain route does not turn ?token= on
+    int jobsBefore = jobCount();
+    for (Request.Builder b :
+        List.of(
+            new Request.Builder().url(g.url + "/v1/status?token=" + g.read),
+            new Request.Builder()
+                .url(g.url + g.projectPath() + "/jobs?token=" + g.write)
+                .post(
+                    RequestBody.create(
+                        "{\"command\":[\"true\"]}", MediaType.get("application/json"))))) {
+      Reply sneaky = g.send(b.header("Upgrade", "websocket").header("Connection", "Upgrade"), null);
+      assertThat(sneaky.code()).isEqualTo(401);
+      assertThat(sneaky.error()).isEqualTo("missing_token");
+    }
+    assertThat(jobCount()).isEqualTo(jobsBefore);
+  }
+
+  private int jobCount() throws Exception {
+    return g.get(g.projectPath() + "/jobs", g.read).json().getAsJsonArray("jobs").size();
   }
 
   @Test
@@ -149,6 +174,11 @@ class GatewayAuthTest {
     Reply disabled = g.get("/control-plane/projects/" + off.id() + "/jobs", g.read);
     assertThat(disabled.code()).isEqualTo(403);
     assertThat(disabled.error()).isEqualTo("project_disabled");
+    // nor can a session be started in it through /v1/sessions
+    Reply session = g.post("/v1/sessions", g.write, "{\"id\":\"sneaky\",\"project\":\"other\"}");
+    assertThat(session.code()).isEqualTo(403);
+    assertThat(session.error()).isEqualTo("project_disabled");
+    assertThat(g.get("/v1/sessions", g.read).body()).doesNotContain("sneaky");
 
     Reply wrongMethod = g.send(new Request.Builder().url(g.url + "/v1/status").delete(), g.admin);
     assertThat(wrongMethod.code()).isEqualTo(405);
@@ -168,6 +198,34 @@ class GatewayAuthTest {
     GatewayFixture.Ws readOnly = g.ws(stream, g.read, Map.of());
     readOnly.closed.get(10, TimeUnit.SECONDS);
     assertThat(readOnly.failure.code()).isEqualTo(403);
+    assertThat(readOnly.failureError).isEqualTo("write_scope_required");
+
+    // the handshake checks tokens as every request does
+    TokenStore.Created revoked = g.tokens.create(TokenStore.Scope.WRITE, null, "ws-revoked");
+    g.tokens.revoke(revoked.id());
+    TokenStore.Created expiring =
+        g.tokens.create(TokenStore.Scope.WRITE, Duration.ofMillis(1), "ws-expired");
+    Poll.until(
+        Duration.ofSeconds(5),
+        "expiry",
+        () -> Instant.now().isAfter(Instant.parse(expiring.expiresAt())));
+    for (String dead : List.of(revoked.token(), expiring.token())) {
+      GatewayFixture.Ws refused = g.ws(stream + "?token=" + dead, null, Map.of());
+      refused.closed.get(10, TimeUnit.SECONDS);
+      assertThat(refused.failure.code()).isEqualTo(401);
+      assertThat(refused.failureError).isEqualTo("invalid_token");
+    }
+
+    // with writes off, shells are not opened either
+    g.allowWrites(false);
+    try {
+      GatewayFixture.Ws off = g.ws(stream, g.write, Map.of());
+      off.closed.get(10, TimeUnit.SECONDS);
+      assertThat(off.failure.code()).isEqualTo(403);
+      assertThat(off.failureError).isEqualTo("writes_disabled");
+    } finally {
+      g.allowWrites(true);
+    }
 
     // browsers cannot set headers: ?token= works on the upgrade
     GatewayFixture.Ws byQuery = g.ws(stream + "?token=" + g.write, null, Map.of());
@@ -180,10 +238,27 @@ class GatewayAuthTest {
     GatewayFixture.Ws foreign = g.ws(stream, g.write, Map.of("Origin", "https://evil.example"));
     foreign.closed.get(10, TimeUnit.SECONDS);
     assertThat(foreign.failure.code()).isEqualTo(403);
+    assertThat(foreign.failureError).isEqualTo("origin_not_allowed");
     String host = g.url.replaceFirst("^http://", "");
     GatewayFixture.Ws same = g.ws(stream, g.write, Map.of("Origin", "http://" + host));
     same.opened.get(10, TimeUnit.SECONDS);
     same.close();
+
+    // an origin named in controlPlane.gateway.allowedOrigins is let in, and only that one
+    ConfigFile config = new ConfigFile(g.node.home().config());
+    JsonArray origins = new JsonArray();
+    origins.add("https://phone.example");
+    config.set("controlPlane.gateway.allowedOrigins", origins);
+    try {
+      GatewayFixture.Ws allowed = g.ws(stream, g.write, Map.of("Origin", "https://phone.example"));
+      allowed.opened.get(10, TimeUnit.SECONDS);
+      allowed.close();
+      GatewayFixture.Ws still = g.ws(stream, g.write, Map.of("Origin", "https://evil.example"));
+      still.closed.get(10, TimeUnit.SECONDS);
+      assertThat(still.failure.code()).isEqualTo(403);
+    } finally {
+      config.set("controlPlane.gateway.allowedOrigins", new JsonArray());
+    }
 
     g.post("/v1/sessions/" + id + "/stop", g.write, "");
   }
@@ -242,6 +317,31 @@ class GatewayAuthTest {
         () ->
             g.auditLines().stream().anyMatch(l -> l.contains("\"auth_failure\""))
                 && g.auditLines().stream().anyMatch(l -> l.contains("\"POST\"")));
+    // a real shell stream and token management over HTTP leave their lines too
+    Reply shell = g.post(g.projectPath() + "/shells", g.write, "{}");
+    String id = shell.json().getAsJsonObject("shell").get("shellId").getAsString();
+    try (GatewayFixture.Ws ws = g.wsOpen(g.projectPath() + "/shells/" + id + "/stream", g.write)) {
+      ws.send(Map.of("type", "hello", "cols", 80, "rows", 24));
+      ws.nextOfType("ready", Duration.ofSeconds(10));
+    }
+    String tokenId =
+        g.post("/v1/tokens", g.admin, "{\"scope\":\"read\"}").json().get("id").getAsString();
+    g.post("/v1/tokens/" + tokenId + "/revoke", g.admin, "");
+    Poll.until(
+        Duration.ofSeconds(5),
+        "stream and token lines",
+        () ->
+            g.auditLines().stream().anyMatch(l -> l.contains("\"stream_open\"") && l.contains(id))
+                && g.auditLines().stream()
+                    .anyMatch(l -> l.contains("\"stream_close\"") && l.contains(id))
+                && g.auditLines().stream()
+                    .anyMatch(l -> l.contains("/v1/tokens/" + tokenId + "/revoke")));
+    for (String line : g.auditLines()) {
+      JsonObject o = com.google.gson.JsonParser.parseString(line).getAsJsonObject();
+      assertThat(o.keySet()).as(line).contains("ts", "remote", "method", "path", "status");
+    }
+    g.post("/v1/sessions/" + id + "/stop", g.write, "");
+
     String all = String.join("\n", g.auditLines());
     for (String secret : new String[] {g.read, g.write, g.admin, "hk_bad_token"}) {
       assertThat(all).doesNotContain(secret);

@@ -105,6 +105,10 @@ final class GatewayFixture implements AutoCloseable {
     final CompletableFuture<Response> opened = new CompletableFuture<>();
     final CompletableFuture<Integer> closed = new CompletableFuture<>();
     volatile Response failure;
+
+    /** The {@code error} code of a refused handshake's JSON body, if it had one. */
+    volatile String failureError;
+
     WebSocket socket;
 
     @Override
@@ -136,6 +140,14 @@ final class GatewayFixture implements AutoCloseable {
     @Override
     public void onFailure(WebSocket webSocket, Throwable t, Response response) {
       failure = response;
+      if (response != null && response.body() != null) {
+        try {
+          JsonObject body = JsonParser.parseString(response.body().string()).getAsJsonObject();
+          failureError = body.has("error") ? body.get("error").getAsString() : null;
+        } catch (Exception e) {
+          failureError = null; // not JSON: the assertion on it says so
+        }
+      }
       opened.completeExceptionally(t);
       closed.complete(-1);
     }

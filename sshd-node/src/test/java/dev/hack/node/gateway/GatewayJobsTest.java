@@ -73,6 +73,35 @@ class GatewayJobsTest {
   }
 
   @Test
+  void quietJobStreamsSendHeartbeatsWithTheirPosition() throws Exception {
+    long saved = JobSocket.heartbeatMillis;
+    JobSocket.heartbeatMillis = 200; // 15 s in service; the timer is what is tested here
+    try (GatewayFixture g = new GatewayFixture(dir)) {
+      Reply created =
+          g.post(
+              g.projectPath() + "/jobs",
+              g.write,
+              "{\"command\":[\"sh\",\"-c\",\"echo hb; sleep 300\"]}");
+      String jobId = created.json().getAsJsonObject("job").get("jobId").getAsString();
+      try (Ws ws = g.wsOpen(g.projectPath() + "/jobs/" + jobId + "/stream", g.read)) {
+        ws.send(Map.of("type", "hello", "logsFrom", 0, "eventsFrom", 0));
+        assertThat(ws.nextOfType("ready", T).get("type").getAsString()).isEqualTo("ready");
+        JsonObject first = ws.nextOfType("heartbeat", T);
+        assertThat(first.keySet()).contains("ts", "logsOffset", "eventsSeq");
+        // once the log has been sent, the heartbeat says where the stream is
+        Poll.until(
+            T,
+            "a heartbeat after the output",
+            () -> ws.nextOfType("heartbeat", T).get("logsOffset").getAsLong() == 3);
+      } finally {
+        g.post(g.projectPath() + "/jobs/" + jobId + "/cancel", g.write, "");
+      }
+    } finally {
+      JobSocket.heartbeatMillis = saved;
+    }
+  }
+
+  @Test
   void seedFlowWithResume() throws Exception {
     try (GatewayFixture g = new GatewayFixture(dir)) {
       // 1. status

@@ -116,8 +116,9 @@ class GatewayShellTest {
       // close ends the shell: exit, then the stream closes
       ws.send(Map.of("type", "close"));
       JsonObject exit = ws.nextOfType("exit", T);
-      assertThat(exit.has("exitCode")).isTrue();
-      assertThat(exit.get("signal").isJsonNull()).isTrue();
+      // close hangs the shell up, as closing a terminal does: killed by SIGHUP
+      assertThat(exit.get("exitCode").getAsInt()).isEqualTo(129);
+      assertThat(exit.get("signal").getAsString()).isEqualTo("SIGHUP");
       assertThat(ws.closed.get(10, TimeUnit.SECONDS)).isEqualTo(1000);
     }
     Poll.until(
@@ -180,6 +181,28 @@ class GatewayShellTest {
       ws.outputUntil("login-42", T);
     }
     g.post("/v1/sessions/login-shell/stop", g.write, "");
+  }
+
+  @Test
+  void exitReportsTheSignalThatEndedTheShell() throws Exception {
+    String killed = createShell("{\"shell\":\"/bin/sh\"}");
+    try (Ws ws = g.wsOpen(g.projectPath() + "/shells/" + killed + "/stream", g.write)) {
+      ws.send(Map.of("type", "input", "data", "kill -KILL $$\n"));
+      JsonObject exit = ws.nextOfType("exit", T);
+      assertThat(exit.get("exitCode").getAsInt()).isEqualTo(137);
+      assertThat(exit.get("signal").getAsString()).isEqualTo("SIGKILL");
+    }
+    JsonObject meta =
+        g.get(g.projectPath() + "/shells/" + killed, g.read).json().getAsJsonObject("shell");
+    assertThat(meta.get("signal").getAsString()).isEqualTo("SIGKILL");
+
+    String exited = createShell("{\"shell\":\"/bin/sh\"}");
+    try (Ws ws = g.wsOpen(g.projectPath() + "/shells/" + exited + "/stream", g.write)) {
+      ws.send(Map.of("type", "input", "data", "exit 3\n"));
+      JsonObject exit = ws.nextOfType("exit", T);
+      assertThat(exit.get("exitCode").getAsInt()).isEqualTo(3);
+      assertThat(exit.get("signal").isJsonNull()).isTrue();
+    }
   }
 
   @Test
@@ -296,9 +319,33 @@ class GatewayShellTest {
       assertThat(none.code()).isEqualTo(503);
       assertThat(none.error()).isEqualTo("docker_unavailable");
       assertThat(g.get("/v1/ps", g.read).error()).isEqualTo("missing_field");
+
+      // docker without its compose plugin says which part is missing
+      Path noCompose =
+          script("no-compose", "echo \"unknown shorthand flag: 'p' in -p\" >&2; exit 125");
+      System.setProperty("hack.docker", noCompose.toString());
+      Reply plugin = g.get("/v1/ps?compose_project=proj", g.read);
+      assertThat(plugin.code()).isEqualTo(503);
+      assertThat(plugin.body()).contains("compose plugin");
+
+      // a docker that hangs (a stuck daemon) is given up on, with its children
+      Path hung = script("hung-docker", "sleep 300");
+      System.setProperty("hack.docker", hung.toString());
+      System.setProperty("hack.docker.timeoutSeconds", "1");
+      Reply slow = g.get("/v1/ps?compose_project=proj", g.read);
+      assertThat(slow.code()).isEqualTo(503);
+      assertThat(slow.body()).contains("did not answer within 1 s");
     } finally {
       System.clearProperty("hack.docker");
+      System.clearProperty("hack.docker.timeoutSeconds");
     }
+  }
+
+  private Path script(String name, String body) throws Exception {
+    Path p = dir.resolve(name);
+    Files.writeString(p, "#!/bin/sh\n" + body + "\n");
+    Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwx------"));
+    return p;
   }
 
   @Test
