@@ -190,6 +190,8 @@ public final class NodeClient implements AutoCloseable {
    * As {@link #stream}, but returns null when the channel closed without an exit status: the
    * connection dropped (or the node went away) before the command finished.
    */
+  private static final Duration OPEN_LIMIT = Duration.ofSeconds(10);
+
   public Integer streamStatus(
       String command, InputStream in, OutputStream out, OutputStream err, Duration timeout)
       throws IOException {
@@ -199,7 +201,26 @@ public final class NodeClient implements AutoCloseable {
       if (in != null) {
         ch.setIn(in);
       }
-      ch.open().verify(Duration.ofSeconds(10));
+      // a node that accepts no channel (paused, overloaded) counts against the same bound
+      Duration openLimit =
+          timeout == null || timeout.isZero() || timeout.compareTo(OPEN_LIMIT) > 0
+              ? OPEN_LIMIT
+              : timeout;
+      org.apache.sshd.client.future.OpenFuture open = ch.open();
+      if (!open.await(openLimit)) {
+        throw new IOException(
+            "no answer within "
+                + openLimit.toMillis()
+                + " ms to opening a channel for: "
+                + command);
+      }
+      if (!open.isOpened()) {
+        Throwable why = open.getException();
+        throw new IOException(
+            "the node refused a channel for: "
+                + command
+                + (why == null ? "" : ": " + why.getMessage()));
+      }
       var events =
           ch.waitFor(
               EnumSet.of(ClientChannelEvent.CLOSED), timeout == null ? Duration.ZERO : timeout);

@@ -6,6 +6,7 @@ import dev.hack.node.api.PtySize;
 import dev.hack.node.api.SessionInfo;
 import dev.hack.node.client.NodeClient;
 import dev.hack.node.jobs.Job;
+import dev.hack.node.jobs.JobEvent;
 import dev.hack.node.jobs.JobManager;
 import dev.hack.node.jobs.JobMeta;
 import dev.hack.node.jobs.JobSpec;
@@ -553,8 +554,8 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
       }
       finish(0, l.json ? Json.GSON.toJson(list) + "\n" : jobTable(list), "");
     } else if (cmd instanceof SshCommands.JobShow j) {
-      JobMeta m = job(jobs, j.id).meta();
-      finish(0, j.json ? Json.GSON.toJson(m) + "\n" : jobTable(List.of(m)), "");
+      Job job = job(jobs, j.id);
+      finish(0, j.json ? jobJson(job) + "\n" : jobTable(List.of(job.meta())) + jobEvents(job), "");
     } else if (cmd instanceof SshCommands.JobLogs l) {
       Job job = job(jobs, l.id);
       jobLogs =
@@ -618,6 +619,22 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
     }
     return new JobSpec(
         p == null ? null : p.id(), p == null ? null : p.name(), j.runner, j.command, cwd, env);
+  }
+
+  /** The job's fields and, under {@code events}, its history: why it ended is in the last one. */
+  private static String jobJson(Job job) {
+    com.google.gson.JsonObject o = Json.GSON.toJsonTree(job.meta()).getAsJsonObject();
+    o.add("events", Json.GSON.toJsonTree(job.eventsAfter(0)));
+    return Json.GSON.toJson(o);
+  }
+
+  private static String jobEvents(Job job) {
+    StringBuilder sb = new StringBuilder("\n");
+    for (JobEvent e : job.eventsAfter(0)) {
+      String payload = e.payload().size() == 0 ? "" : "  " + e.payload();
+      sb.append(String.format("%3d  %s  %s%s%n", e.seq(), e.ts(), e.type(), payload));
+    }
+    return sb.toString();
   }
 
   static String jobTable(List<JobMeta> list) {

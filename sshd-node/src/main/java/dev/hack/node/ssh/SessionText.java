@@ -85,13 +85,23 @@ final class SessionText {
       List<String> lines = screen.lines();
       for (int i = Math.min(screen.cursorY(), lines.size() - 1); i >= 0; i--) {
         if (!lines.get(i).isBlank()) {
-          return lines.get(i).strip();
+          // a row under full-width rows is most likely the end of a wrapped line: show it whole,
+          // not its last few characters
+          StringBuilder line = new StringBuilder(lines.get(i));
+          for (int j = i - 1; j >= 0 && fullWidth(lines.get(j), screen.columns()); j--) {
+            line.insert(0, lines.get(j));
+          }
+          return line.toString().strip();
         }
       }
       return "";
     } catch (IOException | RuntimeException e) {
       return ""; // no log (the user's own tmux session) or unreadable: nothing to show
     }
+  }
+
+  private static boolean fullWidth(String row, int columns) {
+    return row.codePointCount(0, row.length()) >= columns;
   }
 
   /**

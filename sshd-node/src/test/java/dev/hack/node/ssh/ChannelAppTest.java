@@ -225,5 +225,20 @@ class ChannelAppTest {
         JsonParser.parseString(node.mina("ls --json --last-line").out()).getAsJsonArray();
     assertThat(ls.get(0).getAsJsonObject().get("last_line").getAsString()).isEqualTo("second");
     assertThat(node.mina("ls --json").out()).doesNotContain("last_line");
+
+    // a line longer than the screen is wide is shown whole, not as its wrapped tail
+    String longLine = "0123456789".repeat(13);
+    assertThat(node.mina("new --name wide -- sh -c 'echo " + longLine + "; exec cat'").exit())
+        .isZero();
+    Poll.until(
+        WAIT,
+        "the long line as last_line",
+        () ->
+            JsonParser.parseString(node.mina("ls --json --last-line").out())
+                .getAsJsonArray()
+                .asList()
+                .stream()
+                .anyMatch(
+                    e -> longLine.equals(e.getAsJsonObject().get("last_line").getAsString())));
   }
 }

@@ -123,6 +123,16 @@ class NodeLifecycleTest {
         WAIT,
         "p1's output in its log",
         () -> exec(mina, clientPair, first, "logs p1").out().contains("pty-before"));
+    Result job = exec(mina, clientPair, first, "job start -- sh -c 'echo job-before; sleep 300'");
+    assertThat(job.exit()).as(job.err()).isZero();
+    String jobId = job.out().strip();
+    Poll.until(
+        WAIT,
+        "the job running",
+        () ->
+            exec(mina, clientPair, first, "job show " + jobId + " --json")
+                .out()
+                .contains("\"running\""));
 
     // No shutdown hook runs: nothing marks p1 lost, nothing hangs its PTY up politely. What ends
     // p1's programs is the kernel: it closes the PTY master with the JVM, which hangs up the
@@ -140,6 +150,13 @@ class NodeLifecycleTest {
     assertThat(field(list, "t1", "status")).as(list.toString()).isEqualTo("running");
     assertThat(field(list, "p1", "status")).as(list.toString()).isEqualTo("lost");
     assertThat(exec(mina, clientPair, second, "logs p1").out()).contains("pty-before");
+    // a job that was running when the node died is failed, says why, and keeps its log
+    JsonObject shown =
+        JsonParser.parseString(
+                exec(mina, clientPair, second, "job show " + jobId + " --json").out())
+            .getAsJsonObject();
+    assertThat(shown.toString()).contains("\"failed\"").contains("node stopped");
+    assertThat(exec(mina, clientPair, second, "job logs " + jobId).out()).contains("job-before");
 
     TmuxTerminal t =
         terminal(sshArgv(clientKey, second.port(), "-tt", "127.0.0.1"), "attach", "t1");
