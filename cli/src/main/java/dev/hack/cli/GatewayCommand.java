@@ -247,6 +247,7 @@ final class GatewayCommand {
         System.out.println("no tokens; create one with: hack gateway token-create --scope read");
         return 0;
       }
+      java.time.Instant now = java.time.Instant.now();
       List<String[]> rows = new ArrayList<>();
       rows.add(new String[] {"ID", "SCOPE", "STATE", "LAST USED", "EXPIRES", "LABEL"});
       for (TokenStore.Token t : tokens) {
@@ -254,7 +255,7 @@ final class GatewayCommand {
             new String[] {
               t.id(),
               t.scope(),
-              t.revokedAt() != null ? "revoked" : "active",
+              t.state(now),
               t.lastUsed() == null ? "never" : t.lastUsed(),
               t.expiresAt() == null ? "never" : t.expiresAt(),
               t.label() == null ? "" : t.label()

@@ -81,6 +81,11 @@ class CliIT {
     Path key = dir.resolve("id_ed25519");
     KeyFiles.loadOrCreate(key, "me");
     assertThat(run("keys", "authorize", key + ".pub").exit()).isZero();
+    // the gateway listens where config says (127.0.0.2 is loopback too on Linux)
+    assertThat(run("config", "set", "--global", "controlPlane.gateway.bind", "127.0.0.2").exit())
+        .isZero();
+    assertThat(run("config", "set", "--global", "controlPlane.gateway.allowWrites", "true").exit())
+        .isZero();
     Process node =
         hack("node", "serve", "--ssh-port", "0", "--gateway-port", "0", "--name", "it")
             .redirectError(dir.resolve("node.err").toFile())
@@ -91,7 +96,7 @@ class CliIT {
       String ssh = out.readLine();
       String gateway = out.readLine();
       assertThat(ssh).matches("ssh listening on 127\\.0\\.0\\.1:\\d+");
-      assertThat(gateway).matches("gateway listening on http://127\\.0\\.0\\.1:\\d+");
+      assertThat(gateway).matches("gateway listening on http://127\\.0\\.0\\.2:\\d+");
       Path nodeJson = dir.resolve("home/daemon/node.json");
       assertThat(Files.readString(nodeJson)).contains("\"name\": \"it\"");
 
@@ -129,7 +134,49 @@ class CliIT {
       assertThat(client.waitFor()).isZero();
       assertThat(text).contains("node      it (node-");
 
+      // a phone attached over the gateway when the node is stopped is told it is going away
+      String writeToken =
+          com.google.gson.JsonParser.parseString(
+                  run("gateway", "token-create", "--scope", "write", "--json").out())
+              .getAsJsonObject()
+              .get("token")
+              .getAsString();
+      String base = gateway.substring("gateway listening on ".length());
+      HttpResponse<String> session =
+          HttpClient.newHttpClient()
+              .send(
+                  HttpRequest.newBuilder(URI.create(base + "/v1/sessions"))
+                      .header("Authorization", "Bearer " + writeToken)
+                      .POST(HttpRequest.BodyPublishers.ofString("{\"id\":\"phone\"}"))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString());
+      assertThat(session.statusCode()).as(session.body()).isEqualTo(200);
+      java.util.concurrent.CompletableFuture<Integer> closeCode =
+          new java.util.concurrent.CompletableFuture<>();
+      java.net.http.WebSocket ws =
+          HttpClient.newHttpClient()
+              .newWebSocketBuilder()
+              .header("Authorization", "Bearer " + writeToken)
+              .buildAsync(
+                  URI.create(base.replaceFirst("^http", "ws") + "/v1/sessions/phone/stream"),
+                  new java.net.http.WebSocket.Listener() {
+                    @Override
+                    public java.util.concurrent.CompletionStage<?> onClose(
+                        java.net.http.WebSocket w, int code, String reason) {
+                      closeCode.complete(code);
+                      return null;
+                    }
+
+                    @Override
+                    public void onError(java.net.http.WebSocket w, Throwable error) {
+                      closeCode.completeExceptionally(error);
+                    }
+                  })
+              .get(10, TimeUnit.SECONDS);
+      ws.sendText("{\"type\":\"hello\",\"cols\":80,\"rows\":24}", true);
+
       node.destroy(); // SIGTERM, as Ctrl-C or a service manager would
+      assertThat(closeCode.get(20, TimeUnit.SECONDS)).isEqualTo(1001); // going away
       assertThat(node.waitFor(20, TimeUnit.SECONDS)).isTrue();
       assertThat(nodeJson).doesNotExist();
     } finally {
