@@ -79,6 +79,37 @@ final class RemoteSetup implements Callable<Integer> {
               + ")")
   String gatewayUrl;
 
+  /** How the phone reaches the gateway: seed 001's "Choose Cloudflare/Tailscale/SSH". */
+  enum Via {
+    tailscale,
+    ssh,
+    cloudflare,
+    local
+  }
+
+  @Option(
+      names = "--via",
+      paramLabel = "WAY",
+      description = {
+        "how the phone reaches the gateway: ${COMPLETION-CANDIDATES}.",
+        "tailscale puts this machine's MagicDNS name in the QR code; ssh prints the ssh -L"
+            + " command; cloudflare needs --gateway-url https://HOST. Asked in a terminal,"
+            + " else local."
+      })
+  Via via;
+
+  @Option(
+      names = "--ssh-host",
+      paramLabel = "HOST",
+      description = "with --via ssh: the host the phone connects to (default: THIS-HOST)")
+  String sshHost;
+
+  @Option(
+      names = "--ssh-user",
+      paramLabel = "USER",
+      description = "with --via ssh: the user to log in as")
+  String sshUser;
+
   @Option(names = "--no-qr", description = "do not print the QR code")
   boolean noQr;
 
@@ -89,7 +120,7 @@ final class RemoteSetup implements Callable<Integer> {
       names = "--json",
       description =
           "JSON for scripts: project_id, gateway_url, token_id, token, scope, expires_at,"
-              + " allow_writes, qr_payload")
+              + " allow_writes, qr_payload, via")
   boolean json;
 
   @Override
@@ -101,11 +132,25 @@ final class RemoteSetup implements Callable<Integer> {
       throw new IllegalArgumentException("--ttl must be longer than 0, not " + ttl);
     }
     Optional<RunningNode> node = RunningNode.find(home);
-    String url =
+    String local =
         RemotePayloads.gatewayUrl(
-            gatewayUrl != null
-                ? gatewayUrl
-                : node.map(RunningNode::gatewayUrl).orElse(RunningNode.DEFAULT_GATEWAY_URL));
+            node.map(RunningNode::gatewayUrl).orElse(RunningNode.DEFAULT_GATEWAY_URL));
+    Via way = via != null ? via : json ? Via.local : askVia();
+    if (way == Via.cloudflare && gatewayUrl == null) {
+      throw new IllegalArgumentException(
+          "--via cloudflare needs the tunnel's address: --gateway-url https://gateway.example.com");
+    }
+    if (way != Via.ssh && (sshHost != null || sshUser != null)) {
+      throw new IllegalArgumentException("--ssh-host and --ssh-user go with --via ssh");
+    }
+    String url;
+    if (gatewayUrl != null) {
+      url = RemotePayloads.gatewayUrl(gatewayUrl);
+    } else if (way == Via.tailscale) {
+      url = tailnetUrl(local);
+    } else {
+      url = local;
+    }
 
     GatewayCommand.Enabled enabled = GatewayCommand.enable(home, project, true);
     ProjectRegistry.Project p = enabled.project();
@@ -155,6 +200,7 @@ final class RemoteSetup implements Callable<Integer> {
       fields.put("expires_at", token.expiresAt());
       fields.put("allow_writes", allow);
       fields.put("qr_payload", payload);
+      fields.put("via", way.name());
       out.println(Json.GSON.toJson(fields));
       return 0;
     }
@@ -185,8 +231,111 @@ final class RemoteSetup implements Callable<Integer> {
     } else if (gatewayUrl == null && node.get().gatewayUrl() == null) {
       out.println("  the running node has no gateway; restart it without --gateway-port -1");
     }
-    printExposeHelp(out, url, p.id());
+    switch (way) {
+      case tailscale -> printTailscaleHelp(out, local, url);
+      case ssh -> printSshHelp(out, local);
+      case cloudflare -> printCloudflareHelp(out, local, url);
+      case local -> printExposeHelp(out, url, p.id());
+    }
     return 0;
+  }
+
+  /**
+   * {@code http://MAGICDNS-NAME:PORT}: this machine on the tailnet, at the gateway's port. Asks the
+   * local tailscaled; fails (changing nothing) when Tailscale is not up.
+   */
+  private static String tailnetUrl(String local) throws java.io.IOException {
+    dev.hack.node.mesh.tailscale.TailscaleStatus status;
+    try (var ts = dev.hack.node.mesh.tailscale.LocalApiClient.fromEnvironment()) {
+      status = ts.status();
+    }
+    if (status.state().status() != dev.hack.node.mesh.tailscale.TailscaleState.Status.RUNNING) {
+      throw new IllegalStateException(
+          "tailscale is "
+              + status.state().status().wire()
+              + ": "
+              + status.state().message()
+              + "; start it (tailscale up) or choose --via ssh|cloudflare|local");
+    }
+    var self =
+        status
+            .selfNode()
+            .orElseThrow(
+                () -> new IllegalStateException("tailscale reports no address for this machine"));
+    String host = self.dnsName() != null ? self.dnsName() : self.ipv4().orElse(null);
+    if (host == null) {
+      throw new IllegalStateException("tailscale reports no name or address for this machine");
+    }
+    return "http://" + host + ":" + port(local);
+  }
+
+  private static int port(String url) {
+    URI u = URI.create(url);
+    return u.getPort() > 0 ? u.getPort() : u.getScheme().equals("https") ? 443 : 80;
+  }
+
+  private static void printTailscaleHelp(PrintStream out, String local, String url) {
+    int port = port(local);
+    out.println();
+    out.println(
+        "Publish the gateway on your tailnet (once; it stays until tailscale serve reset):");
+    out.println("  tailscale serve --bg --tcp " + port + " tcp://127.0.0.1:" + port);
+    out.println("Then scan the QR code with a phone on the same tailnet: " + url);
+  }
+
+  private void printSshHelp(PrintStream out, String local) {
+    int port = port(local);
+    String target =
+        (sshUser == null ? "" : sshUser + "@") + (sshHost == null ? "THIS-HOST" : sshHost);
+    out.println();
+    out.println(
+        "On the phone, forward the gateway's port over SSH (Blink, Termius: port forwarding):");
+    out.println("  ssh -N -L " + port + ":127.0.0.1:" + port + " " + target);
+    out.println("Then open the gateway link on the phone: it points at that forward.");
+    if (sshHost != null) {
+      out.println(
+          "For an SSH client's own QR code: hack remote qr --ssh --ssh-host "
+              + sshHost
+              + (sshUser == null ? "" : " --ssh-user " + sshUser));
+    }
+  }
+
+  private static void printCloudflareHelp(PrintStream out, String local, String url) {
+    String host = URI.create(url).getHost();
+    out.println();
+    out.println("Serve the gateway through a Cloudflare Tunnel (cloudflared, once):");
+    out.println("  cloudflared tunnel create hack");
+    out.println("  cloudflared tunnel route dns hack " + host);
+    out.println("  cloudflared tunnel run --url " + local + " hack");
+    out.println(
+        "Put Cloudflare Access in front of " + host + " too: the token is the only other lock.");
+  }
+
+  /** The exposure question, in a terminal only; local when there is nobody to ask. */
+  private static Via askVia() {
+    Console console = System.console();
+    if (console == null) {
+      return Via.local;
+    }
+    while (true) {
+      String answer =
+          console.readLine(
+              "How will the phone reach this gateway? [t]ailscale, [s]sh tunnel,"
+                  + " [c]loudflare tunnel, [l]ocal only (default l) ");
+      if (answer == null) {
+        return Via.local;
+      }
+      String a = answer.strip().toLowerCase(Locale.ROOT);
+      for (Via v : Via.values()) {
+        if (a.equals(v.name()) || a.equals(v.name().substring(0, 1))) {
+          return v;
+        }
+      }
+      if (a.isEmpty()) {
+        return Via.local;
+      }
+      console.printf("please answer t, s, c or l%n");
+    }
   }
 
   /** The yes/no question, in a terminal only; null when there is nobody to ask. */
@@ -238,9 +387,9 @@ final class RemoteSetup implements Callable<Integer> {
     out.println(
         "  SSH:       ssh -L " + fwd + " THIS-HOST   (then use http://127.0.0.1:" + port + ")");
     out.println(
-        "  Tailscale: tailscale serve tcp "
+        "  Tailscale: tailscale serve --bg --tcp "
             + port
-            + " 127.0.0.1:"
+            + " tcp://127.0.0.1:"
             + port
             + "   (then use http://MACHINE.TAILNET.ts.net:"
             + port

@@ -8,6 +8,8 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.hack.keys.AuditLog;
 import dev.hack.keys.HackHome;
+import dev.hack.node.mesh.tailscale.FakeLocalApi;
+import dev.hack.node.mesh.tailscale.LocalApiFixtures;
 import dev.hack.node.testing.TmuxTerminal;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -108,7 +110,8 @@ class RemoteCliIT {
             "scope",
             "expires_at",
             "allow_writes",
-            "qr_payload");
+            "qr_payload",
+            "via");
     String token = out.get("token").getAsString();
     String id = out.get("token_id").getAsString();
     String projectId = out.get("project_id").getAsString();
@@ -299,6 +302,11 @@ class RemoteCliIT {
             "has no scheme",
             List.of("remote", "monitor", "--lines", "-1"),
             "--lines");
+    cases = new java.util.HashMap<>(cases);
+    cases.put(
+        List.of("remote", "setup", "--via", "cloudflare"),
+        "--via cloudflare needs the tunnel's address");
+    cases.put(List.of("remote", "setup", "--ssh-host", "h"), "go with --via ssh");
     for (Map.Entry<List<String>, String> c : cases.entrySet()) {
       Run r = run(c.getKey().toArray(String[]::new));
       assertThat(r.exit()).as(c.getKey() + ": " + r.err()).isEqualTo(2);
@@ -311,6 +319,9 @@ class RemoteCliIT {
     // nothing was changed by the refused setups
     assertThat(home().resolve("daemon/gateway/tokens.json")).doesNotExist();
     assertThat(project().resolve(".hack")).doesNotExist();
+    Run pigeon = run("remote", "setup", "--via", "carrier-pigeon");
+    assertThat(pigeon.exit()).isEqualTo(2);
+    assertThat(pigeon.err()).contains("expected one of [tailscale, ssh, cloudflare, local]");
     Run both = run("remote", "setup", "--allow-writes", "--read-only");
     assertThat(both.exit()).isEqualTo(2);
     assertThat(both.err()).contains("mutually exclusive");
@@ -327,6 +338,71 @@ class RemoteCliIT {
       assertThat(h.exit()).as(String.join(" ", help)).isZero();
       assertThat(h.out()).startsWith("Usage: hack ");
     }
+  }
+
+  @Test
+  void setupViaTailscaleSshOrCloudflareSaysHowThePhoneGetsThere() throws Exception {
+    Path sockDir = Files.createTempDirectory(Path.of("/tmp"), "ts");
+    Path socket = sockDir.resolve("tailscaled.sock");
+    // Tailscale down: one sentence, exit 1, and nothing was enabled or created
+    ProcessBuilder down = hack("remote", "setup", "--via", "tailscale", "--json");
+    down.environment().put("HACK_TAILSCALE_SOCKET", socket.toString());
+    Run refused = run(down);
+    assertThat(refused.exit()).as(refused.err()).isEqualTo(1);
+    assertThat(refused.err().strip())
+        .startsWith("hack: tailscale is disabled")
+        .doesNotContain("\n");
+    assertThat(home().resolve("daemon/gateway/tokens.json")).doesNotExist();
+    assertThat(project().resolve(".hack")).doesNotExist();
+
+    try (FakeLocalApi ts = FakeLocalApi.onUnixSocket(socket)) {
+      ts.status(LocalApiFixtures.STATUS_RUNNING);
+      ProcessBuilder up = hack("remote", "setup", "--via", "tailscale", "--json");
+      up.environment().put("HACK_TAILSCALE_SOCKET", socket.toString());
+      Run r = run(up);
+      assertThat(r.exit()).as(r.err()).isZero();
+      JsonObject out = JsonParser.parseString(r.out()).getAsJsonObject();
+      assertThat(out.get("via").getAsString()).isEqualTo("tailscale");
+      // the phone on the tailnet gets this machine's MagicDNS name, at the gateway's port
+      assertThat(out.get("gateway_url").getAsString())
+          .isEqualTo("http://mac-mini.tail1234.ts.net:7788");
+      assertThat(out.get("qr_payload").getAsString())
+          .startsWith("http://mac-mini.tail1234.ts.net:7788/");
+
+      ProcessBuilder text = hack("remote", "setup", "--via", "tailscale", "--no-qr");
+      text.environment().put("HACK_TAILSCALE_SOCKET", socket.toString());
+      assertThat(run(text).out()).contains("tailscale serve --bg --tcp 7788 tcp://127.0.0.1:7788");
+    }
+
+    Run ssh =
+        run(
+            "remote",
+            "setup",
+            "--via",
+            "ssh",
+            "--ssh-host",
+            "box.example",
+            "--ssh-user",
+            "me",
+            "--no-qr");
+    assertThat(ssh.exit()).as(ssh.err()).isZero();
+    assertThat(ssh.out())
+        .contains("ssh -N -L 7788:127.0.0.1:7788 me@box.example")
+        .contains("gateway: http://127.0.0.1:7788");
+
+    Run cf =
+        run(
+            "remote",
+            "setup",
+            "--via",
+            "cloudflare",
+            "--gateway-url",
+            "https://gw.example.com",
+            "--no-qr");
+    assertThat(cf.exit()).as(cf.err()).isZero();
+    assertThat(cf.out())
+        .contains("cloudflared tunnel route dns hack gw.example.com")
+        .contains("cloudflared tunnel run --url http://127.0.0.1:7788 hack");
   }
 
   @Test
