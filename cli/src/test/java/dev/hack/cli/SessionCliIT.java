@@ -224,7 +224,11 @@ class SessionCliIT {
             + " java -jar "
             + jar
             + " session attach sh1; echo attach-exit=$?; stty -a > "
-            + dir.resolve("after"));
+            + dir.resolve("after.tmp")
+            + "; mv "
+            + dir.resolve("after.tmp")
+            + " "
+            + dir.resolve("after")); // whole, or not there: the poll below must not read half
     t.keys("Enter");
     Poll.until(
         WAIT, "attached", () -> hack(me, "session", "list").out().matches("(?s).*sh1 .* 1 .*"));

@@ -639,7 +639,27 @@ public final class Node implements AutoCloseable, NodeInfo {
         new NodeStatus.Endpoint(sshAddress.getHostString(), sshAddress.getPort()),
         gatewayUrl == null ? null : new NodeStatus.Gateway(gatewayUrl),
         hostKeyFingerprint,
-        tailscale.status());
+        tailscale.status(),
+        hubLinks());
+  }
+
+  private List<NodeStatus.Hub> hubLinks() {
+    HubLinks h = hubs;
+    if (h == null) {
+      return List.of();
+    }
+    List<NodeStatus.Hub> out = new ArrayList<>();
+    for (HubLinks.LinkStatus l : h.status()) {
+      out.add(
+          new NodeStatus.Hub(
+              l.hub(),
+              l.address(),
+              l.state(),
+              l.since() == null ? null : l.since().toString(),
+              l.tunnelPort(),
+              l.error()));
+    }
+    return out;
   }
 
   /** Stops listening and ends the node's PTY sessions; tmux sessions keep running. */

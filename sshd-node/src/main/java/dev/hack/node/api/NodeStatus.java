@@ -16,11 +16,24 @@ public record NodeStatus(
     Endpoint ssh,
     Gateway gateway,
     @SerializedName("host_key") String hostKey,
-    Tailscale tailscale) {
+    Tailscale tailscale,
+    java.util.List<Hub> hubs) {
 
   public record Endpoint(String host, int port) {}
 
   public record Gateway(String url) {}
+
+  /**
+   * A hub this node has joined ({@code hack node join}) and how its link is: {@code state} is
+   * {@code connecting}, {@code connected} or {@code retrying}; {@code error} says why it is not up.
+   */
+  public record Hub(
+      String hub,
+      String address,
+      String state,
+      String since,
+      @SerializedName("tunnel_port") Integer tunnelPort,
+      String error) {}
 
   /** RFC 0001 status semantics: running, blocked, needs_config or disabled. */
   public record Tailscale(String status, String ip, String hostname) {}

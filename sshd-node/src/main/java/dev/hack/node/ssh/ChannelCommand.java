@@ -1060,7 +1060,28 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
         + s.ssh().port()
         + "\nhost key  "
         + s.hostKey()
-        + "\n";
+        + "\n"
+        + hubsText(s);
+  }
+
+  private static String hubsText(NodeStatus s) {
+    StringBuilder sb = new StringBuilder();
+    for (NodeStatus.Hub h : s.hubs() == null ? List.<NodeStatus.Hub>of() : s.hubs()) {
+      sb.append("hub       ")
+          .append(h.hub())
+          .append(" (")
+          .append(h.address())
+          .append(") ")
+          .append(h.state());
+      if (h.since() != null) {
+        sb.append(" for ").append(age(h.since()));
+      }
+      if (h.error() != null && !"connected".equals(h.state())) {
+        sb.append(": ").append(h.error());
+      }
+      sb.append('\n');
+    }
+    return sb.toString();
   }
 
   /** Quoting for ids and words in messages (printable, bounded). */

@@ -230,6 +230,12 @@ class JoinTest {
     JsonArray links = JsonParser.parseString(far.mina("hub list --json").out()).getAsJsonArray();
     assertThat(links.get(0).getAsJsonObject().get("state").getAsString()).isEqualTo("connected");
     assertThat(far.mina("hub list").out()).contains("hub").contains("connected");
+    // and so does its status, for scripts and for a person
+    JsonObject status = JsonParser.parseString(far.mina("status --json").out()).getAsJsonObject();
+    JsonObject link = status.getAsJsonArray("hubs").get(0).getAsJsonObject();
+    assertThat(link.get("state").getAsString()).isEqualTo("connected");
+    assertThat(link.get("tunnel_port").getAsInt()).isPositive();
+    assertThat(far.mina("status").out()).containsPattern("hub +hub \\(.*\\) connected");
 
     // the hub goes away: the node is offline there, and remembered
     hub.stop();
