@@ -118,6 +118,20 @@ final class Nodes {
     return out;
   }
 
+  /**
+   * Nodes a listing covers but cannot dial, each with why: those that joined this node and whose
+   * tunnel is down. A listing reports them offline rather than leaving them out unsaid.
+   */
+  List<String> undialable() throws IOException {
+    List<String> out = new ArrayList<>();
+    for (RegisteredNode n : registry.list()) {
+      if (n.ssh().isEmpty() && n.labels().contains(Joins.JOINED_LABEL)) {
+        out.add(n.name() + ": it joined this node and its tunnel is down");
+      }
+    }
+    return out;
+  }
+
   Optional<Ref> local() throws IOException {
     return LocalNode.target(home).map(t -> new Ref(t.name() == null ? LOCAL : t.name(), t, true));
   }

@@ -113,7 +113,7 @@ final class SessionCommand {
       }
       long deadline = System.nanoTime() + limit.toNanos() + 500_000_000L;
       List<SessionInfo> sessions = new ArrayList<>();
-      List<String> offline = new ArrayList<>();
+      List<String> offline = new ArrayList<>(node != null ? List.of() : nodes.undialable());
       for (int i = 0; i < refs.size(); i++) {
         try {
           long left = Math.max(0, deadline - System.nanoTime());

@@ -26,6 +26,8 @@ final class CliNodes implements AutoCloseable {
   /** The node processes, in the order they were started. */
   final List<Process> nodes = new ArrayList<>();
 
+  private final Map<String, Process> byName = new java.util.HashMap<>();
+
   CliNodes(Path dir) {
     this.dir = dir;
   }
@@ -89,11 +91,19 @@ final class CliNodes implements AutoCloseable {
     pb.redirectError(dir.resolve(name + ".err").toFile());
     Process p = pb.start();
     nodes.add(p);
+    byName.put(name, p);
     String line =
         new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))
             .readLine();
     assertThat(line).startsWith("ssh listening on ");
     return Integer.parseInt(line.substring(line.lastIndexOf(':') + 1));
+  }
+
+  /** Stops the node started as {@code name} (SIGTERM, as Ctrl-C would) and waits for it. */
+  void stop(String name) throws Exception {
+    Process p = byName.remove(name);
+    p.destroy();
+    assertThat(p.waitFor(20, TimeUnit.SECONDS)).isTrue();
   }
 
   @Override

@@ -80,6 +80,21 @@ class JoinCliIT {
     // join again: nothing changes, nothing breaks
     assertThat(hack(farHome, "node", "join", "hub")).contains("joined hub as far");
 
+    // far goes away: the hub's listing says so instead of leaving it out, and still answers
+    cli.stop("far");
+    Poll.until(
+        WAIT,
+        "far reported offline on the hub",
+        () ->
+            cli.hack(hubHome, "session", "list")
+                .err()
+                .contains("offline far: it joined this node and its tunnel is down"));
+    cli.serve(farHome, "far");
+    Poll.until(
+        WAIT,
+        "far back through a new tunnel",
+        () -> cli.hack(hubHome, "session", "list").out().contains("behind"));
+
     // leave: the tunnel closes and the hub forgets far
     assertThat(hack(farHome, "node", "leave", "hub")).contains("left hub");
     Poll.until(
