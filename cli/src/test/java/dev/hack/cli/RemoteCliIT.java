@@ -191,7 +191,7 @@ class RemoteCliIT {
         .containsPattern("token [0-9a-f]{12} \\(read\\)")
         .containsPattern("\n  hk_[0-9a-f]{12}_\\S+\n")
         .contains("ssh -L 7788:127.0.0.1:7788")
-        .contains("tailscale serve tcp 7788 127.0.0.1:7788")
+        .contains("tailscale serve --bg --tcp 7788 tcp://127.0.0.1:7788")
         .contains("hack node serve")
         .doesNotContain("█");
     assertThat(Files.readString(home().resolve("config.json"))).contains("\"allowWrites\": false");
@@ -466,6 +466,36 @@ class RemoteCliIT {
     term.waitFor("open streams: 1", WAIT);
     assertThat(term.screen())
         .contains("stream_open   " + id + "  /v1/sessions/a/stream  stream s1");
+
+    // a real shell stream through the node: the monitor sees it open and close
+    assertThat(run("config", "set", "--global", "controlPlane.gateway.allowWrites", "true").exit())
+        .isZero();
+    String write =
+        JsonParser.parseString(run("gateway", "token-create", "--scope", "write", "--json").out())
+            .getAsJsonObject()
+            .get("token")
+            .getAsString();
+    java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+    java.net.http.HttpResponse<String> created =
+        http.send(
+            java.net.http.HttpRequest.newBuilder(java.net.URI.create(url + "/v1/sessions"))
+                .header("Authorization", "Bearer " + write)
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"id\":\"watched\"}"))
+                .build(),
+            java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(created.statusCode()).as(created.body()).isEqualTo(200);
+    java.net.http.WebSocket ws =
+        http.newWebSocketBuilder()
+            .header("Authorization", "Bearer " + write)
+            .buildAsync(
+                java.net.URI.create(
+                    url.replaceFirst("^http", "ws") + "/v1/sessions/watched/stream"),
+                new java.net.http.WebSocket.Listener() {})
+            .get(10, TimeUnit.SECONDS);
+    term.waitFor("open streams: 2", WAIT);
+    term.waitFor("/v1/sessions/watched/stream", WAIT);
+    ws.sendClose(java.net.http.WebSocket.NORMAL_CLOSURE, "").get(10, TimeUnit.SECONDS);
+    term.waitFor("open streams: 1", WAIT);
 
     term.keys("C-c");
     String screen = term.waitFor("exit=0", WAIT);

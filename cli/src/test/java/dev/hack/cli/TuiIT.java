@@ -22,6 +22,11 @@ import org.junit.jupiter.api.io.TempDir;
 class TuiIT {
   private static final Duration WAIT = Duration.ofSeconds(20);
 
+  /** What the test asks of {@code hack tui}: a fast refresh, and the default time limit. */
+  private static final Duration REFRESH = Duration.ofSeconds(1);
+
+  private static final Duration TIMEOUT = Duration.ofSeconds(5);
+
   @TempDir Path dir;
   private CliNodes cli;
   private List<Process> nodes;
@@ -87,8 +92,16 @@ class TuiIT {
             + me
             + " java -jar "
             + System.getProperty("hack.jar")
-            + " tui; echo tui-exit=$?; stty -a > "
-            + dir.resolve("after"));
+            + " tui --refresh "
+            + REFRESH.toSeconds()
+            + "s --timeout "
+            + TIMEOUT.toSeconds()
+            + "s; echo tui-exit=$?; stty -a > "
+            + dir.resolve("after.tmp")
+            + "; mv "
+            + dir.resolve("after.tmp")
+            + " "
+            + dir.resolve("after")); // whole, or not there: the poll below must not read half
     term.keys("Enter");
 
     // both nodes, each with its sessions
@@ -122,7 +135,7 @@ class TuiIT {
     term.keys("n");
     term.waitFor("New session", WAIT);
     term.type("fresh");
-    term.keys("Tab", "Tab");
+    term.keys("Tab"); // Name, then Command
     term.type("sh -c 'echo fresh-up; exec cat'");
     term.keys("Enter");
     term.waitFor("started fresh on alpha", WAIT);
@@ -137,14 +150,17 @@ class TuiIT {
     assertThat(rows.get(1)).startsWith(" Nodes");
     assertThat(rows.get(2)).contains("alpha").contains("online");
     assertThat(rows.get(3)).contains("beta").contains("online");
-    assertThat(rows.get(4)).startsWith(" Sessions");
+    assertThat(rows.get(4)).startsWith(" [Sessions]"); // focused: in brackets
     term.resize(80, 24);
     Poll.until(WAIT, "wide layout", () -> term.screen().contains("Enter attach"));
 
-    // beta dies: within a refresh or two it is shown offline, and the TUI stays responsive
+    // beta dies: it is shown offline at the next refresh (its port refuses) or, if the question
+    // hangs instead, when the time limit runs out: within REFRESH + TIMEOUT. Three times that, so
+    // that
+    // a slow two-core CI machine (a late tick, a slow SSH client) does not make it flaky.
     Process beta = nodes.get(1);
     beta.destroyForcibly().waitFor();
-    term.waitFor("beta · offline", WAIT);
+    term.waitFor("beta · offline", REFRESH.plus(TIMEOUT).multipliedBy(3));
     assertThat(term.screen()).contains("2 nodes (1 offline)");
     term.keys("k");
     Poll.until(WAIT, "still answering keys", () -> term.screen().contains("> ● a1"));

@@ -15,6 +15,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
@@ -90,6 +91,9 @@ final class Picker {
   /** A stop or restart waiting for y. */
   record Confirm(String verb, NodeState node, String id) {}
 
+  /** A session this picker just started, listed before its node's next answer includes it. */
+  private record Created(NodeState node, Backend.SessionRow row, Instant at) {}
+
   private static final Duration MESSAGE_TIME = Duration.ofSeconds(6);
   private static final Duration LOG_REFRESH = Duration.ofSeconds(1);
 
@@ -102,8 +106,10 @@ final class Picker {
   final List<NodeState> nodes = new ArrayList<>();
   Pane focus = Pane.SESSIONS;
   int nodeIndex;
-  String selected; // Row.key() of the selected session
+  String selected; // Row.key() of the selected session (kept while its node is offline)
+  private String shown; // Row.key() of the session the preview is for (selected and listed)
   private boolean chosen; // the user picked the selection (else it follows the first session)
+  private Created created;
   String filter = "";
   boolean editingFilter;
   boolean logView;
@@ -202,6 +208,7 @@ final class Picker {
   }
 
   private void merge(List<Backend.NodeRef> refs) {
+    NodeState was = selectedNode();
     List<NodeState> next = new ArrayList<>();
     for (Backend.NodeRef r : refs) {
       NodeState existing = null;
@@ -222,8 +229,11 @@ final class Picker {
     }
     nodes.clear();
     nodes.addAll(next);
-    nodeIndex = Math.max(0, Math.min(nodeIndex, nodes.size() - 1));
+    // the selected node by name: the registry may have gained or lost nodes before it
+    int at = was == null ? -1 : nodes.indexOf(was);
+    nodeIndex = at >= 0 ? at : Math.max(0, Math.min(nodeIndex, nodes.size() - 1));
     loaded = true;
+    keepSelection();
   }
 
   /** Asks one node for its sessions, unless a question to it is already out. */
@@ -233,24 +243,37 @@ final class Picker {
     }
     n.polling = true;
     n.pollStarted = now();
+    Instant asked = n.pollStarted;
     Backend.NodeRef ref = n.ref;
     io.execute(
         () -> {
           try {
             List<Backend.SessionRow> rows = backend.sessions(ref);
-            host.post(() -> online(n, rows));
+            host.post(() -> online(n, rows, asked));
           } catch (Exception e) {
             host.post(() -> offline(n, reason(e)));
           }
         });
   }
 
-  private void online(NodeState n, List<Backend.SessionRow> rows) {
+  private void online(NodeState n, List<Backend.SessionRow> rows, Instant asked) {
     n.polling = false;
     n.reach = Reach.ONLINE;
     n.error = null;
     n.lastSeen = now();
-    n.sessions = List.copyOf(rows);
+    List<Backend.SessionRow> list = new ArrayList<>(rows);
+    if (created != null && created.node() == n) {
+      if (asked.isBefore(created.at())) {
+        // an answer to a question asked before the session existed: keep the new one listed
+        String id = created.row().info().id();
+        if (list.stream().noneMatch(r -> r.info().id().equals(id))) {
+          list.add(created.row());
+        }
+      } else {
+        created = null;
+      }
+    }
+    n.sessions = List.copyOf(list);
     keepSelection();
   }
 
@@ -300,10 +323,26 @@ final class Picker {
     return hay.contains(f);
   }
 
-  /** The selected session's row, or null. */
+  /** The selected session's row, or null when it is not listed. */
   Row selectedRow() {
-    for (Row r : rows()) {
-      if (r.session() != null && r.key().equals(selected)) {
+    return find(rows(), selected);
+  }
+
+  private static Row find(List<Row> rows, String key) {
+    if (key == null) {
+      return null;
+    }
+    for (Row r : rows) {
+      if (r.session() != null && r.key().equals(key)) {
+        return r;
+      }
+    }
+    return null;
+  }
+
+  private static Row firstOf(List<Row> rows, NodeState n) {
+    for (Row r : rows) {
+      if (r.session() != null && (n == null || r.node() == n)) {
         return r;
       }
     }
@@ -311,36 +350,53 @@ final class Picker {
   }
 
   /**
-   * After the rows changed: the same session if it is still there, else the first one. Until the
-   * user picks one, the first session stays selected as the nodes answer, in whatever order.
+   * After the rows changed, the one selection rule: a node is selected (the Nodes pane's {@code
+   * >}), and the selected session, if any, is one of that node's.
+   *
+   * <ul>
+   *   <li>The selected session stays selected, by node and id, while it is listed.
+   *   <li>Until the user picks one, the first session listed is selected as the nodes answer.
+   *   <li>When it is no longer listed but its node lists others (it is gone, or the filter hides
+   *       it), the node's first listed session is selected.
+   *   <li>When its node lists none (offline, or no sessions left), the node stays selected with no
+   *       session; a session of an offline node is selected again when the node answers.
+   *   <li>When the filter hides the whole node, the first session it lets through is selected, and
+   *       its node with it.
+   * </ul>
    */
   void keepSelection() {
     List<Row> rows = rows();
-    if (selected != null && chosen) {
-      for (Row r : rows) {
-        if (selected.equals(r.key())) {
-          return;
-        }
+    Row kept = find(rows, selected);
+    if (kept == null && !chosen) {
+      kept = firstOf(rows, null);
+    }
+    NodeState n = selectedNode();
+    if (kept == null && n != null) {
+      boolean listed = rows.stream().anyMatch(r -> r.node() == n);
+      kept = firstOf(rows, listed ? n : null);
+      if (kept == null && listed && !(n.reach == Reach.OFFLINE && selected != null)) {
+        selected = null;
       }
     }
-    for (Row r : rows) {
-      if (r.session() != null) {
-        if (!r.key().equals(selected)) {
-          selected = r.key();
-          previewChanged();
-        }
-        return;
-      }
+    if (kept != null) {
+      selected = kept.key();
+      nodeIndex = Math.max(0, nodes.indexOf(kept.node()));
     }
-    if (selected != null) {
-      selected = null;
+    shownChanged();
+  }
+
+  /** Starts a new preview when the listed selection is not the one the preview is for. */
+  private void shownChanged() {
+    Row r = selectedRow();
+    String now = r == null ? null : r.key();
+    if (!Objects.equals(now, shown)) {
+      shown = now;
       previewChanged();
     }
   }
 
   private void moveSession(int delta) {
-    List<Row> rows = rows();
-    List<Row> sessions = rows.stream().filter(r -> r.session() != null).toList();
+    List<Row> sessions = rows().stream().filter(r -> r.session() != null).toList();
     if (sessions.isEmpty()) {
       return;
     }
@@ -350,8 +406,20 @@ final class Picker {
         at = i;
       }
     }
-    int next = at < 0 ? 0 : Math.max(0, Math.min(sessions.size() - 1, at + delta));
-    select(sessions.get(next));
+    int next;
+    if (at >= 0) {
+      next = at + delta;
+    } else {
+      // nothing listed is selected: start from the selected node's place in the list
+      int before = 0;
+      for (Row r : sessions) {
+        if (nodes.indexOf(r.node()) < nodeIndex) {
+          before++;
+        }
+      }
+      next = delta > 0 ? before + delta - 1 : before + delta;
+    }
+    select(sessions.get(Math.max(0, Math.min(sessions.size() - 1, next))));
   }
 
   void select(Row r) {
@@ -359,39 +427,33 @@ final class Picker {
       return;
     }
     chosen = true;
-    String key = r.key();
-    if (!key.equals(selected)) {
-      selected = key;
-      int i = nodes.indexOf(r.node());
-      if (i >= 0) {
-        nodeIndex = i;
-      }
-      previewChanged();
-    }
+    selected = r.key();
+    nodeIndex = Math.max(0, nodes.indexOf(r.node()));
+    shownChanged();
   }
 
   private void moveNode(int delta) {
-    if (nodes.isEmpty()) {
+    if (!nodes.isEmpty()) {
+      selectNode(Math.max(0, Math.min(nodes.size() - 1, nodeIndex + delta)));
+    }
+  }
+
+  /**
+   * Selects a node and its first listed session (or none). Selecting the node that is already
+   * selected changes nothing: the session selected in it stays.
+   */
+  void selectNode(int index) {
+    if (index < 0 || index >= nodes.size()) {
       return;
     }
-    nodeIndex = Math.max(0, Math.min(nodes.size() - 1, nodeIndex + delta));
-    selectFirstOf(nodes.get(nodeIndex));
-  }
-
-  void selectNode(int index) {
-    if (index >= 0 && index < nodes.size()) {
-      nodeIndex = index;
-      selectFirstOf(nodes.get(index));
+    chosen = true;
+    if (index == nodeIndex) {
+      return;
     }
-  }
-
-  private void selectFirstOf(NodeState n) {
-    for (Row r : rows()) {
-      if (r.node() == n && r.session() != null) {
-        select(r);
-        return;
-      }
-    }
+    nodeIndex = index;
+    Row first = firstOf(rows(), nodes.get(index));
+    selected = first == null ? null : first.key();
+    shownChanged();
   }
 
   NodeState selectedNode() {
@@ -399,6 +461,20 @@ final class Picker {
   }
 
   // ---- preview ----
+
+  /** Why no session is selected, for the preview and the status line. */
+  private String nothingSelected() {
+    NodeState n = selectedNode();
+    if (n == null) {
+      return "no nodes";
+    }
+    if (n.reach == Reach.OFFLINE) {
+      return n.name() + " is offline";
+    }
+    return rows().stream().anyMatch(r -> r.node() == n && r.session() != null)
+        ? "no session selected"
+        : "no sessions on " + n.name() + "; n starts one";
+  }
 
   private void previewChanged() {
     previewLines = List.of();
@@ -417,7 +493,7 @@ final class Picker {
     if (r == null) {
       previewKey = null;
       previewLines = List.of();
-      previewNote = nodes.isEmpty() ? null : "no session selected";
+      previewNote = nodes.isEmpty() ? null : nothingSelected();
       return;
     }
     SessionInfo info = r.session().info();
@@ -554,7 +630,7 @@ final class Picker {
       case 'r' -> askConfirm("restart");
       case 'l' -> {
         if (selectedRow() == null) {
-          error("no session selected");
+          error(nothingSelected());
         } else {
           logView = true;
           nextPreview = Instant.EPOCH;
@@ -583,12 +659,7 @@ final class Picker {
     } else {
       focus = focus == Pane.NODES ? Pane.SESSIONS : Pane.NODES;
     }
-    if (focus == Pane.NODES) {
-      Row r = selectedRow();
-      if (r != null && nodes.indexOf(r.node()) >= 0) {
-        nodeIndex = nodes.indexOf(r.node());
-      }
-    }
+    // nothing else changes: the selected session is always one of the selected node's
   }
 
   private void filterKey(KeyStroke k) {
@@ -650,7 +721,7 @@ final class Picker {
   private void attach(boolean readOnly) {
     Row r = selectedRow();
     if (r == null) {
-      error(nodes.isEmpty() ? "no nodes" : "no session selected; n starts one");
+      error(nothingSelected());
       return;
     }
     SessionInfo info = r.session().info();
@@ -693,13 +764,7 @@ final class Picker {
       error("no nodes to start a session on");
       return;
     }
-    List<String> names = nodes.stream().map(NodeState::name).toList();
-    int at = nodeIndex;
-    Row r = selectedRow();
-    if (focus == Pane.SESSIONS && r != null) {
-      at = nodes.indexOf(r.node());
-    }
-    form = new Form(names, at);
+    form = new Form(nodes.stream().map(NodeState::name).toList(), nodeIndex);
   }
 
   private void formKey(KeyStroke k) {
@@ -739,9 +804,14 @@ final class Picker {
                 () -> {
                   say("started " + s.id() + " on " + node.name());
                   focus = Pane.SESSIONS;
-                  selected = node.name() + "\u0000" + s.id();
-                  chosen = true;
-                  previewChanged();
+                  Backend.SessionRow row = new Backend.SessionRow(s.withNode(node.name()), "");
+                  created = new Created(node, row, now());
+                  if (node.sessions.stream().noneMatch(x -> x.info().id().equals(s.id()))) {
+                    List<Backend.SessionRow> list = new ArrayList<>(node.sessions);
+                    list.add(row);
+                    node.sessions = List.copyOf(list);
+                  }
+                  select(new Row(node, row));
                   refreshNode(node);
                 });
           } catch (Exception e) {
@@ -753,14 +823,25 @@ final class Picker {
   private void askConfirm(String verb) {
     Row r = selectedRow();
     if (r == null) {
-      error("no session selected");
+      error(nothingSelected());
       return;
     }
-    if (!r.session().info().managed()) {
-      error(r.session().info().id() + " is your own tmux session; hack does not " + verb + " it");
+    SessionInfo info = r.session().info();
+    if (!info.managed()) {
+      error(info.id() + " is your own tmux session; hack does not " + verb + " it");
       return;
     }
-    confirm = new Confirm(verb, r.node(), r.session().info().id());
+    if (verb.equals("stop") && !"running".equals(info.status())) {
+      error(info.id() + " is not running (" + status(info) + "); r restarts it");
+      return;
+    }
+    confirm = new Confirm(verb, r.node(), info.id());
+  }
+
+  private static String status(SessionInfo s) {
+    return "exited".equals(s.status()) && s.exitCode() != null
+        ? "exited(" + s.exitCode() + ")"
+        : s.status();
   }
 
   private void confirmKey(KeyStroke k) {
@@ -806,11 +887,12 @@ final class Picker {
     if (n.polling) {
       // the answer under way may predate the action: ask once more when it is in
       Backend.NodeRef ref = n.ref;
+      Instant asked = now();
       io.execute(
           () -> {
             try {
               List<Backend.SessionRow> rows = backend.sessions(ref);
-              host.post(() -> online(n, rows));
+              host.post(() -> online(n, rows, asked));
             } catch (Exception e) {
               host.post(() -> offline(n, reason(e)));
             }

@@ -7,6 +7,7 @@ import com.googlecode.lanterna.TextColor;
 import com.googlecode.lanterna.graphics.TextGraphics;
 import dev.hack.node.api.SessionInfo;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
@@ -19,9 +20,11 @@ import java.util.List;
  * preview only if there is room. Row 0 is the title bar, the last row the key bar or a message.
  * Nothing is drawn outside its pane: every string is cut to its pane's width.
  *
- * <p>Without colour everything still reads: selection is reverse video, the focused pane's title is
- * reverse, other titles bold, and states have their own marks (● running/online, ○ ended, ✕ offline
- * or lost, … connecting).
+ * <p>Without colour everything still reads, even as plain text: the selection has {@code >} and is
+ * reverse video, the focused pane's title is in brackets and reverse, other titles bold with a
+ * rule, and states have their own marks (● running/online, ○ ended, ✕ offline or lost, …
+ * connecting). The key bar drops hints as it narrows but always keeps {@code ? help} and {@code q
+ * quit}.
  */
 final class PickerView {
   static final int WIDE = 70;
@@ -147,30 +150,79 @@ final class PickerView {
         sessions += n.sessions.size();
       }
     }
-    String left =
-        " hack · "
-            + p.nodes.size()
-            + (p.nodes.size() == 1 ? " node" : " nodes")
-            + (offline > 0 ? " (" + offline + " offline)" : "")
-            + " · "
-            + sessions
-            + (sessions == 1 ? " session" : " sessions");
+    String nodes = p.nodes.size() + (p.nodes.size() == 1 ? " node" : " nodes");
+    String count = sessions + (sessions == 1 ? " session" : " sessions");
+    // the filter on the right, its end in view; the counts on the left, shortened to leave at
+    // least two spaces between them, never running into it
     String right = "";
-    TerminalPosition cursor = null;
-    if (p.editingFilter) {
-      right = "/" + p.filter + " ";
-    } else if (!p.filter.isEmpty()) {
-      right = "filter: " + p.filter + " ";
+    if (p.editingFilter || !p.filter.isEmpty()) {
+      int max = Math.max(4, w / 2) - 1;
+      String prefix = p.editingFilter || Text.width("filter: ") + 3 > max ? "/" : "filter: ";
+      String shown = p.filter;
+      if (Text.width(prefix + shown) > max) {
+        shown = "…" + Text.tail(shown, max - Text.width(prefix) - 1);
+      }
+      right = prefix + shown + " ";
     }
-    int rw = Math.min(Text.width(right), Math.max(0, w / 2));
-    String l = Text.fit(left, w - rw);
-    g.putString(0, 0, l + Text.right(right, rw));
-    if (p.editingFilter) {
-      int x = Math.min(w - 1, w - rw + Math.min(rw - 1, Text.width("/" + p.filter)));
-      cursor = new TerminalPosition(Math.max(0, x), 0);
+    int rw = Math.min(w, Text.width(right));
+    int room = w - rw - (rw > 0 ? 2 : 0);
+    String[] lefts = {
+      " hack · " + nodes + (offline > 0 ? " (" + offline + " offline)" : "") + " · " + count,
+      " " + nodes + (offline > 0 ? " (" + offline + " offline)" : "") + " · " + count,
+      " " + nodes + (offline > 0 ? " (" + offline + " off)" : "") + " · " + count,
+    };
+    String left = Text.fit(lefts[lefts.length - 1], room);
+    for (int i = lefts.length - 1; i >= 0; i--) {
+      if (Text.width(lefts[i]) <= room) {
+        left = lefts[i];
+      }
     }
+    g.putString(0, 0, Text.fit(left, w - rw) + right);
     plain(g);
-    return cursor;
+    // while typing, the cursor is on the space after the filter
+    return p.editingFilter ? new TerminalPosition(w - 1, 0) : null;
+  }
+
+  /** A key and what it does, for the key bar; lower {@code rank}s stay longer as it narrows. */
+  record Hint(String text, int rank) {}
+
+  /**
+   * The hints that fit in {@code w} columns, in their order: {@code always} at the end, whole; then
+   * as many of the others as fit, dropping the highest ranks first, with {@code sep} between them,
+   * or a single space when that lets more fit.
+   */
+  static String hints(int w, String sep, List<Hint> optional, List<Hint> always) {
+    String best = null;
+    int bestCount = -1;
+    for (String s : sep.equals(" ") ? List.of(" ") : List.of(sep, " ")) {
+      List<Hint> byRank =
+          optional.stream().sorted(java.util.Comparator.comparingInt(Hint::rank)).toList();
+      List<Hint> kept = new ArrayList<>();
+      for (Hint h : byRank) {
+        kept.add(h);
+        if (Text.width(join(optional, kept, always, s)) > w) {
+          kept.remove(h);
+        }
+      }
+      if (kept.size() > bestCount) {
+        best = join(optional, kept, always, s);
+        bestCount = kept.size();
+      }
+    }
+    return best;
+  }
+
+  private static String join(List<Hint> optional, List<Hint> kept, List<Hint> always, String sep) {
+    StringBuilder b = new StringBuilder();
+    for (Hint h : optional) {
+      if (kept.contains(h)) {
+        b.append(b.length() == 0 ? " " : sep).append(h.text());
+      }
+    }
+    for (Hint h : always) {
+      b.append(b.length() == 0 ? " " : sep).append(h.text());
+    }
+    return b.toString();
   }
 
   private void keyBar(TextGraphics g, int w, int y) {
@@ -186,22 +238,34 @@ final class PickerView {
       plain(g);
       return;
     }
+    String enter = w >= WIDE ? "Enter " : "↵ ";
     String keys;
     if (p.form != null) {
-      keys =
-          w >= WIDE
-              ? " Tab next field · ←→ choose · Enter start · Esc cancel"
-              : " Tab next · ←→ choose · ↵ start · Esc cancel";
+      List<Hint> some =
+          List.of(
+              new Hint(w >= WIDE ? "Tab/↓ next field" : "Tab next", 1),
+              new Hint("←→ or a letter choose", 2),
+              new Hint(enter + "create", 0));
+      keys = hints(w, " · ", some, List.of(new Hint("Esc cancel", 0)));
     } else if (p.confirm != null) {
-      keys = " y yes · n no";
+      keys = hints(w, " · ", List.of(), List.of(new Hint("y yes", 0), new Hint("n no", 0)));
     } else if (p.editingFilter) {
-      keys = " type to filter · Enter keep · Esc clear";
+      List<Hint> some = List.of(new Hint("type to filter", 1), new Hint(enter + "keep", 0));
+      keys = hints(w, " · ", some, List.of(new Hint("Esc clear", 0)));
     } else if (p.logView) {
-      keys = " following the log · Enter attach · Esc back";
-    } else if (w >= WIDE) {
-      keys = " Enter attach  v view  n new  s stop  r restart  l log  / filter  ? help  q quit";
+      List<Hint> some = List.of(new Hint("following the log", 1), new Hint(enter + "attach", 0));
+      keys = hints(w, " · ", some, List.of(new Hint("Esc back", 0)));
     } else {
-      keys = " ↵ attach n new s stop r restart l log / ? q";
+      List<Hint> some =
+          List.of(
+              new Hint(enter + "attach", 0),
+              new Hint("v view", 6),
+              new Hint("n new", 1),
+              new Hint("s stop", 4),
+              new Hint("r restart", 5),
+              new Hint("l log", 3),
+              new Hint("/ filter", 2));
+      keys = hints(w, "  ", some, List.of(new Hint("? help", 0), new Hint("q quit", 0)));
     }
     g.putString(0, y, Text.fit(keys, w));
     plain(g);
@@ -209,11 +273,15 @@ final class PickerView {
 
   // ---- panes ----
 
+  /**
+   * A pane's title row. The focused pane's is reverse video and its name is in brackets, {@code
+   * [Sessions]}, so that it reads without attributes too; the others are bold, followed by a rule.
+   */
   private void title(TextGraphics g, int x, int y, int w, String text, boolean focused) {
     plain(g);
     if (focused) {
       g.enableModifiers(SGR.REVERSE);
-      g.putString(x, y, Text.fit(" " + text, w));
+      g.putString(x, y, Text.fit(" [" + text + "]", w));
     } else {
       g.enableModifiers(SGR.BOLD);
       String t = Text.cut(" " + text + " ", w);
@@ -397,7 +465,11 @@ final class PickerView {
       int row = listTop + (i - sessionScroll);
       rowAtRow[row] = r;
       if (r.session() == null) {
-        heading(g, x, row, w, r.node(), now);
+        int listed = 0;
+        for (Picker.Row o : rows) {
+          listed += o.node() == r.node() && o.session() != null ? 1 : 0;
+        }
+        heading(g, x, row, w, r.node(), p.filter.isEmpty() ? -1 : listed, now);
         continue;
       }
       boolean selected = i == sel;
@@ -412,7 +484,9 @@ final class PickerView {
     }
   }
 
-  private void heading(TextGraphics g, int x, int y, int w, Picker.NodeState n, Instant now) {
+  /** A node's line in the sessions pane; {@code listed} is how many the filter lets through. */
+  private void heading(
+      TextGraphics g, int x, int y, int w, Picker.NodeState n, int listed, Instant now) {
     String what;
     if (n.reach == Picker.Reach.OFFLINE) {
       what = state(n, now, true) + (n.error == null ? "" : ": " + shortReason(n));
@@ -420,7 +494,8 @@ final class PickerView {
       what = "connecting…";
     } else {
       int c = n.sessions.size();
-      what = c == 0 ? "no sessions; n starts one" : c + (c == 1 ? " session" : " sessions");
+      String of = c + (c == 1 ? " session" : " sessions");
+      what = c == 0 ? "no sessions; n starts one" : listed >= 0 ? listed + " of " + of : of;
     }
     g.enableModifiers(SGR.BOLD);
     g.putString(x, y, Text.fit(" " + n.name() + " · " + what, w));
@@ -473,7 +548,10 @@ final class PickerView {
   private void logView(TextGraphics g, int x, int y, int w, int h) {
     Picker.Row r = p.selectedRow();
     String name = r == null ? "" : " · " + r.session().info().id() + "@" + r.node().name();
-    title(g, x, y, w, "Log" + name + " (following; Esc back)", true);
+    plain(g);
+    g.enableModifiers(SGR.REVERSE);
+    g.putString(x, y, Text.fit(" Log" + name + " (following; Esc back)", w));
+    plain(g);
     p.previewRows = Math.max(1, h - 1);
     body(g, x, y + 1, w, h - 1);
   }
@@ -516,6 +594,10 @@ final class PickerView {
     return new int[] {bx, by, bw, bh};
   }
 
+  /**
+   * The new-session dialog: the fields top to bottom in the order focus moves, then the Create
+   * button, then a line saying what the focused row takes (or why the last key did nothing).
+   */
   private TerminalPosition formBox(TextGraphics g, int w, int h) {
     Form f = p.form;
     int[] b = box(g, w, h, 58, 9, "New session");
@@ -530,6 +612,7 @@ final class PickerView {
     for (int i = 0; i < Form.LABELS.length && 1 + i < bh - 1; i++) {
       int y = by + 1 + i;
       boolean on = f.field == i;
+      boolean text = Form.isText(i);
       g.putString(bx + 2, y, Text.fit(Form.LABELS[i], labelW));
       String value;
       if (i == Form.NODE) {
@@ -541,29 +624,38 @@ final class PickerView {
       }
       if (on) {
         g.enableModifiers(SGR.REVERSE);
-      } else if (i >= Form.NAME) {
+      } else if (text) {
         g.enableModifiers(SGR.UNDERLINE);
       }
-      String shown = value;
-      int cur = i >= Form.NAME ? f.cursor[i] : 0;
-      int start = 0;
-      if (i >= Form.NAME && cur >= fieldW) {
-        start = cur - fieldW + 1; // keep the cursor in view
-      }
-      shown =
-          Text.fit(
-              Text.clean(shown).substring(Math.min(start, Text.clean(shown).length())), fieldW);
-      if (i >= Form.NAME && value.isEmpty() && !on) {
+      int cur = text ? f.cursor[i] : 0;
+      int start = text && cur >= fieldW ? cur - fieldW + 1 : 0; // keep the cursor in view
+      String clean = Text.clean(value);
+      String shown = Text.fit(clean.substring(Math.min(start, clean.length())), fieldW);
+      if (text && value.isEmpty() && !on) {
         shown = Text.fit(placeholder(i), fieldW);
       }
       g.putString(fieldX, y, shown);
       plain(g);
-      if (on && i >= Form.NAME) {
+      if (on && text) {
         cursor = new TerminalPosition(fieldX + Math.min(fieldW - 1, cur - start), y);
       }
     }
-    if (bh >= 9) {
-      g.putString(bx + 2, by + bh - 2, Text.fit("Enter starts it · Esc cancels", bw - 4));
+    int buttonY = by + 1 + Form.LABELS.length;
+    if (buttonY < by + bh - 1) {
+      if (f.field == Form.CREATE) {
+        g.enableModifiers(SGR.REVERSE);
+      }
+      g.putString(fieldX, buttonY, Text.cut("[ Create ]", Math.max(0, bw - 2 - labelW - 2)));
+      plain(g);
+    }
+    if (buttonY + 1 < by + bh - 1) {
+      String line =
+          f.note != null
+              ? f.note
+              : Form.isText(f.field) || f.field == Form.CREATE
+                  ? "Enter creates · Esc cancels"
+                  : "← → or a first letter chooses · Enter creates";
+      g.putString(bx + 2, buttonY + 1, Text.fit(line, bw - 4));
     }
     return cursor;
   }
@@ -678,6 +770,29 @@ final class PickerView {
       return t; // the user's own tmux sessions say so in their last line
     }
 
+    /**
+     * The status in the column's width, with "+N" attached clients when there is no column for
+     * them: the longest form that fits, down to "run +1" and "ex 2 +1" (the mark before the id
+     * tells running from ended anyway), so the count is the last thing to go.
+     */
+    String status(SessionInfo s) {
+      String st = s.status();
+      Integer code = s.exitCode();
+      boolean exited = "exited".equals(st) && code != null;
+      String plus = !attached && s.attached() > 0 ? " +" + s.attached() : "";
+      List<String> forms =
+          List.of(
+              (exited ? "exited(" + code + ")" : st) + plus,
+              (exited ? "exit " + code : st) + plus,
+              (exited ? "ex " + code : "running".equals(st) ? "run" : st) + plus);
+      for (String f : forms) {
+        if (Text.width(f) <= status) {
+          return f;
+        }
+      }
+      return forms.get(2);
+    }
+
     String row(Backend.SessionRow r, Instant now) {
       SessionInfo s = r.info();
       StringBuilder b = new StringBuilder("  ");
@@ -685,14 +800,7 @@ final class PickerView {
       if (type > 0) {
         b.append(Text.fit(type(s), type)).append(' ');
       }
-      String st = s.status();
-      if ("exited".equals(st) && s.exitCode() != null) {
-        st = status >= 11 ? "exited(" + s.exitCode() + ")" : "exit " + s.exitCode();
-      }
-      if (!attached && s.attached() > 0) {
-        st = st + " +" + s.attached();
-      }
-      b.append(Text.fit(st, status)).append(' ');
+      b.append(Text.fit(status(s), status)).append(' ');
       if (attached) {
         b.append(Text.fit(s.attached() > 0 ? String.valueOf(s.attached()) : "", 3)).append(' ');
       }

@@ -57,6 +57,16 @@ final class Text {
     return TerminalTextUtils.fitString(clean(s), cols);
   }
 
+  /** The end of {@code s} that fits in {@code cols} columns, never padded. */
+  static String tail(String s, int cols) {
+    String c = clean(s);
+    int from = c.length();
+    while (from > 0 && TerminalTextUtils.getColumnWidth(c.substring(from - 1)) <= cols) {
+      from--;
+    }
+    return c.substring(from);
+  }
+
   /** Right-aligned in exactly {@code cols} columns. */
   static String right(String s, int cols) {
     String c = cut(s, cols);

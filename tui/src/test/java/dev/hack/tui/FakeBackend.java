@@ -39,6 +39,10 @@ final class FakeBackend implements Backend {
   }
 
   static SessionInfo info(String id, String status, Integer exit, boolean managed) {
+    return info(id, status, exit, managed, 0);
+  }
+
+  static SessionInfo info(String id, String status, Integer exit, boolean managed, int attached) {
     String t = Instant.parse("2026-01-01T00:00:00Z").toString();
     return new SessionInfo(
         id,
@@ -51,7 +55,7 @@ final class FakeBackend implements Backend {
         t,
         t,
         exit,
-        0,
+        attached,
         80,
         24,
         null,

@@ -80,7 +80,7 @@ class PickerOverSshTest {
     assertThat(rows).allSatisfy(r -> assertThat(r.length()).isLessThanOrEqualTo(50));
     assertThat(rows.get(1)).startsWith(" Nodes");
     assertThat(rows.get(2)).startsWith("> ● test").contains("online");
-    assertThat(rows.get(3)).startsWith(" Sessions");
+    assertThat(rows.get(3)).startsWith(" [Sessions]");
 
     term.keys("q");
     term.waitFor("ssh-exit=0", WAIT);
@@ -125,7 +125,7 @@ class PickerOverSshTest {
     term.keys("n");
     term.waitFor("New session", WAIT);
     term.type("web");
-    term.keys("Tab", "Tab");
+    term.keys("Tab"); // Name, then Command
     term.type("sh -c 'echo web-up; exec cat'");
     term.keys("Enter");
     term.waitFor("started web on test", WAIT);

@@ -99,18 +99,67 @@ class PickerTest {
     h.type("n");
     assertThat(h.text()).contains("New session").contains("◂ alpha ▸").contains("(login shell)");
     h.type("web");
-    h.key(KeyType.ArrowUp).key(KeyType.ArrowUp).key(KeyType.ArrowRight); // node: beta
+    h.key(KeyType.ArrowDown).key(KeyType.ArrowDown).key(KeyType.ArrowDown); // node
+    h.key(KeyType.ArrowRight);
     assertThat(h.text()).contains("◂ beta ▸");
     h.key(KeyType.ArrowDown).key(KeyType.ArrowRight).key(KeyType.ArrowRight); // type: process
     assertThat(h.text()).contains("◂ process ▸");
-    h.key(KeyType.Tab).key(KeyType.Tab).key(KeyType.Tab).type("sleep 100");
+    h.key(KeyType.ArrowUp).key(KeyType.ArrowUp).key(KeyType.ArrowUp).type("sleep 100");
     h.key(KeyType.Enter);
     assertThat(h.text()).doesNotContain("New session");
     assertThat(h.backend.created)
         .isEqualTo(new Backend.NewSession("web", "process", "", "sleep 100"));
     assertThat(h.rows().get(h.rowOf("● web"))).contains("> ● web");
     assertThat(h.rowOf("● web")).isGreaterThan(h.rowOf("beta · 2 sessions"));
+    assertThat(h.rows().get(h.rowOf("● beta"))).startsWith("> ● beta");
     assertThat(h.rows().get(23)).contains("started web on beta");
+  }
+
+  @Test
+  void theDialogStartsOnTheFirstFieldAndMovesDownItWithoutWrapping() throws Exception {
+    Harness h = Harness.start(twoNodes(), 80, 24);
+    h.type("n");
+    List<String> rows = h.rows();
+    int name = h.rowOf("│ Name");
+    assertThat(rows.get(name + 1)).contains("Command");
+    assertThat(rows.get(name + 2)).contains("Dir");
+    assertThat(rows.get(name + 3)).contains("Node");
+    assertThat(rows.get(name + 4)).contains("Type");
+    assertThat(rows.get(name + 5)).contains("[ Create ]");
+    assertThat(h.screen.getCursorPosition().getRow()).isEqualTo(name); // typing goes to Name
+    h.key(KeyType.ArrowUp).key(KeyType.ReverseTab); // already at the top: stays
+    assertThat(h.picker.form.field).isEqualTo(Form.NAME);
+    h.type("web").key(KeyType.Tab).type("sh -lc 'echo -lweb'");
+    for (int i = 0; i < 8; i++) {
+      h.key(KeyType.ArrowDown); // down to Create, and no further
+    }
+    assertThat(h.picker.form.field).isEqualTo(Form.CREATE);
+    assertThat(h.text()).contains("◂ alpha ▸").contains("◂ default ▸");
+    h.key(KeyType.Enter);
+    assertThat(h.backend.created)
+        .isEqualTo(new Backend.NewSession("web", "", "", "sh -lc 'echo -lweb'"));
+    assertThat(h.rows().get(23)).contains("started web on alpha");
+  }
+
+  @Test
+  void aLetterOnAChoiceFieldPicksByFirstLetterAndAnythingElseSaysWhatWorks() throws Exception {
+    Harness h = Harness.start(twoNodes(), 80, 24);
+    h.type("n").key(KeyType.Tab).key(KeyType.Tab).key(KeyType.Tab); // Node
+    h.type("b");
+    assertThat(h.text()).contains("◂ beta ▸");
+    h.type("x");
+    assertThat(h.text()).contains("◂ beta ▸").contains("no node starts with x");
+    h.key(KeyType.Tab).type("t");
+    assertThat(h.text()).contains("◂ tmux ▸");
+    h.type(" ");
+    assertThat(h.text()).contains("◂ tmux ▸").contains("Type is a choice: ← → or a first letter");
+    h.type("p");
+    assertThat(h.text()).contains("◂ process ▸").doesNotContain("is a choice");
+    h.type("-lweb"); // refused, visibly; nothing lands in another field
+    assertThat(h.text()).contains("◂ process ▸").contains("no type starts with b");
+    h.key(KeyType.Enter);
+    assertThat(h.backend.created).isEqualTo(new Backend.NewSession("", "process", "", ""));
+    assertThat(h.backend.calls).contains("create @beta");
   }
 
   @Test
@@ -136,6 +185,150 @@ class PickerTest {
     h.type("y");
     assertThat(h.backend.calls).contains("restart shell1@alpha");
     assertThat(h.rows().get(23)).contains("restarted shell1");
+  }
+
+  @Test
+  void stopOnASessionThatIsNotRunningSaysSoAndAsksNothing() throws Exception {
+    FakeBackend b =
+        new FakeBackend()
+            .node(
+                "alpha",
+                new Backend.SessionRow(FakeBackend.info("short", "exited", 2, true), "failing"));
+    Harness h = Harness.start(b, 80, 24);
+    h.type("s");
+    assertThat(h.picker.confirm).isNull();
+    assertThat(h.text()).doesNotContain("Stop short");
+    assertThat(h.rows().get(23)).contains("short is not running (exited(2)); r restarts it");
+    h.type("y");
+    assertThat(b.calls).noneMatch(c -> c.startsWith("stop"));
+    h.type("r"); // restarting an ended session is what r is for
+    assertThat(h.text()).contains("Restart short on alpha?");
+    h.type("y");
+    assertThat(b.calls).contains("restart short@alpha");
+  }
+
+  @Test
+  void movingInTheNodesPaneOnTheSameNodeKeepsTheSelectedSession() throws Exception {
+    FakeBackend b =
+        new FakeBackend()
+            .node(
+                "alpha",
+                session("build", "running", "a"),
+                session("shell1", "running", "b"),
+                session("web", "running", "c"));
+    Harness h = Harness.start(b, 80, 24);
+    h.type("jj");
+    assertThat(h.rows().get(h.rowOf("● web"))).contains("> ● web");
+    h.key(KeyType.Tab);
+    h.type("j").type("k").key(KeyType.ArrowDown).key(KeyType.ArrowUp).type("G").type("g");
+    h.key(KeyType.Enter); // in the Nodes pane: to its sessions
+    assertThat(h.picker.focus).isEqualTo(Picker.Pane.SESSIONS);
+    assertThat(h.rows().get(h.rowOf("● web"))).contains("> ● web");
+    assertThat(h.rows().get(h.rowOf("● build"))).doesNotContain(">");
+    assertThat(h.text()).contains("Preview · web@alpha");
+  }
+
+  @Test
+  void theSelectedSessionIsKeptByIdentityAndTheNodesPaneFollowsIt() throws Exception {
+    FakeBackend b = twoNodes();
+    Harness h = Harness.start(b, 80, 24);
+    h.type("jj"); // down into beta's sessions: the Nodes pane moves with the selection
+    assertThat(h.rows().get(h.rowOf("● agent"))).contains("> ● agent");
+    assertThat(h.rows().get(h.rowOf("● beta"))).startsWith("> ● beta");
+    assertThat(h.rows().get(h.rowOf("● alpha"))).startsWith("  ● alpha");
+    // a new session listed before it does not move the selection
+    b.sessions.get("beta").add(0, session("aaa", "running", "new"));
+    h.after(Duration.ofSeconds(2));
+    assertThat(h.rows().get(h.rowOf("● agent"))).contains("> ● agent");
+    // a selected session that is gone: the first one of the same node
+    b.sessions.get("beta").removeIf(r -> r.info().id().equals("agent"));
+    h.after(Duration.ofSeconds(2));
+    assertThat(h.rows().get(h.rowOf("● aaa"))).contains("> ● aaa");
+    assertThat(h.rows().get(h.rowOf("● beta"))).startsWith("> ● beta");
+  }
+
+  @Test
+  void whenTheSelectedSessionsNodeGoesOfflineBothPanesStayOnThatNode() throws Exception {
+    FakeBackend b = twoNodes();
+    Harness h = Harness.start(b, 80, 24);
+    h.type("jj");
+    b.offline.add("beta");
+    h.after(Duration.ofSeconds(2));
+    assertThat(h.rows().get(h.rowOf("✕ beta"))).startsWith("> ✕ beta");
+    assertThat(h.rows()).noneMatch(r -> r.matches(".*│?> [●○✕] .*") && !r.contains("beta"));
+    assertThat(h.text()).contains("beta is offline");
+    h.key(KeyType.Enter);
+    assertThat(h.suspended).isFalse();
+    assertThat(h.rows().get(23)).contains("beta is offline");
+    // the same at 50 columns, where the nodes pane is one line per node
+    h.vt.setTerminalSize(new TerminalSize(50, 20));
+    h.draw();
+    assertThat(h.rows().get(h.rowOf("✕ beta"))).startsWith("> ✕ beta");
+    assertThat(h.rows()).noneMatch(r -> r.matches("> [●○✕] .*") && !r.contains("beta"));
+    // back online: the same session again, by identity
+    b.offline.clear();
+    h.after(Duration.ofSeconds(2));
+    assertThat(h.rows().get(h.rowOf("● agent"))).contains("> ● agent");
+    // k from an offline node's place goes to the session above it
+    b.offline.add("beta");
+    h.after(Duration.ofSeconds(2)).type("k");
+    assertThat(h.rows().get(h.rowOf("● shell1"))).contains("> ● shell1");
+    assertThat(h.rows().get(h.rowOf("● alpha"))).startsWith("> ● alpha");
+  }
+
+  @Test
+  void aFilterSaysHowManyOfANodesSessionsMatch() throws Exception {
+    FakeBackend b = twoNodes();
+    b.sessions.get("alpha").add(session("short", "running", "failing"));
+    Harness h = Harness.start(b, 80, 24);
+    h.type("/fail").key(KeyType.Enter);
+    assertThat(h.text()).contains("alpha · 1 of 3 sessions").doesNotContain("beta ·");
+    assertThat(h.rows().get(h.rowOf("● short"))).contains("> ● short");
+    h.key(KeyType.Escape);
+    assertThat(h.text()).contains("alpha · 3 sessions").contains("beta · 1 session");
+  }
+
+  @Test
+  void theTitleBarKeepsTheFilterApartFromTheCountsAtFiftyColumns() throws Exception {
+    FakeBackend b = twoNodes();
+    b.sessions.get("alpha").add(session("web", "running", ""));
+    b.sessions.get("alpha").add(session("db", "exited", ""));
+    b.node("gamma", session("x", "running", ""));
+    b.offline.add("beta");
+    Harness h = Harness.start(b, 50, 20);
+    h.type("/running").key(KeyType.Enter);
+    String title = h.rows().get(0);
+    assertThat(title).matches(" \\S.* sessions {2,}filter: running");
+    assertThat(title).contains("3 nodes (1 off").doesNotContain("…");
+    // a long filter, while typing: its end stays in view, the counts keep their distance
+    h.type("/" + "x".repeat(40) + "end");
+    title = h.rows().get(0);
+    assertThat(title.length()).isLessThanOrEqualTo(50);
+    assertThat(title).matches(".*\\S {2,}/…x*end");
+    assertThat(h.screen.getCursorPosition().getColumn()).isEqualTo(49);
+  }
+
+  @Test
+  void atThirtyColumnsTheAttachedCountAndTheHelpAndQuitKeysStay() throws Exception {
+    FakeBackend b =
+        new FakeBackend()
+            .node(
+                "alpha",
+                new Backend.SessionRow(FakeBackend.info("build", "running", null, true, 1), "x"),
+                new Backend.SessionRow(FakeBackend.info("old", "exited", 2, true, 2), "y"));
+    Harness h = Harness.start(b, 30, 16);
+    assertThat(h.rows().get(h.rowOf("● build"))).contains(" run +1 ");
+    assertThat(h.rows().get(h.rowOf("○ old"))).contains(" ex 2 +2 ");
+    assertThat(h.rows().get(15)).contains("? help").contains("q quit").contains("↵ attach");
+    for (int w : new int[] {20, 24, 30, 40, 50, 69}) {
+      h.vt.setTerminalSize(new TerminalSize(w, 16));
+      h.draw();
+      assertThat(h.rows().get(15)).as("at %d columns", w).containsPattern("\\? help  ?q quit$");
+      assertThat(h.rows()).allSatisfy(r -> assertThat(r.length()).isLessThanOrEqualTo(w));
+    }
+    h.vt.setTerminalSize(new TerminalSize(50, 16));
+    h.draw();
+    assertThat(h.rows().get(h.rowOf("● build"))).contains(" running +1 ");
   }
 
   @Test
@@ -198,7 +391,7 @@ class PickerTest {
     int nodes = h.rowOf(" Nodes");
     int alpha = h.rowOf("> ● alpha");
     int beta = h.rowOf("  ● beta");
-    int sessions = h.rowOf(" Sessions");
+    int sessions = h.rowOf(" [Sessions]");
     int preview = h.rowOf(" Preview");
     assertThat(nodes).isEqualTo(1);
     assertThat(alpha).isGreaterThan(nodes);
@@ -228,7 +421,9 @@ class PickerTest {
     int top = h.rowOf("┌─ New session");
     assertThat(top).isGreaterThan(0);
     assertThat(rows.get(top + 8)).contains("└");
-    assertThat(rows.get(top + 5)).contains("Command");
+    assertThat(rows.get(top + 1)).contains("Name");
+    assertThat(rows.get(top + 2)).contains("Command");
+    assertThat(rows.get(top + 6)).contains("[ Create ]");
     assertThat(rows.get(19)).contains("Esc cancel");
     h.key(KeyType.Escape).type("?");
     assertThat(h.text()).contains("Keys").contains("Ctrl-\\ comes back").contains("any key closes");
@@ -254,6 +449,31 @@ class PickerTest {
     assertThat(h.vt.getCharacter(col, row).getModifiers()).contains(SGR.REVERSE);
     assertThat(h.vt.getCharacter(col, h.rowOf("shell1")).getModifiers())
         .doesNotContain(SGR.REVERSE);
+  }
+
+  @Test
+  void theFocusedPaneIsNamedInBracketsSoItReadsInPlainText() throws Exception {
+    Harness h = Harness.start(twoNodes(), 80, 24, TuiOptions.defaults().withColor(false));
+    assertThat(h.rows().get(1)).startsWith(" Nodes ─").contains("│ [Sessions]");
+    assertThat(h.text()).doesNotContain("[Nodes]").contains(" Preview · build@alpha ─");
+    h.key(KeyType.Tab);
+    assertThat(h.rows().get(1)).startsWith(" [Nodes] ").contains("│ Sessions ─");
+    assertThat(h.text()).doesNotContain("[Sessions]");
+    h.vt.setTerminalSize(new TerminalSize(50, 20));
+    h.draw();
+    assertThat(h.rows().get(1)).startsWith(" [Nodes]");
+    assertThat(h.rows().get(h.rowOf(" Sessions"))).startsWith(" Sessions ─");
+    h.key(KeyType.Tab);
+    assertThat(h.rows().get(1)).startsWith(" Nodes ─");
+    assertThat(h.text()).contains(" [Sessions]");
+    // in colour too: the focused title is reverse, the others bold; titles take no colour
+    Harness c = Harness.start(twoNodes(), 80, 24);
+    int y = c.rowOf("[Sessions]");
+    TextCharacter focused = c.vt.getCharacter(c.rows().get(y).indexOf("[Sessions]"), y);
+    TextCharacter other = c.vt.getCharacter(2, y);
+    assertThat(focused.getModifiers()).contains(SGR.REVERSE);
+    assertThat(focused.getForegroundColor()).isEqualTo(TextColor.ANSI.DEFAULT);
+    assertThat(other.getModifiers()).contains(SGR.BOLD).doesNotContain(SGR.REVERSE);
   }
 
   @Test
