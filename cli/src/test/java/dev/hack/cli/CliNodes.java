@@ -72,8 +72,13 @@ final class CliNodes implements AutoCloseable {
     assertThat(auth.start().waitFor()).isZero();
   }
 
-  /** Starts a node from {@code home}; returns its SSH port. */
+  /** Starts a node from {@code home}, without a gateway; returns its SSH port. */
   int serve(Path home, String name) throws Exception {
+    return serve(home, name, -1);
+  }
+
+  /** Starts a node from {@code home}, the gateway on {@code gatewayPort}; returns its SSH port. */
+  int serve(Path home, String name, int gatewayPort) throws Exception {
     ProcessBuilder pb =
         new ProcessBuilder(
             hackArgv(
@@ -82,7 +87,7 @@ final class CliNodes implements AutoCloseable {
                 "--ssh-port",
                 "0",
                 "--gateway-port",
-                "-1",
+                String.valueOf(gatewayPort),
                 "--name",
                 name,
                 "--tmux-socket",

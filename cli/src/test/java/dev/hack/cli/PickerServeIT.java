@@ -6,9 +6,6 @@ import dev.hack.keys.KeyFiles;
 import dev.hack.node.testing.Poll;
 import dev.hack.node.testing.TestNode;
 import dev.hack.node.testing.TmuxTerminal;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -46,28 +43,7 @@ class PickerServeIT {
 
   /** Starts {@code hack node serve} with both ports picked by the system; returns the SSH port. */
   private int serve(Path home) throws Exception {
-    ProcessBuilder pb =
-        new ProcessBuilder(
-            CliNodes.hackArgv(
-                "node",
-                "serve",
-                "--ssh-port",
-                "0",
-                "--gateway-port",
-                "0",
-                "--name",
-                "solo",
-                "--tmux-socket",
-                dir.resolve("solo.tmux").toString()));
-    pb.environment().put("HACK_HOME", home.toString());
-    pb.redirectError(dir.resolve("solo.err").toFile());
-    Process p = pb.start();
-    cli.nodes.add(p); // stopped by cli.close()
-    String line =
-        new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))
-            .readLine();
-    assertThat(line).startsWith("ssh listening on ");
-    return Integer.parseInt(line.substring(line.lastIndexOf(':') + 1));
+    return cli.serve(home, "solo", 0); // stopped by cli.close()
   }
 
   @Test

@@ -41,6 +41,14 @@ class GatewayAuthTest {
     g.close();
   }
 
+  /** A token that has just expired: made to last a millisecond, and waited out. */
+  private TokenStore.Created expired(TokenStore.Scope scope, String label) throws Exception {
+    TokenStore.Created t = g.tokens.create(scope, Duration.ofMillis(1), label);
+    Poll.until(
+        Duration.ofSeconds(5), "expiry", () -> Instant.now().isAfter(Instant.parse(t.expiresAt())));
+    return t;
+  }
+
   @Test
   void statusNeedsAToken() throws Exception {
     Reply none = g.get("/v1/status", null);
@@ -62,12 +70,7 @@ class GatewayAuthTest {
     String forged = g.read.substring(0, g.read.length() - 2) + "xx";
     assertThat(g.get("/v1/status", forged).error()).isEqualTo("invalid_token");
 
-    TokenStore.Created shortLived =
-        g.tokens.create(TokenStore.Scope.READ, Duration.ofMillis(1), "expires");
-    Poll.until(
-        Duration.ofSeconds(5),
-        "expiry",
-        () -> Instant.now().isAfter(Instant.parse(shortLived.expiresAt())));
+    TokenStore.Created shortLived = expired(TokenStore.Scope.READ, "expires");
     Reply expired = g.get("/v1/status", shortLived.token());
     assertThat(expired.code()).isEqualTo(401);
     assertThat(expired.error()).isEqualTo("invalid_token");
@@ -203,12 +206,7 @@ class GatewayAuthTest {
     // the handshake checks tokens as every request does
     TokenStore.Created revoked = g.tokens.create(TokenStore.Scope.WRITE, null, "ws-revoked");
     g.tokens.revoke(revoked.id());
-    TokenStore.Created expiring =
-        g.tokens.create(TokenStore.Scope.WRITE, Duration.ofMillis(1), "ws-expired");
-    Poll.until(
-        Duration.ofSeconds(5),
-        "expiry",
-        () -> Instant.now().isAfter(Instant.parse(expiring.expiresAt())));
+    TokenStore.Created expiring = expired(TokenStore.Scope.WRITE, "ws-expired");
     for (String dead : List.of(revoked.token(), expiring.token())) {
       GatewayFixture.Ws refused = g.ws(stream + "?token=" + dead, null, Map.of());
       refused.closed.get(10, TimeUnit.SECONDS);
