@@ -366,10 +366,8 @@ final class Picker {
    */
   void keepSelection() {
     List<Row> rows = rows();
-    Row kept = find(rows, selected);
-    if (kept == null && !chosen) {
-      kept = firstOf(rows, null);
-    }
+    // until the user picks, the first session listed, whichever node answered first
+    Row kept = chosen ? find(rows, selected) : firstOf(rows, null);
     NodeState n = selectedNode();
     if (kept == null && n != null) {
       boolean listed = rows.stream().anyMatch(r -> r.node() == n);

@@ -44,6 +44,26 @@ class PickerTest {
   }
 
   @Test
+  void untilTheUserPicksTheFirstSessionListedIsSelectedWhicheverNodeAnswersFirst()
+      throws Exception {
+    FakeBackend b = twoNodes();
+    b.offline.add("alpha"); // alpha answers late: beta's session is listed, and selected, first
+    Harness h = Harness.start(b, 80, 24);
+    assertThat(h.rows().get(h.rowOf("● agent"))).contains("> ● agent");
+    b.offline.remove("alpha");
+    h.after(Duration.ofSeconds(3));
+    assertThat(h.rows().get(h.rowOf("● build"))).contains("> ● build");
+    assertThat(h.text()).contains("Preview · build@alpha");
+    // once the user picks, answers no longer move the selection
+    h.type("j");
+    b.offline.add("alpha");
+    h.after(Duration.ofSeconds(3));
+    b.offline.remove("alpha");
+    h.after(Duration.ofSeconds(3));
+    assertThat(h.rows().get(h.rowOf("shell1"))).contains("> ● shell1");
+  }
+
+  @Test
   void arrowsAndJkMoveAcrossNodesAndTheNodesPaneJumpsToItsSessions() throws Exception {
     Harness h = Harness.start(twoNodes(), 80, 24);
     h.key(KeyType.ArrowDown);
