@@ -70,6 +70,10 @@ final class Picker {
     List<Backend.SessionRow> sessions = List.of();
     boolean polling;
     Instant pollStarted;
+    long asked; // questions put to this node so far; each answer carries its number
+    long applied; // the newest question whose answer was applied: older answers are dropped
+    Backend.SessionRow created; // just started here; listed until an answer newer than it
+    long createdAsOf; // the last question asked before it was started
 
     NodeState(Backend.NodeRef ref) {
       this.ref = ref;
@@ -91,9 +95,6 @@ final class Picker {
   /** A stop or restart waiting for y. */
   record Confirm(String verb, NodeState node, String id) {}
 
-  /** A session this picker just started, listed before its node's next answer includes it. */
-  private record Created(NodeState node, Backend.SessionRow row, Instant at) {}
-
   private static final Duration MESSAGE_TIME = Duration.ofSeconds(6);
   private static final Duration LOG_REFRESH = Duration.ofSeconds(1);
 
@@ -109,7 +110,6 @@ final class Picker {
   String selected; // Row.key() of the selected session (kept while its node is offline)
   private String shown; // Row.key() of the session the preview is for (selected and listed)
   private boolean chosen; // the user picked the selection (else it follows the first session)
-  private Created created;
   String filter = "";
   boolean editingFilter;
   boolean logView;
@@ -161,19 +161,25 @@ final class Picker {
       refreshAll();
     }
     Duration stale = options.refresh().plus(options.timeout()).multipliedBy(2);
+    boolean changed = false;
     for (NodeState n : nodes) {
       if (n.polling
           && n.reach != Reach.OFFLINE
           && Duration.between(n.pollStarted, now).compareTo(options.timeout()) > 0) {
         n.reach = Reach.OFFLINE; // its late answer, if any, still counts
         n.error = "no answer within " + options.timeout().toSeconds() + " s";
+        changed = true;
       } else if (n.reach == Reach.ONLINE
           && n.lastSeen != null
           && Duration.between(n.lastSeen, now).compareTo(stale) > 0) {
         // whatever kept it from being asked, a node not heard from in two rounds is not online
         n.reach = Reach.OFFLINE;
         n.error = "no answer for " + Duration.between(n.lastSeen, now).toSeconds() + " s";
+        changed = true;
       }
+    }
+    if (changed) {
+      keepSelection(); // its sessions are no longer listed
     }
     if (!now.isBefore(nextPreview)) {
       nextPreview = now.plus(logView ? LOG_REFRESH : options.refresh());
@@ -241,44 +247,68 @@ final class Picker {
     if (n.polling) {
       return;
     }
+    ask(n);
+  }
+
+  /**
+   * Puts a numbered question to {@code n}. Answers may come back in any order (the I/O pool runs
+   * them in parallel); only one newer than any applied so far is applied.
+   */
+  private void ask(NodeState n) {
     n.polling = true;
     n.pollStarted = now();
-    Instant asked = n.pollStarted;
+    long seq = ++n.asked;
     Backend.NodeRef ref = n.ref;
     io.execute(
         () -> {
           try {
             List<Backend.SessionRow> rows = backend.sessions(ref);
-            host.post(() -> online(n, rows, asked));
+            host.post(() -> online(n, rows, seq));
           } catch (Exception e) {
-            host.post(() -> offline(n, reason(e)));
+            host.post(() -> offline(n, reason(e), seq));
           }
         });
   }
 
-  private void online(NodeState n, List<Backend.SessionRow> rows, Instant asked) {
-    n.polling = false;
+  /** Whether the answer to question {@code seq} is the newest yet; marks it applied if so. */
+  private static boolean fresh(NodeState n, long seq) {
+    if (seq == n.asked) {
+      n.polling = false; // the last question out is answered
+    }
+    if (seq <= n.applied) {
+      return false;
+    }
+    n.applied = seq;
+    return true;
+  }
+
+  private void online(NodeState n, List<Backend.SessionRow> rows, long seq) {
+    if (!fresh(n, seq)) {
+      return;
+    }
     n.reach = Reach.ONLINE;
     n.error = null;
     n.lastSeen = now();
     List<Backend.SessionRow> list = new ArrayList<>(rows);
-    if (created != null && created.node() == n) {
-      if (asked.isBefore(created.at())) {
-        // an answer to a question asked before the session existed: keep the new one listed
-        String id = created.row().info().id();
+    if (n.created != null) {
+      if (seq <= n.createdAsOf) {
+        // asked before the session was started: keep the new one listed
+        String id = n.created.info().id();
         if (list.stream().noneMatch(r -> r.info().id().equals(id))) {
-          list.add(created.row());
+          list.add(n.created);
         }
       } else {
-        created = null;
+        n.created = null;
       }
     }
     n.sessions = List.copyOf(list);
     keepSelection();
   }
 
-  private void offline(NodeState n, String why) {
-    n.polling = false;
+  private void offline(NodeState n, String why, long seq) {
+    if (!fresh(n, seq)) {
+      return;
+    }
     n.reach = Reach.OFFLINE;
     n.error = why;
     keepSelection();
@@ -630,6 +660,7 @@ final class Picker {
         if (selectedRow() == null) {
           error(nothingSelected());
         } else {
+          chosen = true; // the log followed must not switch sessions as other nodes answer
           logView = true;
           nextPreview = Instant.EPOCH;
           previewChanged();
@@ -722,6 +753,7 @@ final class Picker {
       error(nothingSelected());
       return;
     }
+    chosen = true; // acted on: coming back finds it where it was, whoever answers meanwhile
     SessionInfo info = r.session().info();
     if (r.node().reach == Reach.OFFLINE) {
       error(r.node().name() + " is offline");
@@ -803,7 +835,8 @@ final class Picker {
                   say("started " + s.id() + " on " + node.name());
                   focus = Pane.SESSIONS;
                   Backend.SessionRow row = new Backend.SessionRow(s.withNode(node.name()), "");
-                  created = new Created(node, row, now());
+                  node.created = row;
+                  node.createdAsOf = node.asked;
                   if (node.sessions.stream().noneMatch(x -> x.info().id().equals(s.id()))) {
                     List<Backend.SessionRow> list = new ArrayList<>(node.sessions);
                     list.add(row);
@@ -824,6 +857,7 @@ final class Picker {
       error(nothingSelected());
       return;
     }
+    chosen = true;
     SessionInfo info = r.session().info();
     if (!info.managed()) {
       error(info.id() + " is your own tmux session; hack does not " + verb + " it");
@@ -882,22 +916,8 @@ final class Picker {
 
   /** Asks a node again now (after an action), even if a question is already out. */
   private void refreshNode(NodeState n) {
-    if (n.polling) {
-      // the answer under way may predate the action: ask once more when it is in
-      Backend.NodeRef ref = n.ref;
-      Instant asked = now();
-      io.execute(
-          () -> {
-            try {
-              List<Backend.SessionRow> rows = backend.sessions(ref);
-              host.post(() -> online(n, rows, asked));
-            } catch (Exception e) {
-              host.post(() -> offline(n, reason(e)));
-            }
-          });
-    } else {
-      poll(n);
-    }
+    // an answer under way may predate the action: this newer question's answer wins over it
+    ask(n);
     nextPreview = Instant.EPOCH;
   }
 

@@ -609,8 +609,14 @@ final class PickerView {
     int fieldX = bx + 2 + labelW;
     int fieldW = Math.max(1, bw - 4 - labelW);
     TerminalPosition cursor = null;
-    for (int i = 0; i < Form.LABELS.length && 1 + i < bh - 1; i++) {
-      int y = by + 1 + i;
+    // the rows are the fields, the button and the note; on a short terminal they scroll so that
+    // the focused one is always in view
+    int rowsTotal = Form.LABELS.length + 2;
+    int visible = Math.max(1, bh - 2);
+    int offset = Math.max(0, Math.min(f.field - visible + 1, rowsTotal - visible));
+    offset = Math.max(0, offset);
+    for (int i = offset; i < Form.LABELS.length && i - offset < visible; i++) {
+      int y = by + 1 + i - offset;
       boolean on = f.field == i;
       boolean text = Form.isText(i);
       g.putString(bx + 2, y, Text.fit(Form.LABELS[i], labelW));
@@ -640,15 +646,15 @@ final class PickerView {
         cursor = new TerminalPosition(fieldX + Math.min(fieldW - 1, cur - start), y);
       }
     }
-    int buttonY = by + 1 + Form.LABELS.length;
-    if (buttonY < by + bh - 1) {
+    int buttonY = by + 1 + Form.LABELS.length - offset;
+    if (buttonY > by && buttonY < by + bh - 1) {
       if (f.field == Form.CREATE) {
         g.enableModifiers(SGR.REVERSE);
       }
       g.putString(fieldX, buttonY, Text.cut("[ Create ]", Math.max(0, bw - 2 - labelW - 2)));
       plain(g);
     }
-    if (buttonY + 1 < by + bh - 1) {
+    if (buttonY + 1 > by && buttonY + 1 < by + bh - 1) {
       String line =
           f.note != null
               ? f.note

@@ -148,9 +148,27 @@ final class Harness implements Picker.Host {
     return -1;
   }
 
+  /** While true, answers posted to the picker wait in {@link #held}: a slow I/O thread. */
+  boolean holdPosts;
+
+  final ArrayDeque<Runnable> held = new ArrayDeque<>();
+
   @Override
   public void post(Runnable task) {
-    task.run();
+    if (holdPosts) {
+      held.add(task);
+    } else {
+      task.run();
+    }
+  }
+
+  /** Delivers the held answers now, late, in the order they were posted. */
+  Harness release() throws IOException {
+    holdPosts = false;
+    while (!held.isEmpty()) {
+      held.poll().run();
+    }
+    return settle();
   }
 
   @Override

@@ -64,6 +64,76 @@ class PickerTest {
   }
 
   @Test
+  void anOlderAnswerArrivingLateDoesNotUndoANewerOne() throws Exception {
+    Harness h = Harness.start(twoNodes(), 80, 24);
+    // a refresh is out: alpha's answer is read now, but reaches the picker late
+    h.now = h.now.plus(Duration.ofSeconds(3));
+    h.picker.tick();
+    h.io.poll().run(); // the registry listing: it asks alpha and beta
+    h.holdPosts = true;
+    int asked = h.backend.calls.size();
+    while (!h.backend.calls.subList(asked, h.backend.calls.size()).contains("sessions alpha")) {
+      h.io.poll().run(); // until alpha answers, without the session about to be started
+    }
+    h.holdPosts = false;
+    // meanwhile the user starts x on alpha; the picker asks alpha again, which lists it
+    h.type("n").type("x").key(KeyType.Enter);
+    assertThat(h.rows().get(h.rowOf("● x "))).contains("> ● x");
+    h.release(); // the stale answer: dropped, x stays listed and selected
+    assertThat(h.rowOf("● x ")).isNotNegative();
+    assertThat(h.rows().get(h.rowOf("● x "))).contains("> ● x");
+    assertThat(h.text()).contains("alpha · 3 sessions");
+  }
+
+  @Test
+  void aSessionAttachedFromTheFirstSelectionIsWhereTheUserComesBack() throws Exception {
+    FakeBackend b = new FakeBackend().node("alpha").node("beta", session("agent", "running", ""));
+    Harness h = Harness.start(b, 80, 24);
+    assertThat(h.rows().get(h.rowOf("● agent"))).contains("> ● agent"); // not moved to, only first
+    h.key(KeyType.Enter);
+    assertThat(h.suspended).isTrue();
+    // while attached, a session appears above it on alpha
+    b.sessions.get("alpha").add(session("early", "running", ""));
+    h.after(Duration.ofSeconds(3));
+    b.attach.complete(null);
+    h.resume();
+    assertThat(h.rows().get(h.rowOf("● agent"))).contains("> ● agent");
+  }
+
+  @Test
+  void aNodeMarkedOfflineByItsTimeoutTakesItsSessionsAndTheSelectionWithIt() throws Exception {
+    FakeBackend b = twoNodes();
+    // a long refresh: nothing but the timeout happens between the question and the check
+    Harness h = Harness.start(b, 80, 24, TuiOptions.defaults().withRefresh(Duration.ofSeconds(60)));
+    assertThat(h.rows().get(h.rowOf("● build"))).contains("> ● build");
+    b.hung.add("alpha");
+    h.after(Duration.ofSeconds(61)); // asked, never answers
+    h.after(Duration.ofSeconds(6)); // past the 5 s timeout: offline
+    assertThat(h.text()).contains("alpha · offline").doesNotContain("● build");
+    assertThat(h.rows().get(h.rowOf("● agent"))).contains("> ● agent");
+    assertThat(h.text()).contains("Preview · agent@beta");
+  }
+
+  @Test
+  void onAShortTerminalTheDialogScrollsToTheFocusedRow() throws Exception {
+    Harness h = Harness.start(twoNodes(), 60, 8);
+    h.type("n");
+    assertThat(h.text()).contains("Name").doesNotContain("[ Create ]");
+    h.key(KeyType.Tab).key(KeyType.Tab).key(KeyType.Tab).key(KeyType.Tab); // to Type
+    assertThat(h.text()).contains("Type").contains("◂ default ▸");
+    h.type("t");
+    assertThat(h.text()).contains("◂ tmux ▸"); // what Enter would create is on screen
+    h.key(KeyType.Tab);
+    assertThat(h.text()).contains("[ Create ]");
+    h.key(KeyType.ArrowUp)
+        .key(KeyType.ArrowUp)
+        .key(KeyType.ArrowUp)
+        .key(KeyType.ArrowUp)
+        .key(KeyType.ArrowUp);
+    assertThat(h.text()).contains("Name");
+  }
+
+  @Test
   void arrowsAndJkMoveAcrossNodesAndTheNodesPaneJumpsToItsSessions() throws Exception {
     Harness h = Harness.start(twoNodes(), 80, 24);
     h.key(KeyType.ArrowDown);
