@@ -51,7 +51,11 @@ final class Endpoints {
 
     api.route("GET", "/v1/sessions", Need.READ, this::listSessions);
     api.route("POST", "/v1/sessions", Need.WRITE, this::createSession);
-    api.route("GET", "/v1/sessions/:id", Need.READ, c -> Map.of("session", session(c).info()));
+    api.route(
+        "GET",
+        "/v1/sessions/:id",
+        Need.READ,
+        c -> Map.of("session", session(c).info().withNode(ctx.status.get().name())));
     api.route("POST", "/v1/sessions/:id/stop", Need.WRITE, this::stopSession);
     api.route("GET", "/v1/sessions/:id/logs", Need.READ, this::sessionLogs);
     api.route("GET", "/v1/sessions/:id/stream", Need.STREAM_WRITE, this::sessionStream);

@@ -250,6 +250,8 @@ class GatewayShellTest {
               Reply r = g.get("/v1/sessions/api-proc/logs?from=0", g.read);
               return r.body().contains("hello-api") ? r.body() : null;
             });
+    JsonObject one = g.get("/v1/sessions/api-proc", g.read).json().getAsJsonObject("session");
+    assertThat(one.get("node").getAsString()).isEqualTo("test"); // as in the listing
     Reply tail = g.get("/v1/sessions/api-proc/logs?from=3", g.read);
     assertThat(tail.body()).isEqualTo(logs.substring(3));
     assertThat(Long.parseLong(tail.headers().get("X-Hack-Log-Offset"))).isEqualTo(logs.length());
