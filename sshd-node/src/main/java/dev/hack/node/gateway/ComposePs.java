@@ -39,26 +39,33 @@ final class ComposePs {
     if (docker == null) {
       throw unavailable("docker is not installed on this node (not found on PATH)");
     }
-    Process p =
-        new ProcessBuilder(docker, "compose", "-p", compose, "ps", "--all", "--format", "json")
-            .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
-            .start();
     long timeout = Long.getLong("hack.docker.timeoutSeconds", 10);
-    // One deadline for the whole run: a docker that hangs must not hang the request.
-    var outReader = java.util.concurrent.CompletableFuture.supplyAsync(() -> readAll(p, false));
-    var errReader = java.util.concurrent.CompletableFuture.supplyAsync(() -> readAll(p, true));
+    // Output goes to files, not pipes: one deadline covers the whole run with no reader threads,
+    // and a docker that hangs (or leaves a child holding a pipe) cannot hang the request.
+    java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("hack-compose-ps");
+    java.nio.file.Path outFile = dir.resolve("out");
+    java.nio.file.Path errFile = dir.resolve("err");
+    Process p;
     byte[] out;
     byte[] err;
     try {
+      p =
+          new ProcessBuilder(docker, "compose", "-p", compose, "ps", "--all", "--format", "json")
+              .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+              .redirectOutput(outFile.toFile())
+              .redirectError(errFile.toFile())
+              .start();
       if (!p.waitFor(timeout, TimeUnit.SECONDS)) {
-        throw new java.util.concurrent.TimeoutException();
+        p.descendants().forEach(ProcessHandle::destroyForcibly);
+        p.destroyForcibly();
+        throw unavailable("docker compose did not answer within " + timeout + " s");
       }
-      out = outReader.get(timeout, TimeUnit.SECONDS);
-      err = errReader.get(timeout, TimeUnit.SECONDS);
-    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-      p.descendants().forEach(ProcessHandle::destroyForcibly);
-      p.destroyForcibly();
-      throw unavailable("docker compose did not answer within " + timeout + " s");
+      out = java.nio.file.Files.readAllBytes(outFile);
+      err = java.nio.file.Files.readAllBytes(errFile);
+    } finally {
+      java.nio.file.Files.deleteIfExists(outFile);
+      java.nio.file.Files.deleteIfExists(errFile);
+      java.nio.file.Files.deleteIfExists(dir);
     }
     if (p.exitValue() != 0) {
       String msg = new String(err, StandardCharsets.UTF_8).strip();
@@ -87,14 +94,6 @@ final class ComposePs {
     body.put("composeProject", compose);
     body.put("items", items);
     return body;
-  }
-
-  private static byte[] readAll(Process p, boolean err) {
-    try {
-      return (err ? p.getErrorStream() : p.getInputStream()).readAllBytes();
-    } catch (IOException e) {
-      return new byte[0];
-    }
   }
 
   /** Compose prints a JSON array (older) or one object per line (newer). */
