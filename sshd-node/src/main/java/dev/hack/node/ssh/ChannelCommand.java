@@ -629,7 +629,7 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
   }
 
   private static String jobEvents(Job job) {
-    StringBuilder sb = new StringBuilder("\n");
+    StringBuilder sb = new StringBuilder("\nEVENTS\n");
     for (JobEvent e : job.eventsAfter(0)) {
       String payload = e.payload().size() == 0 ? "" : "  " + e.payload();
       sb.append(String.format("%3d  %s  %s%s%n", e.seq(), e.ts(), e.type(), payload));

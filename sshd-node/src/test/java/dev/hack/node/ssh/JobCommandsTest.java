@@ -53,6 +53,11 @@ class JobCommandsTest {
         JsonParser.parseString(node.mina("job show " + id + " --json").out()).getAsJsonObject();
     assertThat(shown.get("status").getAsString()).isEqualTo("failed");
     assertThat(shown.get("exitCode").getAsInt()).isEqualTo(7);
+    assertThat(shown.getAsJsonArray("events").toString()).contains("job.failed");
+    // for a person: the job, then its history, the reason last
+    assertThat(node.mina("job show " + id).out())
+        .containsPattern(
+            "(?s)JOB .*failed +7 .*EVENTS\n.*job.created.*job.failed +\\{\"exitCode\":7\\}");
 
     JsonArray list = JsonParser.parseString(node.mina("job list --json").out()).getAsJsonArray();
     assertThat(list.toString()).contains(id);
