@@ -58,6 +58,9 @@ public final class Main {
    */
   static CommandLine newCommandLine() {
     CommandLine cl = new CommandLine(new Main());
+    // no argument is ever read as a file: the node's fast path runs these commands for local
+    // clients, and picocli's @file expansion would read a file named by the client, in the node
+    cl.setExpandAtFiles(false);
     cl.setExecutionExceptionHandler(
         (e, commandLine, parseResult) -> {
           PrintWriter err = commandLine.getErr();

@@ -434,6 +434,40 @@ class TailnetSshTest {
   }
 
   @Test
+  void aViewLoginNeverReadsAFileThroughAnAtWord() throws Exception {
+    tailscaled.whoisForIp(
+        "127.0.0.1", LocalApiFixtures.whoisPerson("alice@example.com", VIEW_ONLY));
+    allow("alice@example.com");
+    start();
+    int port = node.sshAddress().getPort();
+    Path hostKey = home.hostKey();
+    String keyText = Files.readString(hostKey);
+    String keyWord = keyText.lines().filter(l -> !l.startsWith("-----")).findFirst().orElseThrow();
+    // commands the view role may run parse the word as data; the others are refused unparsed
+    for (String line :
+        List.of(
+            "peek @" + hostKey,
+            "logs @" + hostKey,
+            "ls @" + hostKey,
+            "status @" + hostKey + " @/etc/passwd",
+            "attach --read-only @" + hostKey,
+            "stop @" + hostKey,
+            "new --name @" + hostKey,
+            "job start @" + hostKey,
+            "peer add @" + hostKey + " ssh://x --host-key @" + hostKey)) {
+      Result r = ssh(noKey(), "127.0.0.2", port, line);
+      assertThat(r.exit()).as(line).isNotZero();
+      assertThat(r.out() + r.err())
+          .as(line)
+          .doesNotContain(keyWord.substring(0, 20))
+          .doesNotContain("root:");
+      assertThat(r.err().strip().lines().count()).as(line + ": " + r.err()).isEqualTo(1);
+    }
+    Result stop = ssh(noKey(), "127.0.0.2", port, "stop @" + hostKey);
+    assertThat(stop.err()).isEqualTo("hack: your tailnet role is view; stop needs control\n");
+  }
+
+  @Test
   void theConfiguredDefaultRoleAppliesWhenNoCapabilitySaysOtherwise() throws Exception {
     allow("alice@example.com");
     new ConfigFile(home.config()).set("ssh.tailscaleRole", ConfigFile.parseValue("attach"));

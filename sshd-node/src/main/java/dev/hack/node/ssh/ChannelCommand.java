@@ -191,12 +191,12 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
       }
       dispatch(words);
     } catch (IllegalArgumentException e) {
-      finish(2, "", "hack: " + e.getMessage() + "\n"); // the arguments were wrong
+      finish(2, "", "hack: " + Quote.line(e.getMessage()) + "\n"); // the arguments were wrong
     } catch (IllegalStateException | NoSuchElementException | IOException e) {
-      finish(1, "", "hack: " + e.getMessage() + "\n");
+      finish(1, "", "hack: " + Quote.line(e.getMessage()) + "\n");
     } catch (RuntimeException | Error e) {
       // never leave the client hanging on an open channel, whatever went wrong
-      LOG.warn("command {} failed", SessionIdsQuote.of(line), e);
+      LOG.warn("command {} failed", Quote.word(line), e);
       finish(1, "", "hack: internal error: " + e + "\n");
     }
   }
@@ -215,23 +215,28 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
   }
 
   private void dispatch(List<String> words) throws IOException {
-    CommandLine cl = new CommandLine(SshCommands.class);
-    cl.setCaseInsensitiveEnumValuesAllowed(true);
     String name = words.get(0);
-    if (!cl.getSubcommands().containsKey(name)) {
+    if (!SshCommands.isCommand(name)) {
       finish(
           2,
           "",
-          "hack: unknown command "
-              + SessionIdsQuote.of(name)
-              + "; run 'help' to see the commands\n");
+          "hack: unknown command " + Quote.word(name) + "; run 'help' to see the commands\n");
       return;
     }
+    TailnetLogin who = login;
+    // a tailnet role is checked on the raw words, before anything is parsed or echoed back
+    if (who != null && !allowed(who, SshCommands.needs(words), name.equals("attach"))) {
+      return;
+    }
+    CommandLine cl = SshCommands.parser();
     ParseResult parsed;
     try {
       parsed = cl.parseArgs(words.toArray(String[]::new));
     } catch (ParameterException e) {
-      finish(2, "", "hack: " + name + ": " + e.getMessage() + " (see: help " + name + ")\n");
+      finish(
+          2,
+          "",
+          "hack: " + name + ": " + SshCommands.parseError(e) + " (see: help " + name + ")\n");
       return;
     }
     ParseResult sub = parsed.subcommand();
@@ -239,21 +244,13 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
       finish(0, usage(sub.commandSpec().commandLine()), "");
       return;
     }
-    TailnetLogin who = login;
-    if (who != null && !helpAsked(sub)) {
-      SshCommands.Needs needs = SshCommands.needs(parsed);
-      if (!who.role().allows(needs.role())) {
-        String hint =
-            sub.commandSpec().userObject() instanceof SshCommands.Attach
-                    && who.role().allows(TailnetRole.VIEW)
-                ? " (attach --read-only is allowed)"
-                : "";
-        finish(
-            1,
-            "",
-            "hack: " + SshCommands.refusal(who.role(), needs.what(), needs.role()) + hint + "\n");
-        return;
-      }
+    if (who != null
+        && !helpAsked(sub)
+        && !allowed(
+            who,
+            SshCommands.needs(parsed),
+            sub.commandSpec().userObject() instanceof SshCommands.Attach)) {
+      return;
     }
     Object cmd = sub.commandSpec().userObject();
     if (cmd instanceof SshCommands.Ls ls && ls.all) {
@@ -312,11 +309,25 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
       } else if (cl.getSubcommands().containsKey(h.command)) {
         finish(0, usage(cl.getSubcommands().get(h.command)), "");
       } else {
-        finish(2, "", "hack: no command " + SessionIdsQuote.of(h.command) + "; run 'help'\n");
+        finish(2, "", "hack: no command " + Quote.word(h.command) + "; run 'help'\n");
       }
     } else {
       finish(2, "", "hack: " + name + " is not available\n");
     }
+  }
+
+  /** Whether the tailnet login's role allows what the command needs; if not, refuses it. */
+  private boolean allowed(TailnetLogin who, SshCommands.Needs needs, boolean attach) {
+    if (who.role().allows(needs.role())) {
+      return true;
+    }
+    String hint =
+        attach && who.role().allows(TailnetRole.VIEW) ? " (attach --read-only is allowed)" : "";
+    finish(
+        1,
+        "",
+        "hack: " + SshCommands.refusal(who.role(), needs.what(), needs.role()) + hint + "\n");
+    return false;
   }
 
   /** Whether {@code --help} was asked anywhere down the command ({@code job start --help}). */
@@ -613,7 +624,7 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
     for (String kv : j.env) {
       int eq = kv.indexOf('=');
       if (eq <= 0) {
-        throw new IllegalArgumentException("--env takes NAME=VALUE, not " + SessionIdsQuote.of(kv));
+        throw new IllegalArgumentException("--env takes NAME=VALUE, not " + Quote.word(kv));
       }
       env.put(kv.substring(0, eq), kv.substring(eq + 1));
     }
@@ -1082,15 +1093,5 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
       sb.append('\n');
     }
     return sb.toString();
-  }
-
-  /** Quoting for ids and words in messages (printable, bounded). */
-  static final class SessionIdsQuote {
-    private SessionIdsQuote() {}
-
-    static String of(String s) {
-      String shown = s.length() > 40 ? s.substring(0, 40) + "..." : s;
-      return "'" + shown.replaceAll("\\p{Cntrl}", "?") + "'";
-    }
   }
 }

@@ -78,11 +78,60 @@ final class SshCommands {
   record Needs(TailnetRole role, String what) {}
 
   /**
-   * The least tailnet role that may run the parsed command: {@code view} reads (ls, peek, logs,
-   * status, help, read-only attach, job, peer and hub listings), {@code attach} types into sessions
-   * (attach, send), {@code control} changes the node (new, stop, restart, rm, tmux, job start and
-   * cancel, peer add, rm and join, hub add and rm). A command this table does not name needs {@code
-   * control}.
+   * The parser for a remote command line. Every word is data: picocli's {@code @file} expansion is
+   * off (with it on, {@code peek @/etc/shadow} printed the file's words in the parse error, to any
+   * login, before any role was checked). Each call returns a new parser: a {@link CommandLine}
+   * holds the values it parsed, so one must never serve two channels.
+   */
+  static CommandLine parser() {
+    CommandLine cl = new CommandLine(SshCommands.class);
+    cl.setExpandAtFiles(false);
+    cl.setCaseInsensitiveEnumValuesAllowed(true);
+    return cl;
+  }
+
+  /** The table, for looking up command names only: nothing is ever parsed with it. */
+  private static final CommandLine TABLE = parser();
+
+  /** Whether {@code name} is a command of the table. */
+  static boolean isCommand(String name) {
+    return TABLE.getSubcommands().containsKey(name);
+  }
+
+  /**
+   * The least tailnet role that may run a command line, read from its raw words before anything is
+   * parsed or echoed: {@code view} reads (ls, peek, logs, status, help, read-only attach, job, peer
+   * and hub listings), {@code attach} types into sessions (attach, send), {@code control} changes
+   * the node (new, stop, restart, rm, tmux, job start and cancel, peer add, rm, join and exchange,
+   * hub add and rm). A command this table does not name needs {@code control}. Only the command
+   * names are looked up; an {@code attach} is read-only only if a word is exactly {@code
+   * --read-only}, and {@link #needs(ParseResult)} must agree after parsing.
+   */
+  static Needs needs(List<String> words) {
+    if (words.isEmpty()) {
+      return new Needs(TailnetRole.VIEW, "ls"); // an empty command lists the sessions
+    }
+    CommandLine cmd = TABLE.getSubcommands().get(words.get(0));
+    if (cmd == null) {
+      return new Needs(TailnetRole.CONTROL, "this command");
+    }
+    List<String> names = new ArrayList<>(List.of(words.get(0)));
+    if (words.size() > 1 && cmd.getSubcommands().containsKey(words.get(1))) {
+      cmd = cmd.getSubcommands().get(words.get(1));
+      names.add(words.get(1));
+    }
+    int end = words.indexOf("--");
+    List<String> options = end < 0 ? words : words.subList(0, end);
+    if (options.contains("--help") || options.contains("-h")) {
+      return new Needs(TailnetRole.VIEW, String.join(" ", names)); // parsed, help is checked again
+    }
+    boolean readOnly = options.contains("--read-only");
+    return new Needs(role(cmd.getCommand(), readOnly), String.join(" ", names));
+  }
+
+  /**
+   * The least tailnet role for a parsed command; the same table as {@link #needs(List)}, checked
+   * again on what picocli made of the words.
    */
   static Needs needs(ParseResult parsed) {
     List<String> names = new ArrayList<>();
@@ -93,11 +142,14 @@ final class SshCommands {
     }
     String what = names.isEmpty() ? "this" : String.join(" ", names);
     Object cmd = leaf.commandSpec().userObject();
-    TailnetRole role;
-    if (cmd instanceof Attach a) {
-      role = a.readOnly ? TailnetRole.VIEW : TailnetRole.ATTACH;
+    return new Needs(role(cmd, cmd instanceof Attach a && a.readOnly), what);
+  }
+
+  private static TailnetRole role(Object cmd, boolean readOnly) {
+    if (cmd instanceof Attach) {
+      return readOnly ? TailnetRole.VIEW : TailnetRole.ATTACH;
     } else if (cmd instanceof Send) {
-      role = TailnetRole.ATTACH;
+      return TailnetRole.ATTACH;
     } else if (cmd instanceof Ls
         || cmd instanceof Logs
         || cmd instanceof Peek
@@ -112,23 +164,25 @@ final class SshCommands {
         || cmd instanceof PeerWhoami
         || cmd instanceof MeshCommands.HubCmd
         || cmd instanceof MeshCommands.HubList) {
-      role = TailnetRole.VIEW;
-    } else {
-      role = TailnetRole.CONTROL;
+      return TailnetRole.VIEW;
     }
-    return new Needs(role, what);
+    return TailnetRole.CONTROL;
   }
 
-  /** {@link #needs(ParseResult)} for a command line split into words; unparsable needs control. */
-  static Needs needs(List<String> words) {
-    if (words.isEmpty()) {
-      return new Needs(TailnetRole.VIEW, "ls"); // an empty command lists the sessions
+  /**
+   * The one line a parse error gets. It quotes at most one word of the client's, shortened: a
+   * picocli message can list every unmatched word ("Unknown options: 'a', 'b', ..."), and those
+   * words are the client's whole command line.
+   */
+  static String parseError(CommandLine.ParameterException e) {
+    if (e instanceof CommandLine.UnmatchedArgumentException u && !u.getUnmatched().isEmpty()) {
+      String first = u.getUnmatched().get(0);
+      int more = u.getUnmatched().size() - 1;
+      return (first.startsWith("-") ? "unknown option " : "unexpected argument ")
+          + Quote.word(first)
+          + (more > 0 ? " (and " + more + " more)" : "");
     }
-    try {
-      return needs(new CommandLine(SshCommands.class).parseArgs(words.toArray(String[]::new)));
-    } catch (CommandLine.ParameterException e) {
-      return new Needs(TailnetRole.CONTROL, words.get(0));
-    }
+    return Quote.message(e.getMessage());
   }
 
   /** The one line a tailnet login gets for a command its role does not allow. */

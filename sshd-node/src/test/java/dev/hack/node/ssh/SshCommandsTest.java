@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
 import java.time.Duration;
+import java.util.List;
 import org.apache.sshd.client.session.ClientSession;
 import org.apache.sshd.common.SshException;
 import org.junit.jupiter.api.AfterEach;
@@ -190,6 +191,35 @@ class SshCommandsTest {
     assertThat(huge.exit()).isNotZero();
 
     assertThat(node.mina("ls").out()).contains("np");
+  }
+
+  @Test
+  void noWordIsEverReadAsAFileAndAnErrorQuotesOneShortWord() throws Exception {
+    Path secret = dir.resolve("secret.txt");
+    Files.writeString(secret, "canary-one canary-two\n--json\n");
+    for (String line :
+        List.of(
+            "ls @" + secret,
+            "peek @" + secret,
+            "new --name @" + secret + " -- true",
+            "job list @" + secret,
+            "help @" + secret)) {
+      Result r = node.ssh("127.0.0.1", line);
+      assertThat(r.out() + r.err()).as(line).doesNotContain("canary");
+    }
+    // picocli lists every word it did not expect; the node names the first one, shortened
+    Result many = node.ssh("127.0.0.1", "ls " + "x".repeat(5000) + " second third");
+    assertThat(many.exit()).isEqualTo(2);
+    assertThat(many.err())
+        .startsWith("hack: ls: unexpected argument 'xxxx")
+        .contains("(and 2 more)")
+        .doesNotContain("second")
+        .hasSizeLessThan(200);
+    Result option = node.ssh("127.0.0.1", "ls --" + "y".repeat(5000));
+    assertThat(option.err()).startsWith("hack: ls: unknown option '--yyy").hasSizeLessThan(200);
+    Result badValue = node.ssh("127.0.0.1", "logs s1 --from " + "9".repeat(3000));
+    assertThat(badValue.exit()).isEqualTo(2);
+    assertThat(badValue.err()).contains("--from").hasSizeLessThan(400);
   }
 
   @Test

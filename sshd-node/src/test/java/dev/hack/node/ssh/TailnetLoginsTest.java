@@ -135,6 +135,12 @@ class TailnetLoginsTest {
     assertThat(needs("hub list")).isEqualTo(TailnetRole.VIEW);
     assertThat(needs("hub rm h")).isEqualTo(TailnetRole.CONTROL);
     assertThat(needs("frobnicate")).isEqualTo(TailnetRole.CONTROL);
+    // the raw words decide before anything is parsed: only a real option counts
+    assertThat(needs("attach s1 -- --read-only")).isEqualTo(TailnetRole.ATTACH);
+    assertThat(needs("attach s1 --read-only=false")).isEqualTo(TailnetRole.ATTACH);
+    assertThat(needs("stop s1 --help")).isEqualTo(TailnetRole.VIEW);
+    assertThat(needs("new -- bash --help")).isEqualTo(TailnetRole.CONTROL);
+    assertThat(needs("stop @/etc/shadow")).isEqualTo(TailnetRole.CONTROL);
     assertThat(SshCommands.needs(ShellWords.split("job start -- true")).what())
         .isEqualTo("job start");
     assertThat(SshCommands.refusal(TailnetRole.VIEW, "attach", TailnetRole.ATTACH))
