@@ -27,7 +27,6 @@ final class RemotePayloads {
   static final String GATEWAY_TYPE = "hack-gateway";
   static final int GATEWAY_VERSION = 1;
 
-  private static final Pattern PROJECT_ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
   private static final Pattern USER = Pattern.compile("[A-Za-z0-9._-][A-Za-z0-9._@+-]{0,63}");
 
   private RemotePayloads() {}
@@ -49,7 +48,7 @@ final class RemotePayloads {
     m.put("url", gatewayUrl(url));
     m.put("token", token(token));
     if (projectId != null) {
-      if (!PROJECT_ID.matcher(projectId).matches()) {
+      if (!dev.hack.node.api.Ids.isId(projectId)) {
         throw new IllegalArgumentException(
             "'" + projectId + "' is not a project id; see: hack project list");
       }

@@ -1,6 +1,7 @@
 package dev.hack.node.jobs;
 
 import dev.hack.keys.FileModes;
+import dev.hack.node.api.Ids;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
@@ -120,7 +121,7 @@ public final class JobManager implements AutoCloseable {
         throw new IllegalStateException("the job manager is closed");
       }
       String id = newJobDir();
-      Job job = Job.create(id, jobsDir.resolve(id), spec, timer);
+      Job job = Job.create(id, Ids.child(jobsDir, id), spec, timer);
       synchronized (jobs) {
         jobs.put(id, job);
       }
@@ -141,7 +142,7 @@ public final class JobManager implements AutoCloseable {
     for (int attempt = 0; ; attempt++) {
       String id = JobIds.next();
       try {
-        Files.createDirectory(jobsDir.resolve(id), attrs);
+        Files.createDirectory(Ids.child(jobsDir, id), attrs);
         return id;
       } catch (FileAlreadyExistsException e) {
         if (attempt >= 100) {

@@ -1,5 +1,6 @@
 package dev.hack.node.mesh;
 
+import dev.hack.node.api.Ids;
 import java.time.Instant;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -40,9 +41,6 @@ public record RegisteredNode(
 
   /** The endpoint kind of the node's gateway ({@code hackd} in RFC 0001). */
   public static final String HACKD = "hackd";
-
-  private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]{1,64}");
-  private static final Pattern ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
 
   /** The node's tailnet address as Tailscale reported it; either part may be null. */
   public record Tailscale(String ip, String hostname) {}
@@ -145,13 +143,9 @@ public record RegisteredNode(
 
   public RegisteredNode {
     Objects.requireNonNull(name, "name");
-    if (!NAME.matcher(name).matches()) {
-      throw new IllegalArgumentException(
-          "invalid node name \"" + name + "\": use 1 to 64 letters, digits, '.', '_' or '-'");
-    }
-    if (id != null && !ID.matcher(id).matches()) {
-      throw new IllegalArgumentException(
-          "invalid node id \"" + id + "\": use 1 to 128 letters, digits, '.', '_', ':' or '-'");
+    Ids.requireName("node name", name);
+    if (id != null) {
+      Ids.requireId("node id", id);
     }
     labels = labels == null ? List.of() : List.copyOf(labels);
     capabilities = capabilities == null ? List.of() : List.copyOf(capabilities);

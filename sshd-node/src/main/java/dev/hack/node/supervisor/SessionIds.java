@@ -1,19 +1,21 @@
 package dev.hack.node.supervisor;
 
+import dev.hack.node.api.Ids;
 import java.security.SecureRandom;
 import java.util.List;
 import java.util.Locale;
-import java.util.regex.Pattern;
 
-/** Session ids: {@code [A-Za-z0-9._:-]{1,128}}, unique per node. */
+/**
+ * Session ids: the rule of {@link Ids} (a letter or digit, then {@code [A-Za-z0-9._:-]}), unique
+ * per node.
+ */
 public final class SessionIds {
-  private static final Pattern VALID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
   private static final SecureRandom RANDOM = new SecureRandom();
 
   private SessionIds() {}
 
   public static boolean isValid(String id) {
-    return id != null && VALID.matcher(id).matches();
+    return Ids.isId(id);
   }
 
   /**
@@ -22,11 +24,7 @@ public final class SessionIds {
    * @throws IllegalArgumentException with a message that shows the bad id and the rule
    */
   public static String require(String id) {
-    if (!isValid(id)) {
-      throw new IllegalArgumentException(
-          "invalid session id " + quote(id) + ": use 1-128 of the characters A-Z a-z 0-9 . _ : -");
-    }
-    return id;
+    return Ids.requireId("session id", id);
   }
 
   /** A short readable id from the command's program name: {@code bash-3f9a}. */
@@ -37,7 +35,7 @@ public final class SessionIds {
       base = prog.substring(prog.lastIndexOf('/') + 1);
     }
     base = base.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9._-]", "");
-    if (base.isEmpty() || base.startsWith("-") || base.startsWith(".")) {
+    if (base.isEmpty() || !Character.isLetterOrDigit(base.charAt(0))) {
       base = fallback;
     }
     if (base.length() > 32) {

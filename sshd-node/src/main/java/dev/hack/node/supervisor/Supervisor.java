@@ -1,6 +1,7 @@
 package dev.hack.node.supervisor;
 
 import dev.hack.keys.FileModes;
+import dev.hack.node.api.Ids;
 import dev.hack.node.api.SessionInfo;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -132,7 +133,7 @@ public final class Supervisor implements AutoCloseable {
         throw new IllegalStateException(
             "session " + id + " already exists; remove it first with: rm " + id);
       }
-      Path dir = sessionsDir.resolve(id);
+      Path dir = Ids.child(sessionsDir, id);
       if (Files.exists(dir)) {
         deleteRecursively(dir); // left by a session removed while the node was down
       }
@@ -183,7 +184,7 @@ public final class Supervisor implements AutoCloseable {
     }
     sessions.remove(id);
     s.closeResources();
-    deleteRecursively(sessionsDir.resolve(id));
+    deleteRecursively(Ids.child(sessionsDir, id));
     changed();
   }
 
@@ -310,7 +311,7 @@ public final class Supervisor implements AutoCloseable {
     for (Path dir : dirs) {
       try {
         SessionMeta meta = SessionMeta.read(dir);
-        if (!dir.getFileName().toString().equals(meta.id())) {
+        if (!Ids.isId(meta.id()) || !dir.getFileName().toString().equals(meta.id())) {
           continue;
         }
         Session s;
@@ -347,15 +348,9 @@ public final class Supervisor implements AutoCloseable {
     }
   }
 
-  private static void deleteRecursively(Path dir) throws IOException {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> walk = Files.walk(dir)) {
-      for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
-    }
+  /** Deletes a session's directory: only ever an entry of the sessions directory. */
+  private void deleteRecursively(Path dir) throws IOException {
+    Ids.deleteChild(sessionsDir, dir);
   }
 
   /**

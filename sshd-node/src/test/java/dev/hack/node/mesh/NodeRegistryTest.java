@@ -292,7 +292,7 @@ class NodeRegistryTest {
           {"{\"nodes\":[]}", "has no \"version\""},
           {"[]", "is not a JSON object"},
           {"{\"version\":1,\"nodes\":{}}", "\"nodes\" that is not an array"},
-          {"{\"version\":1,\"nodes\":[{\"name\":\"a b\"}]}", "node #1: invalid node name \"a b\""},
+          {"{\"version\":1,\"nodes\":[{\"name\":\"a b\"}]}", "node #1: invalid node name 'a b'"},
           {"{\"version\":1,\"nodes\":[{\"name\":\"a\",\"labels\":\"x\"}]}", "\"labels\""},
           {"{\"version\":1,\"nodes\":[{\"name\":\"a\"},{\"name\":\"a\"}]}", "used twice"},
         }) {
@@ -318,13 +318,18 @@ class NodeRegistryTest {
   void invalidValuesAreRejectedWithTheValue() {
     assertThatThrownBy(() -> RegisteredNode.of("mac mini", new SshEndpoint("h", 22)))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("\"mac mini\"");
+        .hasMessageContaining("'mac mini'");
     assertThatThrownBy(() -> RegisteredNode.of("x".repeat(65), new SshEndpoint("h", 22)))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("x".repeat(65));
+        .hasMessageContaining("'" + "x".repeat(40) + "...'");
     assertThatThrownBy(() -> RegisteredNode.of("", new SshEndpoint("h", 22)))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("\"\"");
+        .hasMessageContaining("''");
+    for (String dots : List.of(".", "..", ".hidden", "-x")) {
+      assertThatThrownBy(() -> RegisteredNode.of(dots, new SshEndpoint("h", 22)))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("start with a letter or digit");
+    }
     for (String uri :
         List.of(
             "http://mini:2222",
