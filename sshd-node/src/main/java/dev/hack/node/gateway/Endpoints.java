@@ -346,8 +346,8 @@ final class Endpoints {
   private Object createShell(Call c) throws IOException {
     Project p = project(c);
     JsonObject body = c.body();
-    Integer cols = Call.integer(body, "cols", 1, 10_000);
-    Integer rows = Call.integer(body, "rows", 1, 10_000);
+    Integer cols = Call.integer(body, "cols", 1, PtySize.MAX_COLUMNS);
+    Integer rows = Call.integer(body, "rows", 1, PtySize.MAX_ROWS);
     Path cwd = resolveCwd(p, Call.string(body, "cwd", false));
     String shell = Call.string(body, "shell", false);
     List<String> command = List.of();
@@ -455,8 +455,8 @@ final class Endpoints {
     List<String> command = Call.stringList(body, "command", false);
     String projectName = Call.string(body, "project", false);
     String cwd = Call.string(body, "cwd", false);
-    Integer cols = Call.integer(body, "cols", 1, 10_000);
-    Integer rows = Call.integer(body, "rows", 1, 10_000);
+    Integer cols = Call.integer(body, "cols", 1, PtySize.MAX_COLUMNS);
+    Integer rows = Call.integer(body, "rows", 1, PtySize.MAX_ROWS);
     Map<String, String> env = new LinkedHashMap<>();
     env.put("TERM", "xterm-256color");
     env.putAll(Call.stringMap(body, "env"));

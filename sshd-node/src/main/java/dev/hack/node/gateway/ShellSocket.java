@@ -313,8 +313,8 @@ public final class ShellSocket implements Session.Listener.AutoDemanding {
   }
 
   private static PtySize size(JsonObject msg, boolean required) {
-    Integer cols = Call.integer(msg, "cols", 1, 10_000);
-    Integer rows = Call.integer(msg, "rows", 1, 10_000);
+    Integer cols = Call.integer(msg, "cols", 1, PtySize.MAX_COLUMNS);
+    Integer rows = Call.integer(msg, "rows", 1, PtySize.MAX_ROWS);
     if (cols == null || rows == null) {
       if (required) {
         throw new IllegalArgumentException("resize needs cols and rows");
