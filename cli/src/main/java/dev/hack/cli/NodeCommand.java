@@ -116,6 +116,8 @@ final class NodeCommand {
               tmuxSocket,
               Durations.parse(retention),
               new NodeSshServer.Settings(Durations.parse(keepAlive), 3).withShellApp(picker));
+      // a thread that dies of an uncaught error ends the node instead of leaving it half alive
+      dev.hack.node.NodeFailures.exitOnUncaught();
       Node node = Node.start(config, w -> System.err.println("hack: warning: " + w));
       // hack commands on this machine may hand their listings to this node (FastPath); started
       // after the node holds its home, so a socket left there is stale

@@ -271,7 +271,7 @@ public final class Node implements AutoCloseable, NodeInfo {
               return t;
             });
     tailscaleTimer.scheduleWithFixedDelay(
-        this::refreshTailscale,
+        NodeFailures.guarded("tailscale refresh", this::refreshTailscale),
         TAILSCALE_PERIOD.toMillis(),
         TAILSCALE_PERIOD.toMillis(),
         TimeUnit.MILLISECONDS);

@@ -3,6 +3,7 @@ package dev.hack.node.mesh;
 import dev.hack.keys.HackHome;
 import dev.hack.keys.KeyFiles;
 import dev.hack.keys.KnownHosts;
+import dev.hack.node.NodeFailures;
 import dev.hack.node.api.Json;
 import dev.hack.node.api.NodeStatus;
 import dev.hack.node.api.SessionInfo;
@@ -138,7 +139,8 @@ public final class Peers implements AutoCloseable {
 
   /** Starts checking peers: at once, then every second for whichever peers are due. */
   public void start() {
-    timer.scheduleWithFixedDelay(this::checkDue, 0, 1, TimeUnit.SECONDS);
+    timer.scheduleWithFixedDelay(
+        NodeFailures.guarded("peer checks", this::checkDue), 0, 1, TimeUnit.SECONDS);
   }
 
   /** The registered peers (not this node), with what the last checks found. */

@@ -194,10 +194,13 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
       finish(2, "", "hack: " + Quote.line(e.getMessage()) + "\n"); // the arguments were wrong
     } catch (IllegalStateException | NoSuchElementException | IOException e) {
       finish(1, "", "hack: " + Quote.line(e.getMessage()) + "\n");
-    } catch (RuntimeException | Error e) {
+    } catch (RuntimeException e) {
       // never leave the client hanging on an open channel, whatever went wrong
       LOG.warn("command {} failed", Quote.word(line), e);
       finish(1, "", "hack: internal error: " + e + "\n");
+    } catch (Error e) {
+      finish(1, "", "hack: internal error: " + e + "\n");
+      throw e; // the thread's handler ends the node (NodeFailures): it must not go on half alive
     }
   }
 

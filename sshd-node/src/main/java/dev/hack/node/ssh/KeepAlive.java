@@ -1,5 +1,6 @@
 package dev.hack.node.ssh;
 
+import dev.hack.node.NodeFailures;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.Map;
@@ -56,7 +57,10 @@ final class KeepAlive implements SessionListener, AutoCloseable {
     tasks.put(
         session,
         timer.scheduleWithFixedDelay(
-            () -> ping(session, unanswered), ms, ms, TimeUnit.MILLISECONDS));
+            NodeFailures.guarded("keepalive", () -> ping(session, unanswered)),
+            ms,
+            ms,
+            TimeUnit.MILLISECONDS));
   }
 
   private void ping(Session session, AtomicInteger unanswered) {

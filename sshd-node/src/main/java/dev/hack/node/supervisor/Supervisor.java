@@ -1,6 +1,7 @@
 package dev.hack.node.supervisor;
 
 import dev.hack.keys.FileModes;
+import dev.hack.node.NodeFailures;
 import dev.hack.node.api.Ids;
 import dev.hack.node.api.SessionInfo;
 import java.io.IOException;
@@ -57,8 +58,10 @@ public final class Supervisor implements AutoCloseable {
     this.poller = Executors.newSingleThreadScheduledExecutor(named("supervisor-poll"));
     recover();
     removeExpired();
-    poller.scheduleWithFixedDelay(this::poll, 1, 1, TimeUnit.SECONDS);
-    poller.scheduleWithFixedDelay(this::removeExpired, 1, 1, TimeUnit.HOURS);
+    poller.scheduleWithFixedDelay(
+        NodeFailures.guarded("session poll", this::poll), 1, 1, TimeUnit.SECONDS);
+    poller.scheduleWithFixedDelay(
+        NodeFailures.guarded("expired session removal", this::removeExpired), 1, 1, TimeUnit.HOURS);
   }
 
   private static java.util.concurrent.ThreadFactory named(String name) {

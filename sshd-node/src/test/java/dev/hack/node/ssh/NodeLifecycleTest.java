@@ -178,6 +178,28 @@ class NodeLifecycleTest {
   // ---- 2. dead client ----
 
   @Test
+  void aNodeThreadDyingOfAnErrorEndsTheNodeSayingWhyInsteadOfLeavingItHalfAlive() throws Exception {
+    HackHome home = HackHome.at(dir.resolve("home"));
+    Path tmuxSocket = Files.createTempDirectory(Path.of("/tmp"), "hack-tmux").resolve("s");
+    Path log = dir.resolve("node.log");
+    NodeProcess node =
+        owned(
+            NodeProcess.start(
+                home.root(),
+                tmuxSocket,
+                log,
+                WAIT,
+                List.of("-Dhack.test.threadDies=supervisor-poll")));
+    int status = node.waitForExit(WAIT);
+    assertThat(status).isEqualTo(dev.hack.node.NodeFailures.EXIT_STATUS);
+    assertThat(node.log())
+        .contains("node thread supervisor-poll died of java.lang.OutOfMemoryError")
+        .contains("exits with status 70");
+    // it ended through its shutdown: the running-node record is gone, so a new node may start
+    assertThat(home.nodeFile()).doesNotExist();
+  }
+
+  @Test
   void deadClientIsDroppedByKeepalivesAndItsAttachmentFreed() throws Exception {
     // DESIGN.md: a dead client never blocks the session; here, its attachment must not stay
     // counted (and fed) forever either

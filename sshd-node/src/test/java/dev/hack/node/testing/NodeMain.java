@@ -2,6 +2,7 @@ package dev.hack.node.testing;
 
 import dev.hack.keys.HackHome;
 import dev.hack.node.Node;
+import dev.hack.node.NodeFailures;
 import dev.hack.node.ssh.NodeSshServer;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -22,6 +23,7 @@ public final class NodeMain {
       System.err.println("usage: NodeMain HACK_HOME TMUX_SOCKET");
       System.exit(2);
     }
+    NodeFailures.exitOnUncaught(); // as hack node serve does
     Node node =
         Node.start(
             new Node.Config(
@@ -39,6 +41,16 @@ public final class NodeMain {
     InetSocketAddress ssh = node.sshAddress();
     System.out.println("ssh listening on " + ssh.getHostString() + ":" + ssh.getPort());
     System.out.flush();
+    if (System.getProperty("hack.test.threadDies") != null) {
+      // a node thread dying of an error nobody catches, as supervisor-poll once did
+      Thread t =
+          new Thread(
+              () -> {
+                throw new OutOfMemoryError("simulated by the test");
+              },
+              System.getProperty("hack.test.threadDies"));
+      t.start();
+    }
     new CountDownLatch(1).await(); // until the JVM is told to end
   }
 }

@@ -44,8 +44,16 @@ public final class NodeProcess implements AutoCloseable {
    */
   public static NodeProcess start(Path home, Path tmuxSocket, Path log, Duration timeout)
       throws IOException {
+    return start(home, tmuxSocket, log, timeout, List.of());
+  }
+
+  /** As {@link #start(Path, Path, Path, Duration)}, with these JVM options too. */
+  public static NodeProcess start(
+      Path home, Path tmuxSocket, Path log, Duration timeout, List<String> jvmOptions)
+      throws IOException {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.addAll(jvmOptions);
     String ptyTmp = System.getProperty("pty4j.tmpdir");
     if (ptyTmp != null) {
       cmd.add("-Dpty4j.tmpdir=" + ptyTmp);
@@ -119,6 +127,12 @@ public final class NodeProcess implements AutoCloseable {
 
   public long pid() {
     return process.pid();
+  }
+
+  /** Waits up to {@code timeout} for the node to end by itself; returns its exit status. */
+  public int waitForExit(Duration timeout) throws IOException {
+    awaitExit(timeout);
+    return process.exitValue();
   }
 
   public boolean isAlive() {
