@@ -52,19 +52,23 @@ public final class NodeSshServer implements AutoCloseable {
       Duration keepAlive,
       int keepAliveMax,
       ChannelApp.Factory shellApp,
-      Predicate<InetAddress> tailnetClients) {
+      Predicate<InetAddress> tailnetClients,
+      Limits limits) {
     public Settings {
       if (tailnetClients == null) {
         tailnetClients = TailnetRanges::contains;
       }
+      if (limits == null) {
+        limits = Limits.DEFAULTS;
+      }
     }
 
     public Settings(Duration keepAlive, int keepAliveMax, ChannelApp.Factory shellApp) {
-      this(keepAlive, keepAliveMax, shellApp, null);
+      this(keepAlive, keepAliveMax, shellApp, null, null);
     }
 
     public Settings(Duration keepAlive, int keepAliveMax) {
-      this(keepAlive, keepAliveMax, null, null);
+      this(keepAlive, keepAliveMax, null, null, null);
     }
 
     public static Settings defaults() {
@@ -73,12 +77,59 @@ public final class NodeSshServer implements AutoCloseable {
 
     /** These settings with {@code app} served to a bare {@code ssh -t NODE}. */
     public Settings withShellApp(ChannelApp.Factory app) {
-      return new Settings(keepAlive, keepAliveMax, app, tailnetClients);
+      return new Settings(keepAlive, keepAliveMax, app, tailnetClients, limits);
     }
 
     /** These settings with {@code clients} as the test for tailnet client addresses. */
     public Settings withTailnetClients(Predicate<InetAddress> clients) {
-      return new Settings(keepAlive, keepAliveMax, shellApp, clients);
+      return new Settings(keepAlive, keepAliveMax, shellApp, clients, limits);
+    }
+
+    /** These settings with other limits. */
+    public Settings withLimits(Limits other) {
+      return new Settings(keepAlive, keepAliveMax, shellApp, tailnetClients, other);
+    }
+  }
+
+  /**
+   * What one client may hold (docs/security.md). OpenSSH's sshd has the same kinds of limit: {@code
+   * LoginGraceTime}, {@code MaxAuthTries}, {@code MaxSessions}, {@code MaxStartups}.
+   *
+   * @param loginTime how long a connection may take from its first byte to a successful login
+   * @param authAttempts how many keys and methods a connection may try
+   * @param channelsPerConnection how many channels (commands, attaches, forwards) one connection
+   *     may have open at once
+   * @param connectionsPerRemote connections one client address may hold
+   * @param loggingInPerRemote connections one client address may hold that have not logged in yet
+   */
+  public record Limits(
+      Duration loginTime,
+      int authAttempts,
+      int channelsPerConnection,
+      int connectionsPerRemote,
+      int loggingInPerRemote) {
+    public static final Limits DEFAULTS = new Limits(Duration.ofSeconds(30), 10, 64, 64, 10);
+
+    public Limits {
+      if (loginTime.isNegative()
+          || loginTime.isZero()
+          || authAttempts < 1
+          || channelsPerConnection < 1
+          || connectionsPerRemote < 1
+          || loggingInPerRemote < 1) {
+        throw new IllegalArgumentException("every SSH limit must be positive");
+      }
+    }
+
+    /** These limits with another login time. */
+    public Limits withLoginTime(Duration d) {
+      return new Limits(
+          d, authAttempts, channelsPerConnection, connectionsPerRemote, loggingInPerRemote);
+    }
+
+    /** These limits with other connection caps per client address. */
+    public Limits withPerRemote(int connections, int loggingIn) {
+      return new Limits(loginTime, authAttempts, channelsPerConnection, connections, loggingIn);
     }
   }
 
@@ -151,7 +202,15 @@ public final class NodeSshServer implements AutoCloseable {
     CoreModuleProperties.SERVER_IDENTIFICATION.set(server, "hack_" + Version.get());
     CoreModuleProperties.IDLE_TIMEOUT.set(server, Duration.ZERO);
     CoreModuleProperties.NIO2_READ_TIMEOUT.set(server, Duration.ZERO);
-    CoreModuleProperties.AUTH_TIMEOUT.set(server, Duration.ofSeconds(30));
+    Limits limits = settings.limits();
+    CoreModuleProperties.AUTH_TIMEOUT.set(server, limits.loginTime());
+    CoreModuleProperties.MAX_AUTH_REQUESTS.set(server, limits.authAttempts());
+    CoreModuleProperties.MAX_CONCURRENT_CHANNELS.set(server, limits.channelsPerConnection());
+    server.addSessionListener(
+        new ConnectionLimits(
+            limits.connectionsPerRemote(),
+            limits.loggingInPerRemote(),
+            (remote, why) -> {} /* logged by ConnectionLimits */));
     keepAlive = new KeepAlive(settings.keepAlive(), settings.keepAliveMax());
     server.addSessionListener(keepAlive);
     server.addSessionListener(

@@ -39,6 +39,7 @@ public final class TestNode implements AutoCloseable {
   private final Duration keepAlive;
   private int gatewayPort = -1;
   private ChannelApp.Factory shellApp;
+  private NodeSshServer.Limits sshLimits = NodeSshServer.Limits.DEFAULTS;
   private Node node;
   private SshClient client;
 
@@ -80,6 +81,14 @@ public final class TestNode implements AutoCloseable {
     return t;
   }
 
+  /** Starts a node in {@code dir} whose SSH server has these limits. */
+  public static TestNode withSshLimits(Path dir, NodeSshServer.Limits limits) throws IOException {
+    TestNode t = new TestNode(dir, Duration.ofSeconds(15));
+    t.sshLimits = limits;
+    t.boot();
+    return t;
+  }
+
   private void boot() throws IOException {
     node =
         Node.start(
@@ -92,7 +101,7 @@ public final class TestNode implements AutoCloseable {
                 gatewayPort,
                 tmuxSocket,
                 Duration.ofDays(7),
-                new NodeSshServer.Settings(keepAlive, 3, shellApp)),
+                new NodeSshServer.Settings(keepAlive, 3, shellApp).withLimits(sshLimits)),
             warnings::add);
   }
 
