@@ -164,7 +164,7 @@ final class ConnectionGuard implements SelectorManager.AcceptListener, Connectio
   void bodyStarted(Request request) {
     Deadline d = waiting.get(request.getConnectionMetaData().getConnection());
     if (d != null) {
-      d.at = deadline(Gateway.REQUEST_BODY_TIMEOUT);
+      d.at = deadline(Gateway.requestBodyTimeout);
     }
   }
 

@@ -91,6 +91,9 @@ public final class Gateway implements AutoCloseable {
   /** {@link #REQUEST_HEADER_TIMEOUT}, which tests shorten so a slowloris test is quick. */
   static volatile Duration requestHeaderTimeout = REQUEST_HEADER_TIMEOUT;
 
+  /** {@link #REQUEST_BODY_TIMEOUT}, which tests shorten. */
+  static volatile Duration requestBodyTimeout = REQUEST_BODY_TIMEOUT;
+
   private final Server server;
   private final ServerConnector connector;
   private final GatewayContext ctx;
