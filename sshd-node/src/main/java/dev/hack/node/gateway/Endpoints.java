@@ -620,7 +620,8 @@ final class Endpoints {
    */
   private void upgrade(
       Call c, boolean writes, java.util.function.Function<StreamRegistry.Slot, Object> endpoint) {
-    StreamRegistry.Slot slot = ctx.openStreams.reserve(c.caller, writes);
+    // a stream under /control-plane/projects/:projectId/ lasts only while the project is enabled
+    StreamRegistry.Slot slot = ctx.openStreams.reserve(c.caller, writes, c.param("projectId"));
     boolean upgraded = false;
     try {
       upgraded =

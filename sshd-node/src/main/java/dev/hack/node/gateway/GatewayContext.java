@@ -86,7 +86,11 @@ final class GatewayContext {
     this.config = new ConfigFile(home.config());
     this.openStreams =
         new StreamRegistry(
-            tokens, this::allowWrites, Gateway.MAX_STREAMS_PER_TOKEN, Gateway.MAX_STREAMS);
+            tokens,
+            this::allowWrites,
+            project -> projects.find(project).map(p -> p.gatewayEnabled()).orElse(false),
+            Gateway.MAX_STREAMS_PER_TOKEN,
+            Gateway.MAX_STREAMS);
     this.maxBodyBytes = maxBodyBytes;
     this.maxFrameBytes = maxFrameBytes;
   }

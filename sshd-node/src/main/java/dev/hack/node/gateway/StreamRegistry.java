@@ -41,6 +41,8 @@ final class StreamRegistry {
   static final String WRITES_OFF = "writes turned off on this node";
   static final String TOKENS_UNREADABLE = "the token file cannot be read";
   static final String CONFIG_UNREADABLE = "the node's config cannot be read";
+  static final String PROJECT_DISABLED = "project disabled for the gateway";
+  static final String PROJECTS_UNREADABLE = "the project registry cannot be read";
 
   /** What a stream endpoint does when its authorization is gone. */
   interface Stream {
@@ -56,14 +58,16 @@ final class StreamRegistry {
   final class Slot {
     final Caller caller;
     final boolean writes;
+    final String project; // the project's id or name in the stream's path, or null
     private final long reservedAt = System.nanoTime();
     private volatile Stream stream;
     private volatile String ended;
     private boolean released; // guarded by StreamRegistry.this
 
-    private Slot(Caller caller, boolean writes) {
+    private Slot(Caller caller, boolean writes, String project) {
       this.caller = caller;
       this.writes = writes;
+      this.project = project;
     }
 
     /** The endpoint is open; if the slot was already ended, the stream is ended now. */
@@ -111,6 +115,7 @@ final class StreamRegistry {
 
   private final TokenStore tokens;
   private final ThrowingBoolean allowWrites;
+  private final ProjectCheck projectEnabled;
   private final Set<Slot> slots = new LinkedHashSet<>(); // guarded by this
   private final int maxPerToken;
   private final int maxTotal;
@@ -120,9 +125,20 @@ final class StreamRegistry {
     boolean get() throws IOException;
   }
 
-  StreamRegistry(TokenStore tokens, ThrowingBoolean allowWrites, int maxPerToken, int maxTotal) {
+  /** Whether the gateway may still act in a project (named by id or name). */
+  interface ProjectCheck {
+    boolean enabled(String project) throws IOException;
+  }
+
+  StreamRegistry(
+      TokenStore tokens,
+      ThrowingBoolean allowWrites,
+      ProjectCheck projectEnabled,
+      int maxPerToken,
+      int maxTotal) {
     this.tokens = tokens;
     this.allowWrites = allowWrites;
+    this.projectEnabled = projectEnabled;
     this.maxPerToken = maxPerToken;
     this.maxTotal = maxTotal;
   }
@@ -133,7 +149,7 @@ final class StreamRegistry {
    *
    * @throws GatewayError 429 {@code too_many_streams} over a cap
    */
-  synchronized Slot reserve(Caller caller, boolean writes) {
+  synchronized Slot reserve(Caller caller, boolean writes, String project) {
     if (slots.size() >= maxTotal) {
       throw new GatewayError(
           429,
@@ -152,7 +168,7 @@ final class StreamRegistry {
           "too_many_streams",
           "this token has " + maxPerToken + " streams open, its limit; close one and try again");
     }
-    Slot s = new Slot(caller, writes);
+    Slot s = new Slot(caller, writes, project);
     slots.add(s);
     return s;
   }
@@ -194,6 +210,7 @@ final class StreamRegistry {
       LOG.warn("cannot read {} to check open streams: {}", tokens.file(), e.toString());
       tokensFailure = TOKENS_UNREADABLE;
     }
+    Map<String, String> projects = new HashMap<>(); // project -> why it is off ("" if it is on)
     String writesFailure = null;
     boolean writesLooked = false;
     long stale = System.nanoTime() - UNOPENED_SLOT_TIMEOUT.toNanos();
@@ -208,6 +225,10 @@ final class StreamRegistry {
           writesFailure = writesOff();
         }
         why = writesFailure;
+      }
+      if (why == null && s.project != null) {
+        String off = projects.computeIfAbsent(s.project, this::projectOff);
+        why = off.isEmpty() ? null : off;
       }
       if (why != null) {
         s.end(why);
@@ -233,6 +254,16 @@ final class StreamRegistry {
       case "expired" -> TOKEN_EXPIRED;
       default -> TOKEN_REVOKED;
     };
+  }
+
+  /** Why streams in {@code project} must end, or "" (computeIfAbsent keeps no nulls). */
+  private String projectOff(String project) {
+    try {
+      return projectEnabled.enabled(project) ? "" : PROJECT_DISABLED;
+    } catch (IOException | RuntimeException e) {
+      LOG.warn("cannot read the project registry to check open streams: {}", e.toString());
+      return PROJECTS_UNREADABLE;
+    }
   }
 
   private String writesOff() {

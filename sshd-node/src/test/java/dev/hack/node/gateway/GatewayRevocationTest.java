@@ -9,6 +9,7 @@ import com.google.gson.JsonParser;
 import dev.hack.keys.TokenStore;
 import dev.hack.node.gateway.GatewayFixture.Reply;
 import dev.hack.node.gateway.GatewayFixture.Ws;
+import dev.hack.node.project.ProjectRegistry;
 import dev.hack.node.testing.Poll;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -204,6 +205,23 @@ class GatewayRevocationTest {
       g.post(g.projectPath() + "/jobs/" + job + "/cancel", g.write, "");
     }
     assertAuditedClose(t.id(), "writes turned off on this node");
+  }
+
+  @Test
+  void disablingTheProjectEndsItsStreams() throws Exception {
+    String shell = createShell();
+    String job = jobSleeping();
+    TokenStore.Created t = g.tokens.create(TokenStore.Scope.WRITE, null, "project off");
+    ProjectRegistry registry = ProjectRegistry.open(g.node.home());
+    try (Ws ws = attachedShell(shell, t.token());
+        Ws jobWs = jobStream(job, t.token())) {
+      registry.setGatewayEnabled("proj", false); // what hack gateway disable does
+      assertEndedBecause(ws, "project disabled for the gateway");
+      assertEndedBecause(jobWs, "project disabled for the gateway");
+    } finally {
+      registry.setGatewayEnabled("proj", true);
+      g.post(g.projectPath() + "/jobs/" + job + "/cancel", g.write, "");
+    }
   }
 
   @Test
