@@ -165,7 +165,8 @@ final class ApiHandler extends Handler.Abstract {
       if (matched.need.stream()) {
         checkOrigin(request);
       }
-      Call call = new Call(request, response, callback, params, caller, ctx.maxBodyBytes);
+      Call call =
+          new Call(request, response, callback, params, caller, ctx.maxBodyBytes, ctx.connections);
       Object body = matched.a.run(call);
       if (body != null) {
         status = 200;
@@ -205,7 +206,7 @@ final class ApiHandler extends Handler.Abstract {
     boolean nonGet = !"GET".equals(method) && !"HEAD".equals(method);
     if (status == 401) {
       ctx.audit("auth_failure", caller, remote, method, path, status, errorCode);
-    } else if (writeRoute || nonGet || status == 403) {
+    } else if (writeRoute || nonGet || status == 403 || status == 429) {
       ctx.audit("request", caller, remote, method, path, status, errorCode);
     }
     return true;

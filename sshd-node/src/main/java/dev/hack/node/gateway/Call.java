@@ -18,12 +18,19 @@ import org.eclipse.jetty.util.Fields;
 
 /** One HTTP request being answered: its path parameters, caller, query and JSON body. */
 final class Call {
+  /** Items a list field (a command's argv) may have: more is {@code 400 invalid_request}. */
+  static final int MAX_LIST_ITEMS = 4096;
+
+  /** Entries an object field (an environment) may have: more is {@code 400 invalid_request}. */
+  static final int MAX_MAP_ENTRIES = 1024;
+
   final Request request;
   final Response response;
   final Callback callback;
   final Map<String, String> params;
   final Caller caller;
   private final int maxBody;
+  private final ConnectionGuard guard;
   private Fields query;
 
   Call(
@@ -32,13 +39,15 @@ final class Call {
       Callback callback,
       Map<String, String> params,
       Caller caller,
-      int maxBody) {
+      int maxBody,
+      ConnectionGuard guard) {
     this.request = request;
     this.response = response;
     this.callback = callback;
     this.params = params;
     this.caller = caller;
     this.maxBody = maxBody;
+    this.guard = guard;
   }
 
   String param(String name) {
@@ -82,8 +91,19 @@ final class Call {
       throw tooLarge();
     }
     byte[] bytes;
+    // a body trickled in slowly holds a handler thread: it must arrive within the deadline
+    guard.bodyStarted(request);
     try (InputStream in = Request.asInputStream(request)) {
       bytes = in.readNBytes(maxBody + 1);
+    } catch (IOException e) {
+      throw new GatewayError(
+          408,
+          "request_timeout",
+          "the request body did not arrive in full within "
+              + Gateway.REQUEST_BODY_TIMEOUT.toSeconds()
+              + " s; send it again");
+    } finally {
+      guard.bodyDone(request);
     }
     if (bytes.length > maxBody) {
       throw tooLarge();
@@ -164,6 +184,10 @@ final class Call {
       throw GatewayError.badRequest(
           "invalid_request", "'" + field + "' must be an array of strings");
     }
+    if (e.getAsJsonArray().size() > MAX_LIST_ITEMS) {
+      throw GatewayError.badRequest(
+          "invalid_request", "'" + field + "' may have at most " + MAX_LIST_ITEMS + " items");
+    }
     List<String> out = new ArrayList<>();
     for (JsonElement x : e.getAsJsonArray()) {
       if (!x.isJsonPrimitive() || !x.getAsJsonPrimitive().isString()) {
@@ -183,6 +207,10 @@ final class Call {
     if (!e.isJsonObject()) {
       throw GatewayError.badRequest(
           "invalid_request", "'" + field + "' must be an object of string values");
+    }
+    if (e.getAsJsonObject().size() > MAX_MAP_ENTRIES) {
+      throw GatewayError.badRequest(
+          "invalid_request", "'" + field + "' may have at most " + MAX_MAP_ENTRIES + " entries");
     }
     Map<String, String> out = new LinkedHashMap<>();
     for (Map.Entry<String, JsonElement> x : e.getAsJsonObject().entrySet()) {

@@ -337,7 +337,7 @@ final class Endpoints {
   private Object jobStream(Call c) throws IOException {
     Job j = job(c);
     String path = pathOf(c);
-    upgrade(c, () -> new JobSocket(ctx, c.caller, path, j));
+    upgrade(c, false, slot -> new JobSocket(ctx, c.caller, path, j, slot));
     return null;
   }
 
@@ -393,7 +393,7 @@ final class Endpoints {
     Project p = project(c);
     Session s = shell(c, p);
     String path = pathOf(c);
-    upgrade(c, () -> new ShellSocket(ctx, c.caller, path, s, shellMeta(p)));
+    upgrade(c, true, slot -> new ShellSocket(ctx, c.caller, path, s, shellMeta(p), slot));
     return null;
   }
 
@@ -543,11 +543,14 @@ final class Endpoints {
   private Object sessionStream(Call c) {
     Session s = session(c);
     String path = pathOf(c);
-    upgrade(c, () -> new ShellSocket(ctx, c.caller, path, s, shellMeta(null)));
+    upgrade(c, true, slot -> new ShellSocket(ctx, c.caller, path, s, shellMeta(null), slot));
     return null;
   }
 
   // --- tokens (admin) ---------------------------------------------------------------------
+
+  /** A token's label may be this long. */
+  static final int MAX_LABEL_CHARS = 200;
 
   private Object listTokens(Call c) throws IOException {
     List<Map<String, Object>> out = new ArrayList<>();
@@ -562,6 +565,11 @@ final class Endpoints {
     String scope = Call.string(body, "scope", false);
     Integer ttl = Call.integer(body, "ttl_seconds", 1, Integer.MAX_VALUE);
     String label = Call.string(body, "label", false);
+    if (label != null && label.length() > MAX_LABEL_CHARS) {
+      // it is kept in tokens.json, which every request reads
+      throw GatewayError.badRequest(
+          "invalid_request", "'label' may be at most " + MAX_LABEL_CHARS + " characters");
+    }
     TokenStore.Created created =
         ctx.tokens.create(
             TokenStore.Scope.parse(scope == null ? "read" : scope),
@@ -604,13 +612,27 @@ final class Endpoints {
     return org.eclipse.jetty.server.Request.getPathInContext(c.request);
   }
 
-  private void upgrade(Call c, java.util.function.Supplier<Object> endpoint) {
-    boolean upgraded;
+  /**
+   * Upgrades to the stream {@code endpoint} makes, in a slot of the stream registry (429 beyond its
+   * caps); the slot is given back if the upgrade does not happen.
+   *
+   * @param writes whether the stream writes to a terminal ({@code allowWrites} covers it)
+   */
+  private void upgrade(
+      Call c, boolean writes, java.util.function.Function<StreamRegistry.Slot, Object> endpoint) {
+    // a stream under /control-plane/projects/:projectId/ lasts only while the project is enabled
+    StreamRegistry.Slot slot = ctx.openStreams.reserve(c.caller, writes, c.param("projectId"));
+    boolean upgraded = false;
     try {
       upgraded =
-          websockets.upgrade((rq, rs, cb) -> endpoint.get(), c.request, c.response, c.callback);
+          websockets.upgrade(
+              (rq, rs, cb) -> endpoint.apply(slot), c.request, c.response, c.callback);
     } catch (RuntimeException e) {
       throw new GatewayError(400, "invalid_upgrade", "WebSocket upgrade failed: " + e.getMessage());
+    } finally {
+      if (!upgraded) {
+        slot.release();
+      }
     }
     if (!upgraded) {
       throw new GatewayError(

@@ -42,6 +42,13 @@ final class GatewayContext {
   final ProjectRegistry projects;
   final ConfigFile config;
   final GatewayMetrics metrics = new GatewayMetrics();
+
+  /** Connections per remote, and the header and body deadlines (see the class). */
+  final ConnectionGuard connections = new ConnectionGuard(Gateway.MAX_CONNECTIONS_PER_REMOTE);
+
+  /** Open streams by token; ends them when their token or allowWrites goes (see the class). */
+  final StreamRegistry openStreams;
+
   final int maxBodyBytes;
   final int maxFrameBytes;
 
@@ -77,6 +84,13 @@ final class GatewayContext {
     this.auditLog = AuditLog.open(home);
     this.projects = ProjectRegistry.open(home);
     this.config = new ConfigFile(home.config());
+    this.openStreams =
+        new StreamRegistry(
+            tokens,
+            this::allowWrites,
+            project -> projects.find(project).map(p -> p.gatewayEnabled()).orElse(false),
+            Gateway.MAX_STREAMS_PER_TOKEN,
+            Gateway.MAX_STREAMS);
     this.maxBodyBytes = maxBodyBytes;
     this.maxFrameBytes = maxFrameBytes;
   }

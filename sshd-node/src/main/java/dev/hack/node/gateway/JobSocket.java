@@ -34,7 +34,7 @@ import org.slf4j.LoggerFactory;
  * <p>One message is in flight at a time; a slow client only slows its own stream. (Public: Jetty
  * instantiates endpoints reflectively.)
  */
-public final class JobSocket implements Session.Listener.AutoDemanding {
+public final class JobSocket implements Session.Listener.AutoDemanding, StreamRegistry.Stream {
   private static final Logger LOG = LoggerFactory.getLogger(JobSocket.class);
   static final int CHUNK = 64 * 1024;
   static volatile long heartbeatMillis = 15_000;
@@ -44,10 +44,14 @@ public final class JobSocket implements Session.Listener.AutoDemanding {
   private final String path;
   private final Job job;
   private final String streamId;
+  private final StreamRegistry.Slot slot;
+
+  /** Why the stream was ended by the gateway (its token went), or null. */
+  private volatile String endReason;
 
   private volatile Session ws;
-  private Runnable unsubscribe;
-  private ScheduledFuture<?> heartbeat;
+  private Runnable unsubscribe; // guarded by flags
+  private ScheduledFuture<?> heartbeat; // guarded by flags
 
   /**
    * Guards the four flags below, and nothing slow: the job's reader thread takes it (through {@link
@@ -66,10 +70,17 @@ public final class JobSocket implements Session.Listener.AutoDemanding {
   private ArrayDeque<JobEvent> roundEvents;
   private long roundEnd;
   private boolean roundFinished;
-  private final byte[] buf = new byte[CHUNK];
 
-  JobSocket(GatewayContext ctx, Caller caller, String path, Job job) {
+  /**
+   * The read buffer, one per stream thread rather than one per stream: only the stream's single
+   * sender reads the log, always on a stream thread, and a thousand idle streams must not hold 64
+   * KiB each.
+   */
+  private static final ThreadLocal<byte[]> BUF = ThreadLocal.withInitial(() -> new byte[CHUNK]);
+
+  JobSocket(GatewayContext ctx, Caller caller, String path, Job job, StreamRegistry.Slot slot) {
     this.ctx = ctx;
+    this.slot = slot;
     this.caller = caller;
     this.path = path;
     this.job = job;
@@ -81,10 +92,21 @@ public final class JobSocket implements Session.Listener.AutoDemanding {
     this.ws = session;
     ctx.metrics.streamOpened();
     ctx.auditStream("stream_open", caller, path, streamId, "job " + job.id());
+    slot.open(this);
+  }
+
+  @Override
+  public void revoke(String reason) {
+    endReason = reason;
+    cleanup();
+    ShellSocket.closeFor(ctx, ws, reason, streamId);
   }
 
   @Override
   public void onWebSocketText(String text) {
+    if (!slot.live()) {
+      return;
+    }
     JsonObject msg;
     try {
       JsonElement e = JsonParser.parseString(text);
@@ -120,13 +142,31 @@ public final class JobSocket implements Session.Listener.AutoDemanding {
       eventsSent = Math.min(eventsFrom, job.lastEventSeq());
     }
     send(ShellSocket.message("ready", "logsOffset", job.logEnd(), "eventsSeq", job.lastEventSeq()));
-    unsubscribe = job.subscribe(this::pump);
+    Runnable unsub = job.subscribe(this::pump);
+    boolean closedMeanwhile;
+    synchronized (flags) {
+      closedMeanwhile = closed;
+      if (!closed) {
+        unsubscribe = unsub;
+      }
+    }
+    if (closedMeanwhile) {
+      unsub.run(); // closed (or revoked) while subscribing: cleanup could not see it
+      return;
+    }
     // The final event is announced a moment before the job counts as finished; a stream that
     // looked in between must look again once it is, or it would never close.
     job.finished().whenComplete((meta, error) -> pump());
-    heartbeat =
+    ScheduledFuture<?> beat =
         ctx.timer.scheduleAtFixedRate(
             this::heartbeat, heartbeatMillis, heartbeatMillis, TimeUnit.MILLISECONDS);
+    synchronized (flags) {
+      heartbeat = beat;
+      if (closed) {
+        beat.cancel(false);
+        return;
+      }
+    }
     pump();
   }
 
@@ -156,20 +196,33 @@ public final class JobSocket implements Session.Listener.AutoDemanding {
   }
 
   private void cleanup() {
+    Runnable unsub;
     synchronized (flags) {
       if (closed) {
         return;
       }
       closed = true;
+      unsub = unsubscribe;
     }
-    if (unsubscribe != null) {
-      unsubscribe.run();
+    if (unsub != null) {
+      unsub.run();
     }
-    if (heartbeat != null) {
-      heartbeat.cancel(false);
+    ScheduledFuture<?> beat;
+    synchronized (flags) {
+      beat = heartbeat;
     }
+    if (beat != null) {
+      beat.cancel(false);
+    }
+    slot.release();
     ctx.metrics.streamClosed();
-    ctx.auditStream("stream_close", caller, path, streamId, "job " + job.id());
+    String why = endReason;
+    ctx.auditStream(
+        "stream_close",
+        caller,
+        path,
+        streamId,
+        "job " + job.id() + (why == null ? "" : ": " + why));
   }
 
   private void heartbeat() {
@@ -233,15 +286,12 @@ public final class JobSocket implements Session.Listener.AutoDemanding {
       return;
     }
     ctx.metrics.streamBytesSent.addAndGet(frame.length());
-    s.sendText(
-        frame,
-        Callback.from(
-            () -> ctx.onStreamThread(this::sendNext),
-            failure -> LOG.debug("job stream {}: {}", streamId, failure.toString())));
+    s.sendText(frame, ShellSocket.sent(s, () -> ctx.onStreamThread(this::sendNext), streamId));
   }
 
   /** The next message to send, or null when the client has everything there is. */
   private String nextFrame() throws IOException {
+    byte[] buf = BUF.get();
     for (int pass = 0; pass < 2; pass++) {
       if (roundEvents == null) {
         // Events first, then the log end: every event taken now has its bytes before roundEnd.
@@ -290,7 +340,7 @@ public final class JobSocket implements Session.Listener.AutoDemanding {
   private void send(Object msg) {
     Session s = ws;
     if (s != null && s.isOpen()) {
-      s.sendText(Json.GSON.toJson(msg), Callback.NOOP);
+      s.sendText(Json.GSON.toJson(msg), ShellSocket.sent(s, () -> {}, streamId));
     }
   }
 }

@@ -32,7 +32,7 @@ import org.slf4j.LoggerFactory;
  * current screen, every client sees the same output, the last to resize sets the size, and a client
  * that goes away only detaches. (Public: Jetty instantiates endpoints reflectively.)
  */
-public final class ShellSocket implements Session.Listener.AutoDemanding {
+public final class ShellSocket implements Session.Listener.AutoDemanding, StreamRegistry.Stream {
   private static final Logger LOG = LoggerFactory.getLogger(ShellSocket.class);
   private static final Set<String> SIGNALS =
       Set.of("SIGINT", "SIGTERM", "SIGKILL", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGTSTP");
@@ -45,6 +45,7 @@ public final class ShellSocket implements Session.Listener.AutoDemanding {
   private final Function<SessionInfo, Map<String, Object>> describe;
   private final String streamId;
   private final Utf8.Decoder decoder = new Utf8.Decoder();
+  private final StreamRegistry.Slot slot;
 
   private volatile Session ws;
   private volatile Attachment attachment;
@@ -57,8 +58,10 @@ public final class ShellSocket implements Session.Listener.AutoDemanding {
       Caller caller,
       String path,
       dev.hack.node.supervisor.Session target,
-      Function<SessionInfo, Map<String, Object>> describe) {
+      Function<SessionInfo, Map<String, Object>> describe,
+      StreamRegistry.Slot slot) {
     this.ctx = ctx;
+    this.slot = slot;
     this.caller = caller;
     this.path = path;
     this.target = target;
@@ -71,6 +74,10 @@ public final class ShellSocket implements Session.Listener.AutoDemanding {
     this.ws = session;
     ctx.metrics.streamOpened();
     ctx.auditStream("stream_open", caller, path, streamId, "shell " + target.id());
+    slot.open(this);
+    if (!slot.live()) {
+      return; // its token went while it was being opened: revoke has closed it
+    }
     if (!target.isRunning()) {
       sendReady(null);
       SessionInfo info = target.info();
@@ -97,6 +104,9 @@ public final class ShellSocket implements Session.Listener.AutoDemanding {
 
   @Override
   public void onWebSocketText(String text) {
+    if (!accepting()) {
+      return;
+    }
     JsonObject msg = parse(text);
     if (msg == null) {
       input(text.getBytes(StandardCharsets.UTF_8));
@@ -136,9 +146,11 @@ public final class ShellSocket implements Session.Listener.AutoDemanding {
 
   @Override
   public void onWebSocketBinary(ByteBuffer payload, org.eclipse.jetty.websocket.api.Callback cb) {
-    byte[] b = new byte[payload.remaining()];
-    payload.get(b);
-    input(b);
+    if (accepting()) {
+      byte[] b = new byte[payload.remaining()];
+      payload.get(b);
+      input(b);
+    }
     cb.succeed();
   }
 
@@ -164,6 +176,47 @@ public final class ShellSocket implements Session.Listener.AutoDemanding {
 
   private boolean cleaned;
 
+  /** Why the stream was ended by the gateway (its token or allowWrites), or null. */
+  private volatile String endReason;
+
+  /** Whether frames from the client may still reach the session. */
+  private boolean accepting() {
+    return slot.live() && !cleanedUp();
+  }
+
+  @Override
+  public void revoke(String reason) {
+    endReason = reason;
+    // Detach first: from here on nothing the client sends reaches the session, whatever the
+    // close handshake does.
+    cleanup();
+    closeFor(ctx, ws, reason, streamId);
+  }
+
+  /**
+   * Closes {@code s} with 1008 and {@code reason}; a client that does not answer the close (dead,
+   * or not reading) is disconnected after {@link Gateway#REVOKED_CLOSE_GRACE}.
+   */
+  static void closeFor(GatewayContext ctx, Session s, String reason, String streamId) {
+    if (s == null || !s.isOpen()) {
+      return;
+    }
+    LOG.info("stream {} ended: {}", streamId, reason);
+    s.close(StatusCode.POLICY_VIOLATION, reason, Callback.NOOP);
+    try {
+      ctx.timer.schedule(
+          () -> {
+            if (s.isOpen()) {
+              s.disconnect();
+            }
+          },
+          Gateway.REVOKED_CLOSE_GRACE.toMillis(),
+          TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      LOG.debug("the gateway is stopping; it closes {} itself", streamId);
+    }
+  }
+
   private void cleanup() {
     synchronized (this) {
       if (cleaned) {
@@ -176,8 +229,15 @@ public final class ShellSocket implements Session.Listener.AutoDemanding {
     if (a != null) {
       a.detach();
     }
+    slot.release();
     ctx.metrics.streamClosed();
-    ctx.auditStream("stream_close", caller, path, streamId, "shell " + target.id());
+    String why = endReason;
+    ctx.auditStream(
+        "stream_close",
+        caller,
+        path,
+        streamId,
+        "shell " + target.id() + (why == null ? "" : ": " + why));
   }
 
   /** Attaches once (at {@code size}, or the session's own); false if already attached. */
@@ -251,10 +311,27 @@ public final class ShellSocket implements Session.Listener.AutoDemanding {
     }
     Session s = ws;
     ctx.metrics.streamBytesSent.addAndGet(data.length);
-    s.sendText(
-        Json.GSON.toJson(message("output", "data", text)),
-        Callback.from(
-            onSent, failure -> LOG.debug("shell stream {}: {}", streamId, failure.toString())));
+    s.sendText(Json.GSON.toJson(message("output", "data", text)), sent(s, onSent, streamId));
+  }
+
+  /**
+   * A send's callback: {@code ok} once sent. A failed send closes the stream: the client is gone,
+   * or it has {@link Gateway#MAX_QUEUED_FRAMES} frames unread (it sends without reading), and a
+   * stream whose frames are dropped would only stall.
+   */
+  static Callback sent(Session s, Runnable ok, String streamId) {
+    return Callback.from(
+        ok,
+        failure -> {
+          LOG.debug("stream {}: a send failed: {}", streamId, failure.toString());
+          if (s.isOpen()) {
+            if (failure instanceof java.nio.channels.WritePendingException) {
+              s.close(StatusCode.POLICY_VIOLATION, "too many unread messages", Callback.NOOP);
+            } else {
+              s.disconnect();
+            }
+          }
+        });
   }
 
   private void ended(Attachment.End end) {
@@ -350,7 +427,7 @@ public final class ShellSocket implements Session.Listener.AutoDemanding {
   private void send(String json) {
     Session s = ws;
     if (s != null && s.isOpen()) {
-      s.sendText(json, Callback.NOOP);
+      s.sendText(json, sent(s, () -> {}, streamId));
     }
   }
 

@@ -104,6 +104,10 @@ final class GatewayFixture implements AutoCloseable {
     final BlockingQueue<String> messages = new LinkedBlockingQueue<>();
     final CompletableFuture<Response> opened = new CompletableFuture<>();
     final CompletableFuture<Integer> closed = new CompletableFuture<>();
+
+    /** The reason the server gave when it closed the stream. */
+    final CompletableFuture<String> closeReason = new CompletableFuture<>();
+
     volatile Response failure;
 
     /** The {@code error} code of a refused handshake's JSON body, if it had one. */
@@ -129,11 +133,13 @@ final class GatewayFixture implements AutoCloseable {
     @Override
     public void onClosing(WebSocket webSocket, int code, String reason) {
       webSocket.close(1000, null);
+      closeReason.complete(reason);
       closed.complete(code);
     }
 
     @Override
     public void onClosed(WebSocket webSocket, int code, String reason) {
+      closeReason.complete(reason);
       closed.complete(code);
     }
 
@@ -149,6 +155,7 @@ final class GatewayFixture implements AutoCloseable {
         }
       }
       opened.completeExceptionally(t);
+      closeReason.complete(null);
       closed.complete(-1);
     }
 
