@@ -14,6 +14,7 @@ import dev.hack.node.mesh.tailscale.LocalApiFixtures;
 import dev.hack.node.mesh.tailscale.TailnetRanges;
 import dev.hack.node.ssh.ChannelApp;
 import dev.hack.node.ssh.NodeSshServer;
+import dev.hack.node.testing.Poll;
 import java.io.ByteArrayOutputStream;
 import java.io.File;
 import java.io.IOException;
@@ -465,6 +466,65 @@ class TailnetSshTest {
     }
     Result stop = ssh(noKey(), "127.0.0.2", port, "stop @" + hostKey);
     assertThat(stop.err()).isEqualTo("hack: your tailnet role is view; stop needs control\n");
+  }
+
+  @Test
+  void aTailnetLoginEndsWhenItsIdentityIsNoLongerListedOrItsRoleIsLowered() throws Exception {
+    allow("alice@example.com", "bob@example.com");
+    new ConfigFile(home.config()).set("ssh.tailscaleRole", ConfigFile.parseValue("attach"));
+    Path key = authorizedClientKey();
+    start();
+    int port = node.sshAddress().getPort();
+    assertThat(ssh(withKey(key), "127.0.0.1", port, "new --name s1 -- cat").exit()).isZero();
+
+    Process first = attach(port);
+    Poll.until(TIMEOUT, "attached", () -> node.supervisor().get("s1").info().attached() == 1);
+    // lowered from attach to view: the connection ends, and a new one gets the new role
+    new ConfigFile(home.config()).set("ssh.tailscaleRole", ConfigFile.parseValue("view"));
+    assertThat(first.waitFor(TIMEOUT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+    assertThat(new String(first.getErrorStream().readAllBytes(), StandardCharsets.UTF_8))
+        .contains("the tailnet role of alice@example.com is now view, not attach");
+    assertThat(ssh(noKey(), "127.0.0.2", port, "send s1 hi").err()).contains("role is view");
+
+    new ConfigFile(home.config()).set("ssh.tailscaleRole", ConfigFile.parseValue("attach"));
+    Process second = attach(port);
+    Poll.until(TIMEOUT, "attached", () -> node.supervisor().get("s1").info().attached() == 1);
+    allow("bob@example.com"); // alice is taken off the list
+    assertThat(second.waitFor(TIMEOUT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+    assertThat(new String(second.getErrorStream().readAllBytes(), StandardCharsets.UTF_8))
+        .contains("alice@example.com is no longer listed in ssh.tailscaleUsers");
+    // a key login on the same node is not touched by any of it
+    assertThat(ssh(withKey(key), "127.0.0.1", port, "ls").out()).contains("s1");
+  }
+
+  private Process attach(int port) throws IOException {
+    List<String> argv =
+        new ArrayList<>(List.of("ssh", "-F", "/dev/null", "-p", String.valueOf(port)));
+    argv.addAll(
+        List.of(
+            "-o",
+            "StrictHostKeyChecking=no",
+            "-o",
+            "UserKnownHostsFile=/dev/null",
+            "-o",
+            "BatchMode=yes",
+            "-o",
+            "LogLevel=ERROR",
+            "-tt"));
+    argv.addAll(noKey());
+    argv.addAll(List.of("127.0.0.2", "attach", "s1"));
+    Process p = new ProcessBuilder(argv).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+    attachedClients.add(p);
+    return p;
+  }
+
+  private final List<Process> attachedClients = new ArrayList<>();
+
+  @AfterEach
+  void endClients() throws Exception {
+    for (Process p : attachedClients) {
+      p.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+    }
   }
 
   @Test

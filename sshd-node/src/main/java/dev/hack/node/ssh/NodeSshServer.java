@@ -139,6 +139,7 @@ public final class NodeSshServer implements AutoCloseable {
   private final ListeningServer server;
   private final ExecutorService executor;
   private final KeepAlive keepAlive;
+  private final LoginWatch logins;
   private volatile InetSocketAddress first;
 
   public NodeSshServer(
@@ -229,6 +230,7 @@ public final class NodeSshServer implements AutoCloseable {
             }
           }
         });
+    logins = new LoginWatch(server, authorizedKeys, tailnet, (session, why) -> {});
     server.setCommandFactory(
         (channel, command) -> new ChannelCommand(command, supervisor, node, executor, null));
     server.setShellFactory(
@@ -244,6 +246,7 @@ public final class NodeSshServer implements AutoCloseable {
     server.setHost(host);
     server.setPort(port);
     server.start();
+    logins.start();
     for (SocketAddress a : server.getBoundAddresses()) {
       if (a instanceof InetSocketAddress inet) {
         first = inet;
@@ -305,6 +308,7 @@ public final class NodeSshServer implements AutoCloseable {
 
   @Override
   public void close() throws IOException {
+    logins.close();
     server.stop(true);
     keepAlive.close();
     executor.shutdownNow();

@@ -152,6 +152,51 @@ final class TailnetLogins {
     verdict(session);
   }
 
+  /**
+   * Asks again whether a tailnet login may stay, as {@link #verdict} asked when it logged in: with
+   * what {@code config.json} and tailscaled say now. Returns why it must end (the identity is no
+   * longer listed, tailnet logins were turned off, tailscaled no longer knows the node, or its role
+   * was lowered), or empty to keep it. A config file that cannot be read or a tailscaled that
+   * cannot be asked keeps it: a restart of tailscaled must not end everyone's work. Blocks for at
+   * most the WhoIs timeout.
+   */
+  Optional<String> recheck(ServerSession session) {
+    TailnetLogin login = TailnetLogin.of(session);
+    if (login == null || !(session.getClientAddress() instanceof InetSocketAddress remote)) {
+      return Optional.empty();
+    }
+    Policy policy;
+    try {
+      policy = policy();
+    } catch (IOException e) {
+      return Optional.empty();
+    }
+    if (policy.allowed().isEmpty()) {
+      return Optional.of("tailnet logins were turned off on this node (" + USERS_KEY + ")");
+    }
+    WhoIsResult r = node.whois(remote);
+    Optional<WhoIs> who = r.identity();
+    if (who.isEmpty()) {
+      return r.state().isRunning()
+          ? Optional.of("tailscale no longer knows the node at " + hostPort(remote))
+          : Optional.empty();
+    }
+    Verdict v = judge(who.get(), policy.allowed(), policy.fallback(), hostPort(remote));
+    if (v.login() == null) {
+      return Optional.of(login.who() + " is no longer listed in " + USERS_KEY);
+    }
+    if (!v.login().role().allows(login.role())) {
+      return Optional.of(
+          "the tailnet role of "
+              + login.who()
+              + " is now "
+              + v.login().role()
+              + ", not "
+              + login.role());
+    }
+    return Optional.empty();
+  }
+
   /** Logs the tailnet login once the session is authenticated (one line per login). */
   static void logLogin(ServerSession session) {
     TailnetLogin login = TailnetLogin.of(session);
