@@ -130,6 +130,7 @@ public final class NodeSshServer implements AutoCloseable {
           // on a tailnet address an allowed tailnet identity gets in with whatever key it offers
           boolean ok = tailnet.allows(session);
           if (!ok) {
+            SshAudit.loginRefused(node.home(), session, key);
             LOG.info(
                 "refused key {} for {} from {}",
                 dev.hack.keys.KeyFiles.fingerprint(key),
@@ -167,6 +168,7 @@ public final class NodeSshServer implements AutoCloseable {
           public void sessionEvent(Session session, Event event) {
             if (event == Event.Authenticated && session instanceof ServerSession s) {
               TailnetLogins.logLogin(s);
+              SshAudit.login(node.home(), s);
             }
           }
         });
