@@ -38,19 +38,32 @@ final class AuditMonitor {
 
   /**
    * Whole lines appended to a file since the last {@link #poll}, like {@code tail -F}: a file that
-   * does not exist yet is waited for, and one that is truncated or replaced is read again from its
-   * start. A line still being written is held back until its newline arrives.
+   * does not exist yet is waited for, one that is truncated is read again from its start, and one
+   * that is rotated away (renamed to {@code audit.jsonl.1}, as the audit log does at its size
+   * limit) is read to its end, then the files rotated after it ({@code .2}, {@code .1} when the log
+   * rotated more than once between two polls), then the new file from its start, so nothing written
+   * before the rotation is missed. A line still being written is held back until its newline
+   * arrives. Owns an open channel on the file; {@link #close} releases it.
    */
-  static final class Tail {
+  static final class Tail implements AutoCloseable {
     private static final int CHUNK = 64 * 1024;
 
     private final Path file;
+    private final int keep;
     private final ByteArrayOutputStream partial = new ByteArrayOutputStream();
+    private FileChannel channel;
     private long position;
     private Object fileKey;
 
+    /** A tail of {@code file}, rotated as the audit log does it by default. */
     Tail(Path file) {
+      this(file, dev.hack.keys.AuditLog.Limits.DEFAULT.keep());
+    }
+
+    /** A tail of {@code file}, which is rotated to {@code file.1} … {@code file.KEEP}. */
+    Tail(Path file, int keep) {
       this.file = file;
+      this.keep = keep;
     }
 
     Path file() {
@@ -59,49 +72,112 @@ final class AuditMonitor {
 
     /** The complete lines added since the last call; empty if there are none (or no file). */
     List<String> poll() throws IOException {
+      List<String> lines = new ArrayList<>();
       BasicFileAttributes a;
       try {
         a = Files.readAttributes(file, BasicFileAttributes.class);
       } catch (NoSuchFileException e) {
-        restart(null);
-        return List.of();
+        a = null;
       }
-      if (!Objects.equals(a.fileKey(), fileKey) || a.size() < position) {
-        restart(a.fileKey()); // replaced or truncated: a new log
-      }
-      if (a.size() == position) {
-        return List.of();
-      }
-      List<String> lines = new ArrayList<>();
-      try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-        ch.position(position);
-        ByteBuffer buf = ByteBuffer.allocate(CHUNK);
-        int n;
-        while ((n = ch.read(buf)) > 0) {
-          position += n;
-          byte[] b = buf.array();
-          int start = 0;
-          for (int i = 0; i < n; i++) {
-            if (b[i] == '\n') {
-              partial.write(b, start, i - start);
-              lines.add(partial.toString(StandardCharsets.UTF_8));
-              partial.reset();
-              start = i + 1;
-            }
-          }
-          partial.write(b, start, n - start);
-          buf.clear();
+      if (channel != null && (a == null || !Objects.equals(a.fileKey(), fileKey))) {
+        read(lines); // rotated or removed: what was written before that still counts
+        Object old = fileKey;
+        closeChannel();
+        if (a != null) {
+          readRotatedAfter(old, lines);
         }
-      } catch (NoSuchFileException e) {
-        restart(null); // removed between the stat and the open
       }
+      if (a == null) {
+        return lines;
+      }
+      if (channel == null) {
+        try {
+          channel = FileChannel.open(file, StandardOpenOption.READ);
+        } catch (NoSuchFileException e) {
+          return lines; // removed between the stat and the open
+        }
+        fileKey = a.fileKey();
+        position = 0;
+        partial.reset();
+      } else if (channel.size() < position) {
+        position = 0; // truncated: a new log in the same file
+        partial.reset();
+      }
+      read(lines);
       return lines;
     }
 
-    private void restart(Object key) {
-      fileKey = key;
-      position = 0;
-      partial.reset();
+    /**
+     * Reads whole the files rotated after the one whose key is {@code old}: it is now {@code .K},
+     * and {@code .K-1} … {@code .1} were written after it. If it is gone (more rotations than are
+     * kept), every rotated file is newer.
+     */
+    private void readRotatedAfter(Object old, List<String> lines) throws IOException {
+      int at = keep + 1;
+      for (int i = 1; i <= keep; i++) {
+        try {
+          Path p = dev.hack.keys.AuditLog.rotated(file, i);
+          if (Objects.equals(Files.readAttributes(p, BasicFileAttributes.class).fileKey(), old)) {
+            at = i;
+            break;
+          }
+        } catch (NoSuchFileException e) {
+          break; // rotation fills .1 first: nothing older
+        }
+      }
+      for (int i = at - 1; i >= 1; i--) {
+        try (FileChannel ch =
+            FileChannel.open(dev.hack.keys.AuditLog.rotated(file, i), StandardOpenOption.READ)) {
+          channel = ch;
+          position = 0;
+          read(lines);
+        } catch (NoSuchFileException e) {
+          // not rotated that far
+        } finally {
+          channel = null;
+          position = 0;
+          partial.reset();
+        }
+      }
+    }
+
+    private void read(List<String> lines) throws IOException {
+      channel.position(position);
+      ByteBuffer buf = ByteBuffer.allocate(CHUNK);
+      int n;
+      while ((n = channel.read(buf)) > 0) {
+        position += n;
+        byte[] b = buf.array();
+        int start = 0;
+        for (int i = 0; i < n; i++) {
+          if (b[i] == '\n') {
+            partial.write(b, start, i - start);
+            lines.add(partial.toString(StandardCharsets.UTF_8));
+            partial.reset();
+            start = i + 1;
+          }
+        }
+        partial.write(b, start, n - start);
+        buf.clear();
+      }
+    }
+
+    private void closeChannel() throws IOException {
+      try {
+        channel.close();
+      } finally {
+        channel = null;
+        fileKey = null;
+        position = 0;
+        partial.reset(); // a half line at the end of a rotated file never gets its end
+      }
+    }
+
+    @Override
+    public void close() throws IOException {
+      if (channel != null) {
+        closeChannel();
+      }
     }
   }
 
@@ -148,18 +224,26 @@ final class AuditMonitor {
   }
 
   /**
-   * One readable line: local time, event, token id ({@code -} if none), then what applies of {@code
-   * METHOD PATH → STATUS}, the error, the stream id, the detail and the remote address.
+   * One readable line: local time, event, token id or SSH login ({@code -} if none), then what
+   * applies of {@code METHOD PATH → STATUS} (or an SSH line's {@code ACTION → STATUS}), the error,
+   * the stream id, the detail and the remote address.
    */
   static String format(JsonObject e, ZoneId zone) {
     StringBuilder sb = new StringBuilder();
     sb.append(time(e).map(t -> TIME.format(t.atZone(zone))).orElse("??-?? ??:??:??"));
     sb.append("  ").append(pad(Objects.requireNonNullElse(string(e, "event"), "?"), 12));
-    sb.append("  ").append(pad(Objects.requireNonNullElse(string(e, "token_id"), "-"), 12));
+    String who = string(e, "token_id") != null ? string(e, "token_id") : string(e, "who");
+    sb.append("  ").append(pad(Objects.requireNonNullElse(who, "-"), 12));
     String method = string(e, "method");
     String path = string(e, "path");
     String status = string(e, "status");
-    if (method != null || path != null) {
+    String action = string(e, "action");
+    if (method == null && path == null && action != null) {
+      sb.append("  ").append(action); // an SSH command: stop web-1
+      if (status != null) {
+        sb.append(" → ").append(status);
+      }
+    } else if (method != null || path != null) {
       sb.append("  ");
       if (method != null) {
         sb.append(method);

@@ -93,7 +93,7 @@ final class GatewayCommand {
    */
   static void auditCreate(HackHome home, TokenStore.Created c, String label) throws IOException {
     AuditLog.open(home)
-        .entry("token_create")
+        .entry("cli", "token_create")
         .with("token_id", c.id())
         .with("detail", tokenDetail(c.scope(), label, c.expiresAt()))
         .write();
@@ -282,7 +282,11 @@ final class GatewayCommand {
         }
       }
       store.revoke(id);
-      AuditLog.open(home).entry("token_revoke").with("token_id", id).with("detail", detail).write();
+      AuditLog.open(home)
+          .entry("cli", "token_revoke")
+          .with("token_id", id)
+          .with("detail", detail)
+          .write();
       System.out.println("revoked token " + id);
       return 0;
     }

@@ -23,6 +23,7 @@ import picocli.CommandLine.Command;
       GatewayCommand.class,
       GatewayCommand.X.class,
       RemoteCommand.class,
+      AuditCommand.class,
       TuiCommand.class,
       CompletionCommand.class,
       CdsWarmup.class,

@@ -202,6 +202,7 @@ final class RemoteCommand {
           out.println(status());
         }
         out.flush();
+        tail.close();
         return 0;
       }
 
@@ -225,6 +226,7 @@ final class RemoteCommand {
           showStatus();
         }
       } finally {
+        tail.close();
         if (previous != null) {
           Signals.unregister("INT", previous);
         }

@@ -43,6 +43,31 @@ class AuditMonitorTest {
   }
 
   @Test
+  void tailFollowsTheLogAcrossItsRotationsWithoutLosingALine() throws Exception {
+    Path f = dir.resolve("audit.jsonl");
+    dev.hack.keys.AuditLog log =
+        new dev.hack.keys.AuditLog(
+            f,
+            dev.hack.keys.AuditLog.Limits.DEFAULT.withRotation(2048, 3).unlimited(),
+            System::nanoTime);
+    try (AuditMonitor.Tail tail = new AuditMonitor.Tail(f)) {
+      java.util.List<String> seen = new java.util.ArrayList<>();
+      for (int i = 0; i < 200; i++) {
+        log.entry("cli", "test_line").with("detail", "n" + i).write();
+        if (i % 60 == 0) { // many lines, and more than one rotation, between two polls
+          seen.addAll(tail.poll());
+        }
+      }
+      seen.addAll(tail.poll());
+      assertThat(dev.hack.keys.AuditLog.files(f, 10)).hasSize(4); // rotated, 3 kept
+      assertThat(seen).hasSize(200);
+      for (int i = 0; i < 200; i++) {
+        assertThat(entry(seen.get(i)).get("detail").getAsString()).isEqualTo("n" + i);
+      }
+    }
+  }
+
+  @Test
   void tailStartsOverWhenTheFileIsTruncatedOrReplaced() throws Exception {
     Path f = dir.resolve("audit.jsonl");
     append(f, "one\ntwo\n");

@@ -528,6 +528,44 @@ class TailnetSshTest {
   }
 
   @Test
+  void aViewRolesLoginAndRefusedStopAreAudited() throws Exception {
+    tailscaled.whoisForIp(
+        "127.0.0.1", LocalApiFixtures.whoisPerson("alice@example.com", VIEW_ONLY));
+    allow("alice@example.com");
+    Path key = authorizedClientKey();
+    start();
+    int port = node.sshAddress().getPort();
+    assertThat(ssh(withKey(key), "127.0.0.1", port, "new --name s1 -- sleep 60").exit()).isZero();
+    Result stop = ssh(noKey(), "127.0.0.2", port, "stop s1");
+    assertThat(stop.err()).contains("your tailnet role is view; stop needs control");
+
+    Path audit = home.gatewayDir().resolve("audit.jsonl");
+    List<com.google.gson.JsonObject> lines =
+        Files.readAllLines(audit).stream()
+            .map(l -> com.google.gson.JsonParser.parseString(l).getAsJsonObject())
+            .filter(o -> o.has("door") && o.get("door").getAsString().equals("ssh"))
+            .toList();
+    assertThat(lines)
+        .anySatisfy(
+            o -> {
+              assertThat(o.get("event").getAsString()).isEqualTo("login");
+              assertThat(o.get("who").getAsString()).isEqualTo("alice@example.com");
+              assertThat(o.get("role").getAsString()).isEqualTo("view");
+            });
+    assertThat(lines)
+        .anySatisfy(
+            o -> {
+              assertThat(o.get("event").getAsString()).isEqualTo("refused");
+              assertThat(o.get("who").getAsString()).isEqualTo("alice@example.com");
+              assertThat(o.get("action").getAsString()).isEqualTo("stop s1");
+              assertThat(o.get("status").getAsString()).isEqualTo("refused");
+              assertThat(o.get("error").getAsString()).contains("stop needs control");
+            });
+    // the session is still there: the refusal changed nothing
+    assertThat(lines).noneMatch(o -> o.get("event").getAsString().equals("session_stop"));
+  }
+
+  @Test
   void theConfiguredDefaultRoleAppliesWhenNoCapabilitySaysOtherwise() throws Exception {
     allow("alice@example.com");
     new ConfigFile(home.config()).set("ssh.tailscaleRole", ConfigFile.parseValue("attach"));

@@ -576,7 +576,7 @@ final class Endpoints {
             ttl == null ? null : Duration.ofSeconds(ttl),
             label);
     ctx.auditLog
-        .entry("token_create")
+        .entry("gateway", "token_create")
         .with("token_id", created.id())
         .with("remote", c.caller.remote())
         .with("method", "POST")
@@ -595,7 +595,7 @@ final class Endpoints {
       throw GatewayError.notFound(e.getMessage());
     }
     ctx.auditLog
-        .entry("token_revoke")
+        .entry("gateway", "token_revoke")
         .with("token_id", id)
         .with("remote", c.caller.remote())
         .with("method", "POST")

@@ -59,6 +59,17 @@ final class AppChannel implements ChannelApp.Channel {
 
   private boolean closed;
 
+  /** Where the picker's changes and attaches are audited (set by the channel's command). */
+  private volatile SshAudit audit = SshAudit.of(null, null);
+
+  void audit(SshAudit a) {
+    audit = a;
+  }
+
+  SshAudit audit() {
+    return audit;
+  }
+
   AppChannel(
       Supervisor supervisor,
       NodeInfo node,
@@ -153,6 +164,7 @@ final class AppChannel implements ChannelApp.Channel {
     }
     if (a != null) {
       a.detach();
+      audit.ok("detach", null, "from the picker: the connection closed");
     }
     if (f != null) {
       f.complete(new ChannelApp.AttachEnd(false, null));
@@ -189,6 +201,7 @@ final class AppChannel implements ChannelApp.Channel {
     }
     if (detach) {
       a.detach();
+      audit.ok("detach", null, "from the picker");
     }
     if (f != null) {
       out.send(RESET, 0, RESET.length, () -> {});
@@ -262,17 +275,21 @@ final class AppChannel implements ChannelApp.Channel {
             locale,
             null,
             size.get());
-    return supervisor.create(spec).info();
+    SessionInfo info = supervisor.create(spec).info();
+    audit.ok("session_new", "new " + info.id(), "type " + info.type() + ", from the picker");
+    return info;
   }
 
   @Override
   public void stop(String id) throws IOException {
     supervisor.stop(id);
+    audit.ok("session_stop", "stop " + id, "from the picker");
   }
 
   @Override
   public void restart(String id) throws IOException {
     supervisor.restart(id);
+    audit.ok("session_restart", "restart " + id, "from the picker");
   }
 
   @Override
@@ -335,6 +352,7 @@ final class AppChannel implements ChannelApp.Channel {
         attachment = a;
       }
     }
+    audit.ok("attach", "attach " + id, (readOnly ? "read-only, " : "") + "from the picker");
     if (endedAlready) {
       a.detach();
     }

@@ -82,6 +82,8 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
   private volatile JobLogPump jobLogs;
   private volatile AppChannel app;
   private volatile TailnetLogin login;
+  private volatile SshAudit audit = SshAudit.of(null, null);
+  private volatile String auditAction; // a change or attach being done, for its failure line
   private static final int MAX_EARLY_INPUT = 64 * 1024;
   private java.io.ByteArrayOutputStream early = new java.io.ByteArrayOutputStream();
 
@@ -107,6 +109,7 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
     this.channel = session;
     session.setDataReceiver(this); // input straight from the I/O thread, no pipe
     login = TailnetLogin.of(session.getSession()); // null for key logins: no role applies
+    audit = SshAudit.of(node.home(), session.getServerSession());
   }
 
   @Override
@@ -156,6 +159,7 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
               clientLocale(),
               this::clientSize,
               code -> exit(code));
+      a.audit(audit);
       app = a;
       env.addSignalListener((ch, signal) -> a.resized(clientSize()), Signal.WINCH);
     }
@@ -191,8 +195,10 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
       }
       dispatch(words);
     } catch (IllegalArgumentException e) {
+      auditFailure(e);
       finish(2, "", "hack: " + Quote.line(e.getMessage()) + "\n"); // the arguments were wrong
     } catch (IllegalStateException | NoSuchElementException | IOException e) {
+      auditFailure(e);
       finish(1, "", "hack: " + Quote.line(e.getMessage()) + "\n");
     } catch (RuntimeException e) {
       // never leave the client hanging on an open channel, whatever went wrong
@@ -201,6 +207,14 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
     } catch (Error e) {
       finish(1, "", "hack: internal error: " + e + "\n");
       throw e; // the thread's handler ends the node (NodeFailures): it must not go on half alive
+    }
+  }
+
+  /** The failure of a change or attach, for the audit log (reads and usage errors are not). */
+  private void auditFailure(Exception e) {
+    String action = auditAction;
+    if (action != null) {
+      audit.failed(action, e.getMessage());
     }
   }
 
@@ -228,7 +242,9 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
     }
     TailnetLogin who = login;
     // a tailnet role is checked on the raw words, before anything is parsed or echoed back
-    if (who != null && !allowed(who, SshCommands.needs(words), name.equals("attach"))) {
+    if (who != null
+        && !allowed(
+            who, SshCommands.needs(words), name.equals("attach"), SshAudit.describe(words))) {
       return;
     }
     CommandLine cl = SshCommands.parser();
@@ -252,10 +268,14 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
         && !allowed(
             who,
             SshCommands.needs(parsed),
-            sub.commandSpec().userObject() instanceof SshCommands.Attach)) {
+            sub.commandSpec().userObject() instanceof SshCommands.Attach,
+            SshAudit.describe(parsed))) {
       return;
     }
     Object cmd = sub.commandSpec().userObject();
+    if (SshCommands.needs(parsed).role() != TailnetRole.VIEW || cmd instanceof SshCommands.Attach) {
+      auditAction = SshAudit.describe(parsed); // a change or an attach: its failure is logged
+    }
     if (cmd instanceof SshCommands.Ls ls && ls.all) {
       listAll(ls);
     } else if (cmd instanceof SshCommands.Ls ls) {
@@ -284,16 +304,21 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
     } else if (cmd instanceof SshCommands.Logs l) {
       logs(supervisor.get(l.id), l.from, l.follow);
     } else if (cmd instanceof SshCommands.Send s) {
-      supervisor.get(s.id).send(ShellWords.unescape(s.text));
+      byte[] sent = ShellWords.unescape(s.text);
+      supervisor.get(s.id).send(sent);
+      audit.ok("session_send", "send " + s.id, sent.length + " bytes"); // never the text
       finish(0, "", "");
     } else if (cmd instanceof SshCommands.Stop s) {
       supervisor.stop(s.id);
+      audit.ok("session_stop", "stop " + s.id, null);
       finish(0, "", "");
     } else if (cmd instanceof SshCommands.Restart r) {
       supervisor.restart(r.id);
+      audit.ok("session_restart", "restart " + r.id, null);
       finish(0, "", "");
     } else if (cmd instanceof SshCommands.Rm r) {
       supervisor.remove(r.id);
+      audit.ok("session_rm", "rm " + r.id, null);
       finish(0, "", "");
     } else if (cmd instanceof SshCommands.TmuxCmd t) {
       tmux(t.name);
@@ -320,12 +345,14 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
   }
 
   /** Whether the tailnet login's role allows what the command needs; if not, refuses it. */
-  private boolean allowed(TailnetLogin who, SshCommands.Needs needs, boolean attach) {
+  private boolean allowed(
+      TailnetLogin who, SshCommands.Needs needs, boolean attach, String action) {
     if (who.role().allows(needs.role())) {
       return true;
     }
     String hint =
         attach && who.role().allows(TailnetRole.VIEW) ? " (attach --read-only is allowed)" : "";
+    audit.refused(action, SshCommands.refusal(who.role(), needs.what(), needs.role()));
     finish(
         1,
         "",
@@ -418,6 +445,9 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
       return;
     }
     MeshCommands.Outcome o = MeshCommands.hub(leaf.commandSpec().userObject(), node);
+    if (!(leaf.commandSpec().userObject() instanceof MeshCommands.HubList)) {
+      audit.ok("hub_" + leaf.commandSpec().name(), auditAction, null);
+    }
     finish(o.code(), o.out(), o.err());
   }
 
@@ -455,6 +485,14 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
         new dev.hack.keys.AuthorizedKeys(node.home().authorizedKeys(), w -> {})
             .authorize(dev.hack.keys.KeyFiles.openSshLine(key) + " hack-peer:" + a.name);
       }
+      audit.ok(
+          "peer_add",
+          "peer add " + a.name,
+          "at "
+              + at
+              + ", host key "
+              + dev.hack.keys.KeyFiles.fingerprint(key)
+              + (a.authorize ? ", may log in here" : ""));
       finish(
           0,
           "peer " + a.name + " at " + at + (a.authorize ? "; its node may log in here" : "") + "\n",
@@ -509,6 +547,7 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
       for (java.security.PublicKey k : revoked) {
         MeshCommands.disconnect(channel.getServerSession(), k); // what it has open ends too
       }
+      audit.ok("peer_rm", "peer rm " + r.name, revoked.size() + " keys revoked");
       finish(
           0,
           "removed peer "
@@ -521,6 +560,7 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
       finish(o.code(), o.out(), o.err());
     } else if (cmd instanceof MeshCommands.PeerJoin j) {
       MeshCommands.Outcome o = MeshCommands.peerJoin(j, node, channel.getServerSession());
+      audit.ok("peer_join", "peer join " + j.name, j.port == null ? "admitted" : "tunnel up");
       finish(o.code(), o.out(), o.err());
     } else if (cmd instanceof SshCommands.PeerWhoami) {
       NodeStatus st = node.status();
@@ -559,6 +599,7 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
     Object cmd = leaf.commandSpec().userObject();
     if (cmd instanceof SshCommands.JobStart j) {
       Job job = jobs.create(jobSpec(j));
+      audit.ok("job_start", "job start " + job.id(), null);
       finish(0, j.json ? Json.GSON.toJson(job.meta()) + "\n" : job.id() + "\n", "");
     } else if (cmd instanceof SshCommands.JobList l) {
       String projectId = l.project == null ? null : project(l.project).id();
@@ -581,6 +622,7 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
         throw new IllegalStateException(
             "job " + job.id() + " has already finished (" + job.meta().status() + ")");
       }
+      audit.ok("job_cancel", "job cancel " + job.id(), null);
       finish(0, "", "");
     }
   }
@@ -692,6 +734,8 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
             n.restart == null ? null : RestartPolicy.parse(n.restart),
             clientSize());
     Session s = supervisor.create(spec);
+    audit.ok(
+        "session_new", "new " + s.id(), "type " + type.name().toLowerCase(java.util.Locale.ROOT));
     if (n.attach) {
       try {
         attach(s, false);
@@ -748,6 +792,7 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
     requirePty("attach");
     attachedTo = session.id();
     Attachment a = session.attach(out, clientSize(), readOnly, this::sessionEnded);
+    audit.ok("attach", "attach " + session.id(), readOnly ? "read-only" : null);
     attached(a);
     env.addSignalListener((channel, signal) -> a.resize(clientSize()), Signal.WINCH);
   }
@@ -761,6 +806,7 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
     NodeClient c = node.peers().connectOwn(peer);
     Attachment a =
         HopAttachment.open(c, id, readOnly, clientSize(), peerEnv, out, this::sessionEnded);
+    audit.ok("attach", "attach " + attachedTo, readOnly ? "read-only" : null);
     attached(a);
     env.addSignalListener((channel, signal) -> a.resize(clientSize()), Signal.WINCH);
   }
@@ -777,6 +823,7 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
             clientSize(),
             out,
             end -> exitWith(0, TERMINAL_RESET));
+    audit.ok("attach", "tmux " + name, null);
     attached(a);
     env.addSignalListener((channel, signal) -> a.resize(clientSize()), Signal.WINCH);
   }
@@ -873,6 +920,7 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
     attachment = null;
     if (a != null) {
       a.detach();
+      audit.ok("detach", "detach " + attachedTo, null);
       exitWith(0, TERMINAL_RESET + "\r\n[detached from " + attachedTo + "]\r\n");
     }
   }
@@ -891,6 +939,7 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
     attachment = null;
     if (a != null) {
       a.detach();
+      audit.ok("detach", "detach " + attachedTo, "the connection closed");
     }
     JobLogPump jl = jobLogs;
     if (jl != null) {

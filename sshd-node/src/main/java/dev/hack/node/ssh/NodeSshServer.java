@@ -182,6 +182,7 @@ public final class NodeSshServer implements AutoCloseable {
           // on a tailnet address an allowed tailnet identity gets in with whatever key it offers
           boolean ok = tailnet.allows(session);
           if (!ok) {
+            SshAudit.loginRefused(node.home(), session, key);
             LOG.info(
                 "refused key {} for {} from {}",
                 dev.hack.keys.KeyFiles.fingerprint(key),
@@ -211,7 +212,7 @@ public final class NodeSshServer implements AutoCloseable {
         new ConnectionLimits(
             limits.connectionsPerRemote(),
             limits.loggingInPerRemote(),
-            (remote, why) -> {} /* logged by ConnectionLimits */));
+            (remote, why) -> SshAudit.connectionRefused(node.home(), remote, why)));
     keepAlive = new KeepAlive(settings.keepAlive(), settings.keepAliveMax());
     server.addSessionListener(keepAlive);
     server.addSessionListener(
@@ -227,10 +228,16 @@ public final class NodeSshServer implements AutoCloseable {
           public void sessionEvent(Session session, Event event) {
             if (event == Event.Authenticated && session instanceof ServerSession s) {
               TailnetLogins.logLogin(s);
+              SshAudit.login(node.home(), s);
             }
           }
         });
-    logins = new LoginWatch(server, authorizedKeys, tailnet, (session, why) -> {});
+    logins =
+        new LoginWatch(
+            server,
+            authorizedKeys,
+            tailnet,
+            (session, why) -> SshAudit.loginEnded(node.home(), session, why));
     server.setCommandFactory(
         (channel, command) -> new ChannelCommand(command, supervisor, node, executor, null));
     server.setShellFactory(

@@ -98,6 +98,12 @@ final class SshCommands {
     return TABLE.getSubcommands().containsKey(name);
   }
 
+  /** Whether {@code sub} is a subcommand of the table's {@code command} ({@code job start}). */
+  static boolean isSubcommand(String command, String sub) {
+    CommandLine c = TABLE.getSubcommands().get(command);
+    return c != null && c.getSubcommands().containsKey(sub);
+  }
+
   /**
    * The least tailnet role that may run a command line, read from its raw words before anything is
    * parsed or echoed: {@code view} reads (ls, peek, logs, status, help, read-only attach, job, peer

@@ -375,6 +375,7 @@ final class TailnetLogins {
       return true;
     }
     if (v.refusal() != null && session.setAttribute(LOGGED, Boolean.TRUE) == null) {
+      SshAudit.tailnetRefused(node.home(), session, v.refusal());
       if (v.trouble()) {
         LOG.warn(v.refusal());
       } else {

@@ -25,6 +25,9 @@ final class TailnetRoleChannel implements ChannelApp.Channel {
 
   private void require(TailnetRole needed, String what) throws IOException {
     if (!role.allows(needed)) {
+      if (channel instanceof AppChannel a) {
+        a.audit().refused(what + " (picker)", SshCommands.refusal(role, what, needed));
+      }
       throw new IOException(SshCommands.refusal(role, what, needed));
     }
   }

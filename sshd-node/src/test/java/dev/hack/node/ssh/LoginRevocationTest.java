@@ -97,5 +97,13 @@ class LoginRevocationTest {
     assertThat(ls.out()).contains("s1").contains("running");
     TestNode.Result refused = node.ssh("127.0.0.1", "ls");
     assertThat(refused.exit()).isEqualTo(255);
+    // and the audit log says which login ended, and why
+    Poll.until(
+        WAIT,
+        "login_ended in the audit log",
+        () ->
+            Files.readString(node.home().gatewayDir().resolve("audit.jsonl"))
+                .lines()
+                .anyMatch(l -> l.contains("\"login_ended\"") && l.contains("authorized_keys")));
   }
 }
