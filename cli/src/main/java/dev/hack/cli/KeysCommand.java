@@ -20,9 +20,9 @@ import picocli.CommandLine.Parameters;
 /** {@code hack keys ...}: the node's host key and who may log in. */
 @Command(
     name = "keys",
-    description = "Show the host key; authorize SSH keys to log in to this node.",
+    description = "Show the host key; authorize SSH keys to log in to this node, or revoke them.",
     mixinStandardHelpOptions = true,
-    subcommands = {KeysCommand.Show.class, KeysCommand.Authorize.class})
+    subcommands = {KeysCommand.Show.class, KeysCommand.Authorize.class, KeysCommand.Revoke.class})
 final class KeysCommand {
   private KeysCommand() {}
 
@@ -117,6 +117,69 @@ final class KeysCommand {
                   + (added == 1 ? "" : "s")
                   + " in "
                   + home.authorizedKeys());
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "revoke",
+      description =
+          "Stop a key logging in to this node: by its SHA256 fingerprint (hack keys show), or the"
+              + " .pub file. A running node ends the key's open connections within seconds.",
+      mixinStandardHelpOptions = true)
+  static final class Revoke implements Callable<Integer> {
+    @Parameters(paramLabel = "SHA256:FP|FILE", description = "fingerprint, or public key file")
+    String key;
+
+    @Override
+    public Integer call() throws Exception {
+      HackHome home = HackHome.fromEnvironment();
+      AuthorizedKeys keys = new AuthorizedKeys(home.authorizedKeys(), w -> {});
+      List<AuthorizedKeys.Entry> matching = new ArrayList<>();
+      if (key.startsWith("SHA256:")) {
+        for (AuthorizedKeys.Entry e : keys.entries()) {
+          if (e.fingerprint().equals(key)) {
+            matching.add(e);
+          }
+        }
+      } else {
+        Path p = Path.of(key);
+        if (!Files.isRegularFile(p)) {
+          throw new IllegalArgumentException(
+              "no such file: " + key + "; name a key by its SHA256 fingerprint (hack keys show)");
+        }
+        List<AuthorizedKeys.Entry> inFile =
+            AuthorizedKeys.parse(Files.readAllLines(p, StandardCharsets.UTF_8), key, w -> {});
+        if (inFile.isEmpty()) {
+          throw new IllegalArgumentException("no public key in " + key);
+        }
+        for (AuthorizedKeys.Entry e : keys.entries()) {
+          if (inFile.stream().anyMatch(f -> f.fingerprint().equals(e.fingerprint()))) {
+            matching.add(e);
+          }
+        }
+      }
+      if (matching.isEmpty()) {
+        System.out.println("not authorized; nothing changed");
+        return 0;
+      }
+      int removed = 0;
+      for (AuthorizedKeys.Entry e : matching) {
+        removed += keys.revoke(e.key());
+        dev.hack.keys.AuditLog.open(home)
+            .entry("cli", "key_revoke")
+            .with("who", e.fingerprint())
+            .with("detail", e.comment())
+            .write();
+      }
+      System.out.println(
+          "revoked "
+              + removed
+              + " key"
+              + (removed == 1 ? "" : "s")
+              + " in "
+              + home.authorizedKeys()
+              + "; a running node ends their connections");
       return 0;
     }
   }

@@ -74,6 +74,18 @@ class CliIT {
 
     Run json = run("keys", "show", "--json");
     assertThat(json.out()).contains("\"comment\":\"me@laptop\"").contains("SHA256:");
+
+    String fingerprint = KeyFiles.fingerprint(KeyFiles.load(key).getPublic());
+    Run revoked = run("keys", "revoke", fingerprint);
+    assertThat(revoked.exit()).as(revoked.err()).isZero();
+    assertThat(revoked.out()).contains("revoked 1 key");
+    assertThat(run("keys", "show").out()).doesNotContain(fingerprint);
+    assertThat(run("keys", "revoke", fingerprint).out())
+        .contains("not authorized; nothing changed");
+    assertThat(run("keys", "authorize", key + ".pub").exit()).isZero();
+    assertThat(run("keys", "revoke", key + ".pub").out()).contains("revoked 1 key");
+    assertThat(run("keys", "revoke", "nosuch.pub").exit()).isEqualTo(2);
+    assertThat(run("audit", "--json").out()).contains("\"key_revoke\"").contains(fingerprint);
   }
 
   @Test

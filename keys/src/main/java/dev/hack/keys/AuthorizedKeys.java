@@ -139,7 +139,11 @@ public final class AuthorizedKeys {
     return removed;
   }
 
-  static List<Entry> parse(List<String> lines, String source, Consumer<String> warnings) {
+  /**
+   * The usable entries of {@code lines} in authorized_keys format; each line that is not one is
+   * reported to {@code warnings} (naming {@code source} and the line) and skipped.
+   */
+  public static List<Entry> parse(List<String> lines, String source, Consumer<String> warnings) {
     List<Entry> out = new ArrayList<>();
     for (int i = 0; i < lines.size(); i++) {
       String line = lines.get(i).strip();

@@ -794,7 +794,7 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
     Attachment a = session.attach(out, clientSize(), readOnly, this::sessionEnded);
     audit.ok("attach", "attach " + session.id(), readOnly ? "read-only" : null);
     attached(a);
-    env.addSignalListener((channel, signal) -> a.resize(clientSize()), Signal.WINCH);
+    followResizes(a);
   }
 
   /** {@code attach ID@PEER}: the session lives on a peer; this node is one hop in between. */
@@ -808,7 +808,7 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
         HopAttachment.open(c, id, readOnly, clientSize(), peerEnv, out, this::sessionEnded);
     audit.ok("attach", "attach " + attachedTo, readOnly ? "read-only" : null);
     attached(a);
-    env.addSignalListener((channel, signal) -> a.resize(clientSize()), Signal.WINCH);
+    followResizes(a);
   }
 
   private void tmux(String name) throws IOException {
@@ -825,7 +825,17 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
             end -> exitWith(0, TERMINAL_RESET));
     audit.ok("attach", "tmux " + name, null);
     attached(a);
+    followResizes(a);
+  }
+
+  /**
+   * Passes the client's window changes on to {@code a}. A change that came while attaching (after
+   * the size was read for the attach, before the listener was there) is not lost: the size is read
+   * once more after the listener is registered, and resizing to the same size is free.
+   */
+  private void followResizes(Attachment a) {
     env.addSignalListener((channel, signal) -> a.resize(clientSize()), Signal.WINCH);
+    a.resize(clientSize());
   }
 
   /** Makes {@code a} the target of input, first handing it what was typed while attaching. */

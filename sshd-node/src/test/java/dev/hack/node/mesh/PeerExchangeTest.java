@@ -54,7 +54,8 @@ class PeerExchangeTest {
         TestNode c = TestNode.start(dir.resolve("c"))) {
       pair(b, "beta", c, "gamma");
       pair(a, "alpha", b, "beta");
-      assertThat(peers(a)).containsOnlyKeys("beta");
+      // (alpha may learn gamma already: its own checks run every second beside the rounds below)
+      assertThat(peers(a)).containsKey("beta");
 
       // what beta offers: its peers, each with address and host key
       JsonArray offered = JsonParser.parseString(b.mina("peer exchange").out()).getAsJsonArray();
