@@ -54,6 +54,18 @@ class CliIT {
     assertThat(bad.exit()).isEqualTo(2);
     assertThat(bad.err()).contains("frobnicate");
     assertThat(run("--version").out()).startsWith("hack ");
+    // an argument is never read as a file (picocli's @file expansion is off): the node's fast
+    // path runs these same command lines for local clients
+    Path secret = dir.resolve("secret.txt");
+    Files.writeString(secret, "canary-one canary-two\n");
+    for (String[] args :
+        new String[][] {
+          {"keys", "show", "@" + secret}, {"session", "list", "@" + secret}, {"@" + secret}
+        }) {
+      Run at = run(args);
+      assertThat(at.exit()).as(String.join(" ", args)).isEqualTo(2);
+      assertThat(at.out() + at.err()).as(String.join(" ", args)).doesNotContain("canary");
+    }
   }
 
   @Test

@@ -140,7 +140,10 @@ class GatewayAuditTest {
                     .header("Authorization", "Bearer " + g.write)
                     .post(RequestBody.create("{\"command\":[\"true\"]}", GatewayFixture.JSON))))
         .isEqualTo(200);
-    assertThat(Files.readAllLines(audit()).stream().filter(l -> l.contains("/jobs\"")))
-        .isNotEmpty();
+    // the line is written once the answer is on its way: wait for it
+    Poll.until(
+        Duration.ofSeconds(10),
+        "the job's audit line",
+        () -> Files.readAllLines(audit()).stream().anyMatch(l -> l.contains("/jobs\"")));
   }
 }
