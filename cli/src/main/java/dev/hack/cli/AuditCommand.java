@@ -148,18 +148,24 @@ final class AuditCommand implements Callable<Integer> {
     }
     String who = string(e, "who", string(e, "token_id", "-"));
     String action = string(e, "action", null);
+    String detail = string(e, "detail", null);
+    boolean detailShown = false;
     if (action == null) {
       String method = string(e, "method", null);
       String path = string(e, "path", null);
       action =
           method != null || path != null
               ? (method == null ? "" : method + " ") + (path == null ? "" : path)
-              : string(e, "detail", "-");
+              : detail != null ? detail : "-";
+      detailShown = method == null && path == null;
     }
     String status = string(e, "status", "-");
     String error = string(e, "error", null);
     if (error != null) {
       status += " " + error;
+    }
+    if (detail != null && !detailShown) {
+      status += " (" + detail + ")"; // why a stream closed, what a login was
     }
     JsonElement suppressed = e.get("suppressed");
     if (suppressed != null && suppressed.isJsonPrimitive()) {

@@ -79,7 +79,12 @@ final class WarmClients implements AutoCloseable {
 
   /** Makes {@code c} the connections of this JVM's commands; {@code timer} closes idle ones. */
   static void install(WarmClients c, ScheduledExecutorService timer) {
-    c.sweeper = timer.scheduleWithFixedDelay(c::sweep, IDLE.toSeconds(), 15, TimeUnit.SECONDS);
+    c.sweeper =
+        timer.scheduleWithFixedDelay(
+            dev.hack.node.NodeFailures.guarded("warm client sweep", c::sweep),
+            IDLE.toSeconds(),
+            15,
+            TimeUnit.SECONDS);
     installed = c;
   }
 

@@ -1,6 +1,7 @@
 package dev.hack.node.gateway;
 
 import dev.hack.keys.HackHome;
+import dev.hack.node.NodeFailures;
 import dev.hack.node.api.NodeStatus;
 import dev.hack.node.jobs.JobManager;
 import dev.hack.node.supervisor.Supervisor;
@@ -153,9 +154,19 @@ public final class Gateway implements AutoCloseable {
     connector.setPort(port);
     server.start();
     long sweep = Math.max(50, Math.min(500, requestHeaderTimeout.toMillis() / 4));
-    ctx.timer.scheduleAtFixedRate(guard::sweep, sweep, sweep, TimeUnit.MILLISECONDS);
+    // guarded: a periodic task that throws would otherwise be dropped for good, and with it the
+    // slowloris sweep or the revocation check
+    ctx.timer.scheduleAtFixedRate(
+        NodeFailures.guarded("gateway connection sweep", guard::sweep),
+        sweep,
+        sweep,
+        TimeUnit.MILLISECONDS);
     long check = STREAM_CHECK_INTERVAL.toMillis();
-    ctx.timer.scheduleAtFixedRate(ctx.openStreams::check, check, check, TimeUnit.MILLISECONDS);
+    ctx.timer.scheduleAtFixedRate(
+        NodeFailures.guarded("stream authorization check", ctx.openStreams::check),
+        check,
+        check,
+        TimeUnit.MILLISECONDS);
     return new InetSocketAddress(host, connector.getLocalPort());
   }
 

@@ -4,6 +4,7 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
+import dev.hack.node.NodeFailures;
 import dev.hack.node.api.Json;
 import dev.hack.node.jobs.Job;
 import dev.hack.node.jobs.JobEvent;
@@ -159,7 +160,10 @@ public final class JobSocket implements Session.Listener.AutoDemanding, StreamRe
     job.finished().whenComplete((meta, error) -> pump());
     ScheduledFuture<?> beat =
         ctx.timer.scheduleAtFixedRate(
-            this::heartbeat, heartbeatMillis, heartbeatMillis, TimeUnit.MILLISECONDS);
+            NodeFailures.guarded("job stream heartbeat", this::heartbeat),
+            heartbeatMillis,
+            heartbeatMillis,
+            TimeUnit.MILLISECONDS);
     synchronized (flags) {
       heartbeat = beat;
       if (closed) {

@@ -4,6 +4,7 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
+import dev.hack.node.NodeFailures;
 import dev.hack.node.api.Json;
 import dev.hack.node.api.PtySize;
 import dev.hack.node.api.SessionInfo;
@@ -91,12 +92,14 @@ public final class ShellSocket implements Session.Listener.AutoDemanding, Stream
     helloTimer = ctx.timer.schedule(() -> attach(null), HELLO_WAIT_MS, TimeUnit.MILLISECONDS);
     pinger =
         ctx.timer.scheduleAtFixedRate(
-            () -> {
-              Session s = ws;
-              if (s != null && s.isOpen()) {
-                s.sendPing(ByteBuffer.allocate(0), Callback.NOOP);
-              }
-            },
+            NodeFailures.guarded(
+                "shell stream ping",
+                () -> {
+                  Session s = ws;
+                  if (s != null && s.isOpen()) {
+                    s.sendPing(ByteBuffer.allocate(0), Callback.NOOP);
+                  }
+                }),
             20,
             20,
             TimeUnit.SECONDS);
