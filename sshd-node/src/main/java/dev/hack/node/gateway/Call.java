@@ -79,14 +79,23 @@ final class Call {
   JsonObject body() throws IOException {
     long declared = request.getLength();
     if (declared > maxBody) {
-      throw tooLarge();
+      throw tooLarge(maxBody);
     }
     byte[] bytes;
     try (InputStream in = Request.asInputStream(request)) {
       bytes = in.readNBytes(maxBody + 1);
     }
+    return parseBody(bytes, maxBody);
+  }
+
+  /**
+   * {@link #body()} once the bytes are read (a pure function, so that it can be fuzzed).
+   *
+   * @throws GatewayError 413 when it is over the limit, 400 when it is not a JSON object
+   */
+  static JsonObject parseBody(byte[] bytes, int maxBody) {
     if (bytes.length > maxBody) {
-      throw tooLarge();
+      throw tooLarge(maxBody);
     }
     String text = new String(bytes, StandardCharsets.UTF_8);
     if (text.isBlank()) {
@@ -104,7 +113,7 @@ final class Call {
     }
   }
 
-  private GatewayError tooLarge() {
+  private static GatewayError tooLarge(int maxBody) {
     return new GatewayError(
         413, "payload_too_large", "the request body is larger than " + maxBody + " bytes");
   }
