@@ -129,7 +129,8 @@ public final class ShellSocket implements Session.Listener.AutoDemanding {
         default ->
             error("unknown message type '" + type + "': use hello, input, resize, signal or close");
       }
-    } catch (IllegalArgumentException e) {
+    } catch (IllegalArgumentException | GatewayError e) {
+      // GatewayError: Call.integer's answer to a cols or rows out of range
       error(e.getMessage());
     }
   }
