@@ -29,8 +29,8 @@ class ShellWordsFuzzTest {
       return;
     }
     assertThat(words).doesNotContainNull();
-    if (line.isBlank()) {
-      assertThat(words).isEmpty();
+    if (line.chars().allMatch(c -> c == ' ' || c == '\t' || c == '\n')) {
+      assertThat(words).isEmpty(); // a shell's separators; \v or \f is a word, as in sh
     }
     String requoted =
         words.stream()
