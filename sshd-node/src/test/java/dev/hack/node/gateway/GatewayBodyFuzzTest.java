@@ -2,6 +2,7 @@ package dev.hack.node.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.code_intelligence.jazzer.junit.DictionaryEntries;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
@@ -28,6 +29,28 @@ import java.util.NoSuchElementException;
 class GatewayBodyFuzzTest {
   private static final Path ROOT = Path.of("/tmp/hack-fuzz-project");
 
+  @DictionaryEntries({
+    "\"command\":",
+    "\"cwd\":",
+    "\"env\":",
+    "\"runner\":",
+    "\"cols\":",
+    "\"rows\":",
+    "\"shell\":",
+    "\"id\":",
+    "\"type\":",
+    "\"project\":",
+    "\"scope\":",
+    "\"ttl_seconds\":",
+    "\"label\":",
+    "null",
+    "true",
+    "[]",
+    "{}",
+    "1e999",
+    "-0.5",
+    "\\u0000"
+  })
   @FuzzTest(maxDuration = "2m")
   void body(byte[] input) {
     for (int which = 0; which < 4; which++) {
