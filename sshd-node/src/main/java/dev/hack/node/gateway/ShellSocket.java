@@ -295,7 +295,8 @@ public final class ShellSocket implements Session.Listener.AutoDemanding {
       name = "SIG" + name;
     }
     if (!SIGNALS.contains(name)) {
-      error("unknown signal '" + (s == null ? "" : s.getAsString()) + "': use one of " + SIGNALS);
+      String given = s == null || !s.isJsonPrimitive() ? "" : s.getAsString(); // {} would throw
+      error("unknown signal '" + given + "': use one of " + SIGNALS);
       return;
     }
     if (target instanceof PtySession p) {
