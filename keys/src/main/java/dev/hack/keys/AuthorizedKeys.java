@@ -188,7 +188,9 @@ public final class AuthorizedKeys {
 
   private static List<String> read(Path file) {
     try {
-      return Files.readAllLines(file, StandardCharsets.UTF_8);
+      // Decoded leniently: a byte that is not UTF-8 (say, in a comment) spoils its own line, if
+      // any, as the class promises; readAllLines would throw and empty the whole file.
+      return new String(Files.readAllBytes(file), StandardCharsets.UTF_8).lines().toList();
     } catch (IOException e) {
       return List.of();
     }

@@ -2,6 +2,7 @@ package dev.hack.keys;
 
 import java.io.IOException;
 import java.nio.channels.FileLock;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -361,6 +362,11 @@ public final class KnownHosts {
       return Files.readString(file, StandardCharsets.UTF_8);
     } catch (NoSuchFileException e) {
       return "";
+    } catch (CharacterCodingException e) {
+      // refused rather than read around: a host line spoilt this way must not make a changed key
+      // look new; its own message is only "Input length = 1"
+      throw new IOException(
+          file + " is not UTF-8 text, so no host key in it can be checked; fix or move it");
     }
   }
 

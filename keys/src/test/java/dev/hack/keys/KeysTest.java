@@ -86,6 +86,23 @@ class KeysTest {
   }
 
   @Test
+  void aByteThatIsNotUtf8SpoilsOnlyItsOwnLine() throws Exception {
+    // found by KnownHostsFuzzTest#authorizedKeys: one such byte in a comment used to empty the
+    // whole file without a warning, so that no key could log in
+    KeyPair a = KeyFiles.loadOrCreate(dir.resolve("a"), "a");
+    KeyPair b = KeyFiles.loadOrCreate(dir.resolve("b"), "b");
+    Path file = dir.resolve("authorized_keys");
+    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+    bytes.writeBytes((KeyFiles.openSshLine(a.getPublic()) + " alice@l").getBytes());
+    bytes.writeBytes(new byte[] {(byte) 0xff, (byte) 0xc3});
+    bytes.writeBytes(("aptop\n" + KeyFiles.openSshLine(b.getPublic()) + " bob\n").getBytes());
+    Files.write(file, bytes.toByteArray());
+    AuthorizedKeys keys = new AuthorizedKeys(file, w -> {});
+    assertThat(keys.isAuthorized(a.getPublic())).isTrue();
+    assertThat(keys.isAuthorized(b.getPublic())).isTrue();
+  }
+
+  @Test
   void authorizeAppendsOnlyNewKeysAndRejectsGarbage() throws Exception {
     KeyPair a = KeyFiles.loadOrCreate(dir.resolve("a"), "a");
     Path file = dir.resolve("keys/authorized_keys");

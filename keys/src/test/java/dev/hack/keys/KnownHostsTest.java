@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.hack.keys.KnownHosts.Verdict;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -74,6 +75,31 @@ class KnownHostsTest {
     assertThat(p.waitFor()).isZero();
     assertThat(hosts.check("10.0.0.7", 2222, offered)).isEqualTo(Verdict.NEW);
     assertThat(hosts.check("other", 22, offered)).isEqualTo(Verdict.KNOWN);
+  }
+
+  @Test
+  void aFileThatIsNotUtf8IsRefusedByName() throws Exception {
+    // found by KnownHostsFuzzTest#knownHosts: the IOException said only "Input length = 1"
+    Path file = dir.resolve("known_hosts");
+    byte[] bytes =
+        ("mini " + KeyFiles.openSshLine(newKey()) + " \u00ff\n")
+            .getBytes(StandardCharsets.ISO_8859_1);
+    Files.write(file, bytes);
+    KnownHosts hosts = new KnownHosts(file);
+    PublicKey key = newKey();
+    for (ThrowingCall call :
+        List.<ThrowingCall>of(
+            () -> hosts.check("mini", 22, key), () -> hosts.remember("mini", 22, key))) {
+      assertThatThrownBy(call::run)
+          .isInstanceOf(IOException.class)
+          .hasMessageContaining(file.toString())
+          .hasMessageContaining("not UTF-8");
+    }
+    assertThat(Files.readAllBytes(file)).isEqualTo(bytes);
+  }
+
+  private interface ThrowingCall {
+    void run() throws Exception;
   }
 
   @Test

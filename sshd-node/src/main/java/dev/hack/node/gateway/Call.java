@@ -88,7 +88,7 @@ final class Call {
   JsonObject body() throws IOException {
     long declared = request.getLength();
     if (declared > maxBody) {
-      throw tooLarge();
+      throw tooLarge(maxBody);
     }
     byte[] bytes;
     // a body trickled in slowly holds a handler thread: it must arrive within the deadline
@@ -105,8 +105,17 @@ final class Call {
     } finally {
       guard.bodyDone(request);
     }
+    return parseBody(bytes, maxBody);
+  }
+
+  /**
+   * {@link #body()} once the bytes are read (a pure function, so that it can be fuzzed).
+   *
+   * @throws GatewayError 413 when it is over the limit, 400 when it is not a JSON object
+   */
+  static JsonObject parseBody(byte[] bytes, int maxBody) {
     if (bytes.length > maxBody) {
-      throw tooLarge();
+      throw tooLarge(maxBody);
     }
     String text = new String(bytes, StandardCharsets.UTF_8);
     if (text.isBlank()) {
@@ -124,7 +133,7 @@ final class Call {
     }
   }
 
-  private GatewayError tooLarge() {
+  private static GatewayError tooLarge(int maxBody) {
     return new GatewayError(
         413, "payload_too_large", "the request body is larger than " + maxBody + " bytes");
   }

@@ -115,7 +115,10 @@ public final class JobSocket implements Session.Listener.AutoDemanding, StreamRe
     } catch (JsonParseException | IllegalStateException e) {
       msg = null;
     }
-    if (msg == null || !msg.has("type") || !"hello".equals(msg.get("type").getAsString())) {
+    if (msg == null
+        || !msg.has("type")
+        || !msg.get("type").isJsonPrimitive() // getAsString throws on null, {} and most arrays
+        || !"hello".equals(msg.get("type").getAsString())) {
       error("send {\"type\":\"hello\",\"logsFrom\":0,\"eventsFrom\":0} to start the stream");
       return;
     }

@@ -142,7 +142,8 @@ public final class ShellSocket implements Session.Listener.AutoDemanding, Stream
         default ->
             error("unknown message type '" + type + "': use hello, input, resize, signal or close");
       }
-    } catch (IllegalArgumentException e) {
+    } catch (IllegalArgumentException | GatewayError e) {
+      // GatewayError: Call.integer's answer to a cols or rows out of range
       error(e.getMessage());
     }
   }
@@ -374,7 +375,8 @@ public final class ShellSocket implements Session.Listener.AutoDemanding, Stream
       name = "SIG" + name;
     }
     if (!SIGNALS.contains(name)) {
-      error("unknown signal '" + (s == null ? "" : s.getAsString()) + "': use one of " + SIGNALS);
+      String given = s == null || !s.isJsonPrimitive() ? "" : s.getAsString(); // {} would throw
+      error("unknown signal '" + given + "': use one of " + SIGNALS);
       return;
     }
     if (target instanceof PtySession p) {

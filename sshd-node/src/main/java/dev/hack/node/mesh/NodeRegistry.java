@@ -11,6 +11,7 @@ import dev.hack.keys.HackHome;
 import dev.hack.node.api.Json;
 import java.io.IOException;
 import java.nio.channels.FileLock;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -274,6 +275,8 @@ public final class NodeRegistry {
       text = Files.readString(file, StandardCharsets.UTF_8);
     } catch (NoSuchFileException e) {
       return new Document(new JsonObject(), new ArrayList<>(), new ArrayList<>(), null);
+    } catch (CharacterCodingException e) {
+      throw broken("is not UTF-8 text"); // its own message is only "Input length = 1"
     }
     JsonElement parsed;
     try {

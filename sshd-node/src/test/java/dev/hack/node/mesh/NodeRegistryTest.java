@@ -310,6 +310,23 @@ class NodeRegistryTest {
     }
   }
 
+  @Test
+  void aFileThatIsNotUtf8IsReportedByNameAndLeftUntouched() throws Exception {
+    // found by NodeRegistryFuzzTest: the IOException said only "Input length = 1"
+    HackHome home = HackHome.at(dir);
+    Files.createDirectories(home.registry().getParent());
+    byte[] bytes = {'{', '"', 'x', '"', ':', '"', (byte) 0xff, '"', '}'};
+    Files.write(home.registry(), bytes);
+    NodeRegistry registry = NodeRegistry.open(home);
+    assertThatThrownBy(registry::list)
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining(home.registry().toString())
+        .hasMessageContaining("is not UTF-8 text");
+    assertThatThrownBy(() -> registry.put(RegisteredNode.of("mini", SshEndpoint.parse("ssh://m"))))
+        .isInstanceOf(IOException.class);
+    assertThat(Files.readAllBytes(home.registry())).isEqualTo(bytes);
+  }
+
   private interface ThrowingCall {
     void run() throws Exception;
   }
