@@ -95,15 +95,31 @@ public final class Ids {
       throw new IllegalArgumentException(
           "refusing to delete " + target + ": it is not an entry of " + owner);
     }
-    if (!Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
-      return;
-    }
-    List<Path> all;
-    try (Stream<Path> walk = Files.walk(target)) {
-      all = walk.sorted(Comparator.reverseOrder()).toList();
-    }
-    for (Path p : all) {
-      Files.deleteIfExists(p);
+    // a file written while the tree is deleted (a session's last record, say) leaves its
+    // directory not empty: walk again, a few times, before giving up
+    for (int attempt = 1; ; attempt++) {
+      if (!Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+        return;
+      }
+      List<Path> all;
+      try (Stream<Path> walk = Files.walk(target)) {
+        all = walk.sorted(Comparator.reverseOrder()).toList();
+      } catch (java.io.UncheckedIOException e) {
+        if (attempt >= 3) {
+          throw e.getCause();
+        }
+        continue; // an entry went away while it was listed
+      }
+      try {
+        for (Path p : all) {
+          Files.deleteIfExists(p);
+        }
+        return;
+      } catch (java.nio.file.DirectoryNotEmptyException e) {
+        if (attempt >= 3) {
+          throw e;
+        }
+      }
     }
   }
 

@@ -67,10 +67,21 @@ class GatewayMessageFuzzTest {
     Session target = FIXTURE.cat();
     ShellSocket shell =
         new ShellSocket(
-            FIXTURE.ctx, FIXTURE.caller, "/fuzz/shell", target, Endpoints.shellMeta(null));
+            FIXTURE.ctx,
+            FIXTURE.caller,
+            "/fuzz/shell",
+            target,
+            Endpoints.shellMeta(null),
+            FIXTURE.ctx.openStreams.reserve(FIXTURE.caller, true, null));
     Recorder shellOut = new Recorder();
     shell.onWebSocketOpen(shellOut.session());
-    JobSocket job = new JobSocket(FIXTURE.ctx, FIXTURE.caller, "/fuzz/job", FIXTURE.job);
+    JobSocket job =
+        new JobSocket(
+            FIXTURE.ctx,
+            FIXTURE.caller,
+            "/fuzz/job",
+            FIXTURE.job,
+            FIXTURE.ctx.openStreams.reserve(FIXTURE.caller, false, null));
     Recorder jobOut = new Recorder();
     job.onWebSocketOpen(jobOut.session());
     for (String frame : frames) {
