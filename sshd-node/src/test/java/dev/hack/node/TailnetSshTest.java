@@ -497,22 +497,9 @@ class TailnetSshTest {
     assertThat(ssh(withKey(key), "127.0.0.1", port, "ls").out()).contains("s1");
   }
 
+  /** A tailnet login without a key, attached to s1 and left running (a phone, say). */
   private Process attach(int port) throws IOException {
-    List<String> argv =
-        new ArrayList<>(List.of("ssh", "-F", "/dev/null", "-p", String.valueOf(port)));
-    argv.addAll(
-        List.of(
-            "-o",
-            "StrictHostKeyChecking=no",
-            "-o",
-            "UserKnownHostsFile=/dev/null",
-            "-o",
-            "BatchMode=yes",
-            "-o",
-            "LogLevel=ERROR",
-            "-tt"));
-    argv.addAll(noKey());
-    argv.addAll(List.of("127.0.0.2", "attach", "s1"));
+    List<String> argv = sshArgv(noKey(), "127.0.0.2", port, "-tt", "attach", "s1");
     Process p = new ProcessBuilder(argv).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
     attachedClients.add(p);
     return p;
@@ -657,8 +644,8 @@ class TailnetSshTest {
 
   record Result(int exit, String out, String err) {}
 
-  private static Result ssh(List<String> auth, String host, int port, String... command)
-      throws IOException, InterruptedException {
+  /** OpenSSH's argv: no config, no host key prompts; options in {@code command} go first. */
+  private static List<String> sshArgv(List<String> auth, String host, int port, String... command) {
     List<String> argv = new ArrayList<>();
     argv.addAll(
         List.of(
@@ -690,6 +677,12 @@ class TailnetSshTest {
     argv.add("alice@" + host);
     rest.removeIf(String::isEmpty);
     argv.addAll(rest);
+    return argv;
+  }
+
+  private static Result ssh(List<String> auth, String host, int port, String... command)
+      throws IOException, InterruptedException {
+    List<String> argv = sshArgv(auth, host, port, command);
     ProcessBuilder pb = new ProcessBuilder(argv);
     pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
     Process p = pb.start();

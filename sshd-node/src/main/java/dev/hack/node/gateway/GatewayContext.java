@@ -167,6 +167,22 @@ final class GatewayContext {
   }
 
   /**
+   * A stream has closed: gives its slot back, counts it, and audits the close with what it was
+   * ({@code shell sh-1}) and why the gateway ended it, if it did.
+   */
+  void streamClosed(
+      StreamRegistry.Slot slot,
+      Caller caller,
+      String path,
+      String streamId,
+      String what,
+      String why) {
+    slot.release();
+    metrics.streamClosed();
+    auditStream("stream_close", caller, path, streamId, what + (why == null ? "" : ": " + why));
+  }
+
+  /**
    * A WebSocket stream's open or close line. Its method and status are those of the request that
    * opened it (GET, 101 Switching Protocols), so every line of the log has the same fields.
    */

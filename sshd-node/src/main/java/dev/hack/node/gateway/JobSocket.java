@@ -221,15 +221,7 @@ public final class JobSocket implements Session.Listener.AutoDemanding, StreamRe
     if (beat != null) {
       beat.cancel(false);
     }
-    slot.release();
-    ctx.metrics.streamClosed();
-    String why = endReason;
-    ctx.auditStream(
-        "stream_close",
-        caller,
-        path,
-        streamId,
-        "job " + job.id() + (why == null ? "" : ": " + why));
+    ctx.streamClosed(slot, caller, path, streamId, "job " + job.id(), endReason);
   }
 
   private void heartbeat() {

@@ -233,15 +233,7 @@ public final class ShellSocket implements Session.Listener.AutoDemanding, Stream
     if (a != null) {
       a.detach();
     }
-    slot.release();
-    ctx.metrics.streamClosed();
-    String why = endReason;
-    ctx.auditStream(
-        "stream_close",
-        caller,
-        path,
-        streamId,
-        "shell " + target.id() + (why == null ? "" : ": " + why));
+    ctx.streamClosed(slot, caller, path, streamId, "shell " + target.id(), endReason);
   }
 
   /** Attaches once (at {@code size}, or the session's own); false if already attached. */
