@@ -159,6 +159,12 @@ public final class NodeSshServer implements AutoCloseable {
     // SshServer.setUpDefaultServer(), with a server that can listen on more addresses later
     server = (ListeningServer) ServerBuilder.builder().factory(ListeningServer::new).build();
     server.setKeyPairProvider(KeyPairProvider.wrap(hostKey));
+    // session channels send their exit status before EOF, as sshd does (ExitStatusFirst)
+    List<org.apache.sshd.common.channel.ChannelFactory> channels = new ArrayList<>();
+    for (org.apache.sshd.common.channel.ChannelFactory f : server.getChannelFactories()) {
+      channels.add("session".equals(f.getName()) ? ExitStatusFirst.FACTORY : f);
+    }
+    server.setChannelFactories(channels);
     TailnetLogins tailnet =
         new TailnetLogins(node, settings.tailnetClients(), executor, TAILNET_WAIT);
     server.setUserAuthFactories(List.of(UserAuthPublicKeyFactory.INSTANCE));
