@@ -158,7 +158,18 @@ final class Call {
     if (!e.isJsonPrimitive() || !e.getAsJsonPrimitive().isString()) {
       throw GatewayError.badRequest("invalid_request", "'" + field + "' must be a string");
     }
-    return e.getAsString();
+    return noNul(field, e.getAsString());
+  }
+
+  /**
+   * {@code s}, if it holds no NUL: every string a body gives reaches a file name, an argv or an
+   * environment, where a NUL would silently cut it (or Java's own error would echo it).
+   */
+  private static String noNul(String field, String s) {
+    if (s.indexOf('\0') >= 0) {
+      throw GatewayError.badRequest("invalid_request", "'" + field + "' holds a NUL byte");
+    }
+    return s;
   }
 
   static Integer integer(JsonObject o, String field, int min, int max) {
@@ -203,7 +214,7 @@ final class Call {
         throw GatewayError.badRequest(
             "invalid_request", "'" + field + "' must be an array of strings");
       }
-      out.add(x.getAsString());
+      out.add(noNul(field, x.getAsString()));
     }
     return out;
   }
@@ -230,9 +241,10 @@ final class Call {
       }
       if (x.getKey().isEmpty() || x.getKey().contains("=") || x.getKey().indexOf('\0') >= 0) {
         throw GatewayError.badRequest(
-            "invalid_request", "'" + x.getKey() + "' is not a valid environment variable name");
+            "invalid_request",
+            "'" + x.getKey().replace('\0', '?') + "' is not a valid environment variable name");
       }
-      out.put(x.getKey(), v.getAsString());
+      out.put(x.getKey(), noNul(field + "." + x.getKey(), v.getAsString()));
     }
     return out;
   }

@@ -15,6 +15,11 @@ final class ShellWords {
    * @throws IllegalArgumentException for an unterminated quote or a trailing backslash
    */
   static List<String> split(String line) {
+    if (line.indexOf('\0') >= 0) {
+      // a NUL would silently cut the word it is in wherever it reaches a C string (execve)
+      throw new IllegalArgumentException(
+          "the command line holds a NUL byte; to type one into a session, send \\0");
+    }
     List<String> words = new ArrayList<>();
     StringBuilder word = new StringBuilder();
     boolean inWord = false;

@@ -38,6 +38,26 @@ public record SessionSpec(
     if (type == SessionType.PROCESS && command.isEmpty()) {
       throw new IllegalArgumentException("a process session needs a command: new -- CMD ARGS...");
     }
+    // a NUL would silently cut the word where the program is started (execve takes C strings)
+    for (int i = 0; i < command.size(); i++) {
+      noNul(command.get(i), "argument " + (i + 1) + " of the command");
+    }
+    noNul(cwd, "the working directory");
+    noNul(project, "the project");
+    for (Map.Entry<String, String> e : env.entrySet()) {
+      noNul(e.getKey(), "an environment variable's name");
+      noNul(e.getValue(), "the environment variable " + e.getKey().replace('\0', '?'));
+      if (e.getKey().isEmpty() || e.getKey().indexOf('=') >= 0) {
+        throw new IllegalArgumentException(
+            "invalid environment variable name: it must be non-empty and hold no '='");
+      }
+    }
+  }
+
+  private static void noNul(String s, String what) {
+    if (s != null && s.indexOf('\0') >= 0) {
+      throw new IllegalArgumentException(what + " holds a NUL byte");
+    }
   }
 
   public static SessionSpec shell() {

@@ -1,0 +1,62 @@
+package dev.hack.node.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.hack.node.gateway.GatewayFixture.Reply;
+import dev.hack.node.testing.TestNode;
+import dev.hack.node.testing.TestNode.Result;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Input that used to be taken silently or cost far more than its size: a NUL, which cut a word
+ * where the program was started ({@code echo a\0b} printed {@code a}), and a line of tens of
+ * thousands of words, which cost picocli seconds of CPU and gigabytes. Both are refused with one
+ * clear line at every door, and nothing starts.
+ */
+class BadInputTest {
+  @TempDir Path dir;
+  GatewayFixture g;
+
+  @BeforeEach
+  void start() throws Exception {
+    g = new GatewayFixture(dir);
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    g.close();
+  }
+
+  @Test
+  void aNulIsRefusedAtEveryDoorAndNothingStarts() throws Exception {
+    TestNode node = g.node;
+    Result ssh = node.mina("new --name n1 -- echo 'a\0b'");
+    assertThat(ssh.exit()).isEqualTo(2);
+    assertThat(ssh.err()).contains("NUL");
+    for (String body :
+        List.of(
+            "{\"id\":\"n2\",\"command\":[\"echo\",\"a\\u0000b\"]}",
+            "{\"id\":\"n3\",\"command\":[\"echo\"],\"env\":{\"A\":\"x\\u0000y\"}}",
+            "{\"id\":\"n4\",\"command\":[\"echo\"],\"cwd\":\"/tmp\\u0000x\"}")) {
+      Reply r = g.post("/v1/sessions", g.write, body);
+      assertThat(r.code()).as(body).isEqualTo(400);
+      assertThat(r.json().get("message").getAsString()).as(body).contains("NUL");
+    }
+    assertThat(node.node().supervisor().list()).isEmpty();
+  }
+
+  @Test
+  void aCommandLineOfTooManyWordsIsRefusedAtOnce() throws Exception {
+    TestNode node = g.node;
+    Result r = node.mina("ls " + "x ".repeat(20_000));
+    assertThat(r.exit()).isEqualTo(2);
+    assertThat(r.err())
+        .isEqualTo("hack: too many words in the command line (20001; the limit is 1024)\n");
+    assertThat(node.mina("ls").exit()).isZero();
+  }
+}
