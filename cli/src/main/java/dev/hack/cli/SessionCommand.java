@@ -175,7 +175,7 @@ final class SessionCommand {
               s.managed() ? status : status + ",unmanaged",
               String.valueOf(s.attached()),
               age(s.createdAt()),
-              String.join(" ", s.command())
+              dev.hack.node.api.Printable.of(String.join(" ", s.command()))
             });
       }
       List<String[]> all = new ArrayList<>();

@@ -2,6 +2,7 @@ package dev.hack.node.ssh;
 
 import dev.hack.node.api.Json;
 import dev.hack.node.api.NodeStatus;
+import dev.hack.node.api.Printable;
 import dev.hack.node.api.PtySize;
 import dev.hack.node.api.SessionInfo;
 import dev.hack.node.client.NodeClient;
@@ -425,12 +426,12 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
     String fmt = "%-24s %-12s %-8s %-14s %-5s %s%n";
     sb.append(String.format(fmt, "SESSION", "NODE", "TYPE", "STATUS", "AGE", "COMMAND"));
     for (SessionInfo s : list) {
-      String cmd = String.join(" ", s.command() == null ? List.of() : s.command());
+      String cmd = Printable.of(String.join(" ", s.command() == null ? List.of() : s.command()));
       sb.append(
           String.format(
               fmt,
               s.id(),
-              s.node(),
+              Printable.of(s.node()),
               s.type(),
               s.status(),
               age(s.createdAt()),
@@ -1082,7 +1083,7 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
             status,
             String.valueOf(s.attached()),
             age(s.createdAt()),
-            String.join(" ", s.command())
+            Printable.of(String.join(" ", s.command()))
           };
     }
     int[] width = new int[head.length];

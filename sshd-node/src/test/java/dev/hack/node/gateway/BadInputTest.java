@@ -51,6 +51,19 @@ class BadInputTest {
   }
 
   @Test
+  void controlCharactersInACommandAreShownAsEscapesNotSentToTheTerminal() throws Exception {
+    TestNode node = g.node;
+    Result made = node.mina("new --name esc -- echo 'x\u001b[2Jy\nz'");
+    assertThat(made.exit()).as(made.err()).isZero();
+    String ls = node.mina("ls").out();
+    assertThat(ls).doesNotContain("\u001b").contains("echo x\\e[2Jy\\nz");
+    assertThat(ls.lines().count()).isEqualTo(2); // the header and one row: no broken line
+    assertThat(node.mina("ls --all").out()).doesNotContain("\u001b").contains("x\\e[2Jy\\nz");
+    // the JSON view keeps the command as it is: JSON escapes it itself
+    assertThat(node.mina("ls --json").out()).contains("x\\u001b[2Jy\\nz");
+  }
+
+  @Test
   void aCommandLineOfTooManyWordsIsRefusedAtOnce() throws Exception {
     TestNode node = g.node;
     Result r = node.mina("ls " + "x ".repeat(20_000));
