@@ -64,6 +64,26 @@ class BadInputTest {
   }
 
   @Test
+  void pathsJettyRefusesGetTheJsonErrorShapeNotAnHtmlPage() throws Exception {
+    java.net.URI base = java.net.URI.create(g.url);
+    for (String path : List.of("/v1/sessions/%00", "/v1/..%2fstatus", "//v1//status")) {
+      try (java.net.Socket s = new java.net.Socket(base.getHost(), base.getPort())) {
+        s.getOutputStream()
+            .write(
+                ("GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        String answer =
+            new String(s.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(answer).as(path).startsWith("HTTP/1.1 4").contains("application/json");
+        assertThat(answer.substring(answer.indexOf("\r\n\r\n") + 4))
+            .as(path)
+            .startsWith("{\"error\":")
+            .doesNotContain("<html");
+      }
+    }
+  }
+
+  @Test
   void aCommandLineOfTooManyWordsIsRefusedAtOnce() throws Exception {
     TestNode node = g.node;
     Result r = node.mina("ls " + "x ".repeat(20_000));
