@@ -113,6 +113,7 @@ public final class TokenStore {
   private static final SecureRandom RANDOM = new SecureRandom();
   private static final Duration LOCK_TIMEOUT = Duration.ofSeconds(10);
   private static final Duration LAST_USED_GRANULARITY = Duration.ofMinutes(1);
+  private static final System.Logger LOG = System.getLogger(TokenStore.class.getName());
 
   private final Path file;
 
@@ -174,11 +175,19 @@ public final class TokenStore {
         }
         if (t.lastUsed() == null
             || Instant.parse(t.lastUsed()).plus(LAST_USED_GRANULARITY).isBefore(now)) {
-          modify(
-              list -> {
-                list.replaceAll(x -> x.id().equals(id) ? x.withLastUsed(now) : x);
-                return null;
-              });
+          try {
+            modify(
+                list -> {
+                  list.replaceAll(x -> x.id().equals(id) ? x.withLastUsed(now) : x);
+                  return null;
+                });
+          } catch (IOException e) {
+            // "last used" is a note, not a check: a full disk must not turn every request into a
+            // failure (the gateway once answered 500 to GET /v1/status on one)
+            LOG.log(
+                System.Logger.Level.WARNING,
+                "cannot record when token " + id + " was last used in " + file + ": " + e);
+          }
         }
         return Optional.of(t);
       }

@@ -401,6 +401,19 @@ public final class PtySession extends Session {
 
   String endedMessage() {
     Integer code = exitCode();
+    boolean lost;
+    synchronized (this) {
+      lost = "lost".equals(status);
+    }
+    if (lost) {
+      return "session "
+          + id
+          + " was lost: its program ended with the node that ran it; its log is kept (logs "
+          + id
+          + "), and restart "
+          + id
+          + " starts it again";
+    }
     return "session "
         + id
         + " has exited"

@@ -335,6 +335,14 @@ class SshCommandsTest {
     assertThat(node.mina("logs keep").out()).contains("before-restart");
     Result attach = node.ssh("-tt", "127.0.0.1", "attach", "keep");
     assertThat(attach.exit()).isEqualTo(1);
+    // it says lost, not exited, and what to do; and what it says works
+    assertThat(attach.err()).contains("session keep was lost").contains("restart keep");
+    Result restarted = node.mina("restart keep");
+    assertThat(restarted.exit()).as(restarted.err()).isZero();
+    Poll.until(
+        TestNode.TIMEOUT,
+        "running again",
+        () -> node.mina("ls --json").out().contains("\"status\":\"running\""));
   }
 
   @Test
