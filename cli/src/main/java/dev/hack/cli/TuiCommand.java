@@ -79,6 +79,11 @@ final class TuiCommand implements Callable<Integer> {
             });
     RegistryBackend backend = null;
     TuiKeyboard keys = null;
+    // while the TUI owns the screen, log lines (a peer's connection reset, say) go to a file:
+    // written over the screen they garbled it until the next full redraw
+    java.io.PrintStream stderr = System.err;
+    java.io.PrintStream log = openLog(home);
+    System.setErr(log);
     try {
       if (Terminal.TYPE_DUMB.equals(term.getType())
           || Terminal.TYPE_DUMB_COLOR.equals(term.getType())
@@ -120,6 +125,20 @@ final class TuiCommand implements Callable<Integer> {
       io.shutdownNow();
       term.close();
       Attacher.stty(saved);
+      System.setErr(stderr);
+      log.close();
     }
+  }
+
+  /** {@code HACK_HOME/tui.log} (0600), appended to; the log lines of the last runs. */
+  private static java.io.PrintStream openLog(HackHome home) throws IOException {
+    dev.hack.keys.FileModes.ensurePrivateDir(home.root());
+    java.nio.file.Path file = home.root().resolve("tui.log");
+    java.io.OutputStream out =
+        java.nio.file.Files.newOutputStream(
+            file, java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+    java.nio.file.Files.setPosixFilePermissions(
+        file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+    return new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8);
   }
 }

@@ -162,6 +162,8 @@ class TuiIT {
     beta.destroyForcibly().waitFor();
     term.waitFor("beta · offline", REFRESH.plus(TIMEOUT).multipliedBy(3));
     assertThat(term.screen()).contains("2 nodes (1 offline)");
+    // the SSH client's log lines about the dead node go to tui.log, never over the screen
+    assertThat(term.screen()).doesNotContain("WARN").doesNotContain("Connection reset");
     term.keys("k");
     Poll.until(WAIT, "still answering keys", () -> term.screen().contains("> ● a1"));
 
