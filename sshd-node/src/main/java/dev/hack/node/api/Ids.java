@@ -24,7 +24,7 @@ public final class Ids {
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
 
   /** A quoted value in a message shows at most this many characters. */
-  private static final int SHOWN = 40;
+  public static final int SHOWN = 40;
 
   private Ids() {}
 

@@ -1,5 +1,6 @@
 package dev.hack.node.ssh;
 
+import dev.hack.node.api.Ids;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -9,8 +10,8 @@ import java.util.regex.Pattern;
  * the client's terminal.
  */
 final class Quote {
-  /** A quoted word shows at most this many characters. */
-  static final int MAX_WORD = 40;
+  /** A quoted word shows at most this many characters ({@link Ids#quote}). */
+  static final int MAX_WORD = Ids.SHOWN;
 
   /** A whole message is cut at this many characters. */
   static final int MAX_MESSAGE = 200;
@@ -22,13 +23,11 @@ final class Quote {
 
   private Quote() {}
 
-  /** {@code 'word'}, shortened to {@link #MAX_WORD} characters with {@code ...}. */
+  /**
+   * {@code 'word'}, shortened to {@link #MAX_WORD} characters with {@code ...}: {@link Ids#quote}.
+   */
   static String word(String s) {
-    if (s == null) {
-      return "(none)";
-    }
-    String shown = s.length() > MAX_WORD ? s.substring(0, MAX_WORD) + "..." : s;
-    return "'" + shown.replaceAll("\\p{Cntrl}", "?") + "'";
+    return Ids.quote(s);
   }
 
   /**

@@ -45,10 +45,6 @@ public final class SessionIds {
   }
 
   static String quote(String s) {
-    if (s == null) {
-      return "(none)";
-    }
-    String shown = s.length() > 40 ? s.substring(0, 40) + "..." : s;
-    return "'" + shown.replaceAll("\\p{Cntrl}", "?") + "'";
+    return Ids.quote(s);
   }
 }

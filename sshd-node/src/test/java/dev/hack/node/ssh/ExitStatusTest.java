@@ -2,6 +2,7 @@ package dev.hack.node.ssh;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.hack.node.testing.Poll;
 import dev.hack.node.testing.TestNode;
 import java.io.File;
 import java.nio.charset.StandardCharsets;
@@ -41,11 +42,7 @@ class ExitStatusTest {
             .redirectOutput(ProcessBuilder.Redirect.DISCARD)
             .redirectError(ProcessBuilder.Redirect.DISCARD)
             .start();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    while (!Files.exists(control) && System.nanoTime() < deadline) {
-      Thread.onSpinWait();
-    }
-    assertThat(control).exists();
+    Poll.until(TestNode.TIMEOUT, "the master's control socket", () -> Files.exists(control));
   }
 
   @AfterEach
