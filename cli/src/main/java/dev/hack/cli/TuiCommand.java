@@ -83,8 +83,8 @@ final class TuiCommand implements Callable<Integer> {
     // written over the screen they garbled it until the next full redraw
     java.io.PrintStream stderr = System.err;
     java.io.PrintStream log = openLog(home);
-    System.setErr(log);
     try {
+      System.setErr(log);
       if (Terminal.TYPE_DUMB.equals(term.getType())
           || Terminal.TYPE_DUMB_COLOR.equals(term.getType())
           || term.getWidth() <= 0) {
@@ -130,15 +130,26 @@ final class TuiCommand implements Callable<Integer> {
     }
   }
 
-  /** {@code HACK_HOME/tui.log} (0600), appended to; the log lines of the last runs. */
-  private static java.io.PrintStream openLog(HackHome home) throws IOException {
-    dev.hack.keys.FileModes.ensurePrivateDir(home.root());
-    java.nio.file.Path file = home.root().resolve("tui.log");
-    java.io.OutputStream out =
-        java.nio.file.Files.newOutputStream(
-            file, java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
-    java.nio.file.Files.setPosixFilePermissions(
-        file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+  /**
+   * {@code HACK_HOME/tui.log} (0600), appended to; the log lines of the last runs. A log that
+   * cannot be opened (a full or read-only disk) never keeps the TUI from starting: its lines are
+   * dropped then, rather than drawn over the screen.
+   */
+  private static java.io.PrintStream openLog(HackHome home) {
+    java.io.OutputStream out;
+    try {
+      dev.hack.keys.FileModes.ensurePrivateDir(home.root());
+      java.nio.file.Path file = home.root().resolve("tui.log");
+      out =
+          java.nio.file.Files.newOutputStream(
+              file,
+              java.nio.file.StandardOpenOption.CREATE,
+              java.nio.file.StandardOpenOption.APPEND);
+      java.nio.file.Files.setPosixFilePermissions(
+          file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+    } catch (IOException | UnsupportedOperationException e) {
+      out = java.io.OutputStream.nullOutputStream();
+    }
     return new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8);
   }
 }
