@@ -113,7 +113,8 @@ final class ApiHandler extends Handler.Abstract {
           && assets.handle(request, response, callback)) {
         return true;
       }
-      sendError(response, callback, new GatewayError(404, "not_found", "no such page: " + path));
+      sendError(
+          response, callback, new GatewayError(404, "not_found", "no such page: " + shown(path)));
       return true;
     }
     ctx.metrics.requests.incrementAndGet();
@@ -151,9 +152,13 @@ final class ApiHandler extends Handler.Abstract {
           throw new GatewayError(
               405,
               "method_not_allowed",
-              method + " is not allowed on " + path + "; use " + String.join(" or ", allowed));
+              method
+                  + " is not allowed on "
+                  + shown(path)
+                  + "; use "
+                  + String.join(" or ", allowed));
         }
-        throw GatewayError.notFound("no such endpoint: " + method + " " + path);
+        throw GatewayError.notFound("no such endpoint: " + method + " " + shown(path));
       }
       authorize(matched.need, caller);
       if (matched.need.stream() && !upgrade) {
@@ -210,6 +215,15 @@ final class ApiHandler extends Handler.Abstract {
       ctx.audit("request", caller, remote, method, path, status, errorCode);
     }
     return true;
+  }
+
+  /**
+   * A request path as an error shows it: a client's 7,900-character path is its one bad word, and
+   * the answer need not carry all of it back.
+   */
+  private static String shown(String path) {
+    String p = path.replaceAll("\\p{Cntrl}", "?");
+    return p.length() > 120 ? p.substring(0, 120) + "..." : p;
   }
 
   private boolean isStreamPath(String path) {

@@ -84,6 +84,15 @@ class BadInputTest {
   }
 
   @Test
+  void anUnknownLongPathIsNamedShortenedInItsError() throws Exception {
+    Reply r = g.get("/v1/" + "A".repeat(7000), g.read);
+    assertThat(r.code()).isEqualTo(404);
+    assertThat(r.json().get("message").getAsString())
+        .startsWith("no such endpoint: GET /v1/AAAA")
+        .hasSizeLessThan(200);
+  }
+
+  @Test
   void aCommandLineOfTooManyWordsIsRefusedAtOnce() throws Exception {
     TestNode node = g.node;
     Result r = node.mina("ls " + "x ".repeat(20_000));
