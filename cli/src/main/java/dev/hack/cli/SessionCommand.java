@@ -163,16 +163,12 @@ final class SessionCommand {
       String[] head = {"SESSION", "NODE", "TYPE", "STATUS", "ATTACHED", "AGE", "COMMAND"};
       List<String[]> rows = new ArrayList<>();
       for (SessionInfo s : list) {
-        String status = s.status();
-        if ("exited".equals(status) && s.exitCode() != null) {
-          status = "exited(" + s.exitCode() + ")";
-        }
         rows.add(
             new String[] {
               s.id(),
               s.node(),
               s.type(),
-              s.managed() ? status : status + ",unmanaged",
+              s.statusText(),
               String.valueOf(s.attached()),
               age(s.createdAt()),
               dev.hack.node.api.Printable.of(String.join(" ", s.command()))

@@ -626,8 +626,9 @@ public final class Node implements AutoCloseable, NodeInfo {
         running++;
       }
     }
+    List<String> warnings = supervisor.warnings();
     return new NodeStatus(
-        "ok",
+        warnings.isEmpty() ? "ok" : "degraded",
         id,
         name,
         Version.get(),
@@ -640,7 +641,8 @@ public final class Node implements AutoCloseable, NodeInfo {
         gatewayUrl == null ? null : new NodeStatus.Gateway(gatewayUrl),
         hostKeyFingerprint,
         tailscale.status(),
-        hubLinks());
+        hubLinks(),
+        warnings);
   }
 
   private List<NodeStatus.Hub> hubLinks() {

@@ -818,6 +818,9 @@ final class PickerView {
         if (line.isEmpty() && !s.managed()) {
           line = "(your own tmux session)";
         }
+        if (s.logError() != null) {
+          line = "! not logging (" + s.logError() + ") " + line;
+        }
         b.append(Text.cut(line, last));
       }
       return b.toString();

@@ -2,7 +2,11 @@ package dev.hack.node.api;
 
 import com.google.gson.annotations.SerializedName;
 
-/** {@code status --json} over SSH and {@code /v1/node/status} over the gateway. */
+/**
+ * {@code status --json} over SSH and {@code /v1/node/status} over the gateway. {@code status} is
+ * {@code ok}, or {@code degraded} when {@code warnings} holds what needs the user's attention (one
+ * sentence each, e.g. sessions that cannot log because the disk is full).
+ */
 public record NodeStatus(
     String status,
     String id,
@@ -17,7 +21,8 @@ public record NodeStatus(
     Gateway gateway,
     @SerializedName("host_key") String hostKey,
     Tailscale tailscale,
-    java.util.List<Hub> hubs) {
+    java.util.List<Hub> hubs,
+    java.util.List<String> warnings) {
 
   public record Endpoint(String host, int port) {}
 

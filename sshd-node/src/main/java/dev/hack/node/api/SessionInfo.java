@@ -5,7 +5,9 @@ import java.util.List;
 
 /**
  * A session as every client sees it ({@code ls --json}, the gateway, the TUI): the fields of
- * DESIGN.md, plus {@code managed} (false for the user's own tmux sessions that hack only lists).
+ * DESIGN.md, plus {@code managed} (false for the user's own tmux sessions that hack only lists),
+ * {@code log_error} (why its output is not being logged right now, e.g. a full disk; null when it
+ * is) and {@code unlogged_bytes} (how much of its output was never logged, over its life).
  */
 public record SessionInfo(
     String id,
@@ -22,11 +24,66 @@ public record SessionInfo(
     int cols,
     int rows,
     String node,
-    boolean managed) {
+    boolean managed,
+    @SerializedName("log_error") String logError,
+    @SerializedName("unlogged_bytes") long unloggedBytes) {
+
+  /** A session whose log is fine. */
+  public SessionInfo(
+      String id,
+      String type,
+      String status,
+      List<String> command,
+      String cwd,
+      String project,
+      Long pid,
+      String createdAt,
+      String updatedAt,
+      Integer exitCode,
+      int attached,
+      int cols,
+      int rows,
+      String node,
+      boolean managed) {
+    this(
+        id, type, status, command, cwd, project, pid, createdAt, updatedAt, exitCode, attached,
+        cols, rows, node, managed, null, 0);
+  }
 
   public SessionInfo withNode(String node) {
     return new SessionInfo(
-        id, type, status, command, cwd, project, pid, createdAt, updatedAt, exitCode, attached,
-        cols, rows, node, managed);
+        id,
+        type,
+        status,
+        command,
+        cwd,
+        project,
+        pid,
+        createdAt,
+        updatedAt,
+        exitCode,
+        attached,
+        cols,
+        rows,
+        node,
+        managed,
+        logError,
+        unloggedBytes);
+  }
+
+  /**
+   * The status as the tables show it: {@code exited(CODE)}, and flags after a comma for what is
+   * unusual ({@code unmanaged}: the user's own tmux session; {@code not-logging}: its output is not
+   * being written to its log).
+   */
+  public String statusText() {
+    String s = "exited".equals(status) && exitCode != null ? "exited(" + exitCode + ")" : status;
+    if (!managed) {
+      s += ",unmanaged";
+    }
+    if (logError != null) {
+      s += ",not-logging";
+    }
+    return s;
   }
 }

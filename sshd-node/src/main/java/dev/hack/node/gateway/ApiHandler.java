@@ -3,6 +3,7 @@ package dev.hack.node.gateway;
 import com.google.gson.JsonObject;
 import dev.hack.keys.TokenStore;
 import dev.hack.node.api.Json;
+import dev.hack.node.supervisor.DiskSpace;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -191,6 +192,10 @@ final class ApiHandler extends Handler.Abstract {
       status = 404;
       errorCode = "not_found";
       sendError(response, callback, GatewayError.notFound(e.getMessage()));
+    } catch (DiskSpace.Full e) {
+      status = 507;
+      errorCode = "disk_full";
+      sendError(response, callback, new GatewayError(507, "disk_full", e.getMessage()));
     } catch (IllegalStateException e) {
       status = 409;
       errorCode = "conflict";

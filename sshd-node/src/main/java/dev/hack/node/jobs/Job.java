@@ -554,12 +554,38 @@ public final class Job {
   private void copyOutput(JobProcess proc, CountDownLatch eof) {
     byte[] buf = new byte[32 * 1024];
     InputStream in = proc.process().getInputStream();
-    boolean logging = true;
+    // while the log cannot be written (a full disk), output is drained and counted, so the program
+    // never blocks on a full pipe; a write is tried again once a second, and the first one that
+    // succeeds is a line saying how much is missing
+    long unlogged = 0;
+    String unloggedWhy = null;
+    long retryAt = 0;
     try {
       int n;
       while ((n = in.read(buf)) >= 0) {
-        if (n == 0 || !logging) {
-          continue; // drain, so the program never blocks on a full pipe
+        if (n == 0) {
+          continue;
+        }
+        if (unloggedWhy != null) {
+          if (System.nanoTime() < retryAt) {
+            unlogged += n;
+            continue;
+          }
+          byte[] gap =
+              ("\nhack: " + unlogged + " bytes of output were not logged (" + unloggedWhy + ")\n")
+                  .getBytes(StandardCharsets.UTF_8);
+          try {
+            if (!log.append(gap, 0, gap.length)) {
+              return;
+            }
+            LOG.warn("job {}: {} is written again; {} bytes were not logged", id, OUTPUT, unlogged);
+            unloggedWhy = null;
+            unlogged = 0;
+          } catch (IOException e) {
+            unlogged += n;
+            retryAt = System.nanoTime() + 1_000_000_000L;
+            continue;
+          }
         }
         try {
           if (!log.append(buf, 0, n)) {
@@ -567,8 +593,13 @@ public final class Job {
           }
         } catch (IOException e) {
           LOG.warn(
-              "job {}: cannot write {}, dropping further output: {}", id, OUTPUT, e.toString());
-          logging = false;
+              "job {}: cannot write {} ({}); its output is not logged until a write succeeds again",
+              id,
+              OUTPUT,
+              e.getMessage());
+          unloggedWhy = String.valueOf(e.getMessage());
+          unlogged = n;
+          retryAt = System.nanoTime() + 1_000_000_000L;
         }
         changed();
       }

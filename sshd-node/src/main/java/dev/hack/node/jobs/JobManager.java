@@ -120,6 +120,7 @@ public final class JobManager implements AutoCloseable {
       if (closed) {
         throw new IllegalStateException("the job manager is closed");
       }
+      dev.hack.node.supervisor.DiskSpace.require(jobsDir, "start a job");
       String id = newJobDir();
       Job job = Job.create(id, Ids.child(jobsDir, id), spec, timer);
       synchronized (jobs) {

@@ -433,7 +433,7 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
               s.id(),
               Printable.of(s.node()),
               s.type(),
-              s.status(),
+              s.statusText(),
               age(s.createdAt()),
               cmd.length() > 40 ? cmd.substring(0, 37) + "..." : cmd));
     }
@@ -1069,18 +1069,11 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
     String[][] rows = new String[list.size()][];
     for (int i = 0; i < list.size(); i++) {
       SessionInfo s = list.get(i);
-      String status = s.status();
-      if ("exited".equals(status) && s.exitCode() != null) {
-        status = "exited(" + s.exitCode() + ")";
-      }
-      if (!s.managed()) {
-        status = status + ",unmanaged";
-      }
       rows[i] =
           new String[] {
             s.id(),
             s.type(),
-            status,
+            s.statusText(),
             String.valueOf(s.attached()),
             age(s.createdAt()),
             Printable.of(String.join(" ", s.command()))
@@ -1152,7 +1145,16 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
         + "\nhost key  "
         + s.hostKey()
         + "\n"
-        + hubsText(s);
+        + hubsText(s)
+        + warningsText(s);
+  }
+
+  private static String warningsText(NodeStatus s) {
+    StringBuilder sb = new StringBuilder();
+    for (String w : s.warnings() == null ? List.<String>of() : s.warnings()) {
+      sb.append("warning   ").append(Printable.of(w)).append('\n');
+    }
+    return sb.toString();
   }
 
   private static String hubsText(NodeStatus s) {

@@ -32,6 +32,7 @@ public final class Follower {
   private boolean closed;
   private Runnable whenDrained;
   private long resyncs;
+  private boolean stale; // missed output that was never logged: needs a fresh screen
   private long limit = Long.MAX_VALUE;
 
   /**
@@ -78,6 +79,48 @@ public final class Follower {
       cursor = start + len;
     }
     sink.send(data, off, len, this::onSent);
+  }
+
+  /**
+   * Called by the session's reader for output that could not be written to the log (a full disk): a
+   * follower that is caught up and idle sends it on, so an attached client keeps seeing its
+   * program; a busy one cannot catch up on it later, so a terminal follower is marked stale and
+   * sent a fresh screen as soon as it can take one.
+   */
+  void offerUnlogged(byte[] data, int off, int len) {
+    boolean resync = false;
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      if (inFlight || pumping || cursor != log.end()) {
+        if (screen != null) {
+          stale = true;
+        }
+        return;
+      }
+      if (stale) {
+        resync = true;
+      } else {
+        inFlight = true;
+      }
+    }
+    if (resync) {
+      pump();
+    } else {
+      sink.send(data, off, len, this::onSent);
+    }
+  }
+
+  /**
+   * hack wrote a note of its own into the log at [{@code from}, {@code to}) (that output went
+   * unlogged): a terminal follower that is there steps over it rather than print it into a running
+   * program's screen; a raw follower (logs) reads it like any other line.
+   */
+  synchronized void skip(long from, long to) {
+    if (screen != null && cursor == from) {
+      cursor = to;
+    }
   }
 
   /** Sends nothing at or beyond {@code offset}: a one-shot read of the log as it is now. */
@@ -146,13 +189,18 @@ public final class Follower {
             return;
           }
           end = Math.min(log.end(), limit);
-          if (cursor >= end) {
-            drained = whenDrained;
-            whenDrained = null;
-            return;
+          if (stale) {
+            stale = false;
+            resync = true;
+          } else {
+            if (cursor >= end) {
+              drained = whenDrained;
+              whenDrained = null;
+              return;
+            }
+            resync = screen != null && end - cursor > maxLag;
           }
           from = cursor;
-          resync = screen != null && end - cursor > maxLag;
         }
         // I/O and screen rendering happen outside the lock: the reader's offer() must never wait
         // on it (while pumping is set, offer() leaves the cursor and the sink to this loop)
@@ -210,7 +258,7 @@ public final class Follower {
           !pumping
               && !inFlight
               && !closed
-              && (cursor < Math.min(log.end(), limit) || whenDrained != null);
+              && (stale || cursor < Math.min(log.end(), limit) || whenDrained != null);
     }
     if (again) {
       pump();

@@ -61,12 +61,27 @@ public final class OutputLog implements AutoCloseable {
     return false;
   }
 
-  /** Appends {@code len} bytes. Only the owning writer thread may call this. */
+  /**
+   * Appends {@code len} bytes. Only the owning writer thread may call this. All or nothing: when
+   * the write fails (a full disk), the part that made it is cut off again, so the log never ends in
+   * half a chunk and {@link #end()} does not move.
+   */
   public long append(byte[] data, int off, int len) throws IOException {
     ByteBuffer buf = ByteBuffer.wrap(data, off, len);
     long pos = end;
-    while (buf.hasRemaining()) {
-      pos += channel.write(buf, pos);
+    try {
+      while (buf.hasRemaining()) {
+        pos += channel.write(buf, pos);
+      }
+    } catch (IOException e) {
+      if (pos > end) {
+        try {
+          channel.truncate(end);
+        } catch (IOException again) {
+          e.addSuppressed(again);
+        }
+      }
+      throw e;
     }
     end = pos;
     return pos;

@@ -29,6 +29,7 @@ public final class PtySession extends Session {
   private static final Logger LOG = LoggerFactory.getLogger(PtySession.class);
   private static final byte[] STOP_WRITER = new byte[0];
   private static final long MAX_LAG = 4L << 20;
+  private static final long LOG_RETRY_NANOS = Duration.ofSeconds(1).toNanos();
 
   private final SessionSpec spec;
   private final String id;
@@ -39,6 +40,7 @@ public final class PtySession extends Session {
   private final OutputLog log;
   private final ScreenModel screen;
   private final Runnable onChange;
+  private final ScheduledExecutorService executor;
   private final CopyOnWriteArrayList<Follower> followers = new CopyOnWriteArrayList<>();
   private final CopyOnWriteArrayList<PtyAttachment> attachments = new CopyOnWriteArrayList<>();
   private final CopyOnWriteArrayList<LogFollower> logFollowers = new CopyOnWriteArrayList<>();
@@ -81,6 +83,7 @@ public final class PtySession extends Session {
     this.cwd = cwd;
     this.env = Map.copyOf(env);
     this.onChange = onChange;
+    this.executor = executor;
     this.log = OutputLog.open(dir.resolve("output.log"));
     this.size = spec.size();
     this.screen = new ScreenModel(id, log, size, executor);
@@ -141,6 +144,12 @@ public final class PtySession extends Session {
 
   /** Spawns the program. Called once by the supervisor right after construction. */
   synchronized void start() throws IOException {
+    try {
+      meta().write(dir); // a session the node could not find again after a restart never starts
+    } catch (IOException e) {
+      String message = "cannot start a session: cannot write its record: " + e.getMessage();
+      throw DiskSpace.isFull(e) ? new DiskSpace.Full(message, e) : new IOException(message, e);
+    }
     spawn();
     writer = new Thread(this::writeLoop, "pty-write-" + id);
     writer.setDaemon(true);
@@ -181,16 +190,122 @@ public final class PtySession extends Session {
     exited(p, code == null ? -1 : code);
   }
 
-  /** Appends output and hands it to every follower. Only the reader thread calls this. */
-  private void publish(byte[] buf, int n) throws IOException {
+  /**
+   * Appends output and hands it to every follower. Only the reader thread calls this (and {@link
+   * #note}, under the same lock).
+   *
+   * <p>When the log cannot be written (a full disk), the output still goes to the followers and the
+   * screen, so the program never blocks and attached clients keep seeing it; it is counted as
+   * unlogged, and once a write succeeds again the log gets a line saying how much is missing.
+   */
+  private void publish(byte[] buf, int n) {
     synchronized (publishLock) {
-      long start = log.end();
-      log.append(buf, 0, n);
+      if (logError == null || resumeLogging()) {
+        long start = log.end();
+        try {
+          log.append(buf, 0, n);
+          for (Follower f : followers) {
+            f.offer(buf, 0, start, n);
+          }
+          return;
+        } catch (IOException e) {
+          loggingFailed(e);
+        } finally {
+          screen.advanced();
+        }
+      }
+      unlogged += n;
+      unloggedTotal += n;
+      screen.unlogged(buf, 0, n);
       for (Follower f : followers) {
-        f.offer(buf, 0, start, n);
+        f.offerUnlogged(buf, 0, n);
       }
     }
-    screen.advanced();
+  }
+
+  // written under publishLock; volatile ones are read without it
+  private volatile String logError;
+  private long unlogged;
+  private volatile long unloggedTotal;
+  private Instant unloggedSince;
+  private long nextLogRetry;
+
+  private void loggingFailed(IOException e) {
+    logError = e.getMessage() == null ? e.toString() : e.getMessage();
+    unloggedSince = Instant.now();
+    nextLogRetry = System.nanoTime() + LOG_RETRY_NANOS;
+    LOG.warn(
+        "{}: cannot write its log {} ({}); the program keeps running and attached clients keep"
+            + " seeing it, but its output is not logged until a write succeeds again",
+        id,
+        log.file(),
+        logError);
+    changedLater();
+  }
+
+  /**
+   * Tries to end an unlogged stretch by writing the line that marks it: at most once a second, and
+   * only once the disk has room again. Returns whether the log is being written again.
+   */
+  private boolean resumeLogging() {
+    if (System.nanoTime() < nextLogRetry) {
+      return false;
+    }
+    if (!DiskSpace.hasRoom(log.file())) {
+      nextLogRetry = System.nanoTime() + LOG_RETRY_NANOS;
+      return false;
+    }
+    String line =
+        "\r\n[hack: "
+            + unlogged
+            + " bytes of output were not logged ("
+            + logError
+            + ") from "
+            + unloggedSince
+            + " to "
+            + Instant.now()
+            + "]\r\n";
+    byte[] bytes = line.getBytes(StandardCharsets.UTF_8);
+    long from = log.end();
+    try {
+      log.append(bytes, 0, bytes.length);
+    } catch (IOException e) {
+      nextLogRetry = System.nanoTime() + LOG_RETRY_NANOS;
+      return false;
+    }
+    long to = log.end();
+    screen.skipTo(to);
+    for (Follower f : followers) {
+      f.skip(from, to);
+    }
+    LOG.warn("{}: its log is written again; {} bytes of output were not logged", id, unlogged);
+    logError = null;
+    unlogged = 0;
+    changedLater();
+    return true;
+  }
+
+  /** Tells the supervisor, from another thread: this one may hold the publish lock. */
+  private void changedLater() {
+    try {
+      executor.execute(onChange);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      // the node is shutting down
+    }
+  }
+
+  /** Called once a second by the supervisor: a quiet program's log recovers too. */
+  void retryLogging() {
+    synchronized (publishLock) {
+      if (logError != null) {
+        resumeLogging();
+      }
+    }
+  }
+
+  /** Why the log is not being written now, or null when it is. */
+  String logError() {
+    return logError;
   }
 
   private void exited(Pty p, int code) {
@@ -278,11 +393,7 @@ public final class PtySession extends Session {
   /** Writes a line of hack's own into the session's output (e.g. a restart notice). */
   private void note(String line) {
     byte[] bytes = ("\r\n" + line + "\r\n").getBytes(StandardCharsets.UTF_8);
-    try {
-      publish(bytes, bytes.length);
-    } catch (IOException e) {
-      LOG.warn("{}: cannot write to the log: {}", id, e.getMessage());
-    }
+    publish(bytes, bytes.length);
   }
 
   private void writeLoop() {
@@ -344,7 +455,9 @@ public final class PtySession extends Session {
         size.columns(),
         size.rows(),
         null,
-        true);
+        true,
+        logError,
+        unloggedTotal);
   }
 
   private List<String> commandForDisplay() {

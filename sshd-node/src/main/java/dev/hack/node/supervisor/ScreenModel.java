@@ -53,6 +53,8 @@ final class ScreenModel {
   private byte[] buffer;
   private CharBuffer chars;
   private boolean closed;
+  private byte[] pending; // unlogged output not yet fed: the start of an unfinished sequence
+  private int pendingLength;
 
   ScreenModel(String id, OutputLog log, PtySize size, ScheduledExecutorService executor) {
     this.id = id;
@@ -96,6 +98,83 @@ final class ScreenModel {
     }
     if (log.end() > processedVolatile) {
       schedule();
+    }
+  }
+
+  /**
+   * Output that could not be written to the log (a full disk): it goes into the screen at once,
+   * from the caller's thread, so a client that attaches meanwhile sees the program as it is. The
+   * screen's offset stays at the log's end, where live output continues.
+   */
+  synchronized void unlogged(byte[] data, int off, int len) {
+    if (closed) {
+      return;
+    }
+    long end = log.end();
+    catchUp(end);
+    applyResizes(end);
+    if (pendingLength == 0 && processed < end) {
+      // the log ends inside a sequence: what is logged of it comes first
+      int tail = (int) Math.min(end - processed, MAX_UNSAFE_TAIL);
+      byte[] head = new byte[tail];
+      try {
+        tail = log.read(end - tail, head, 0, tail);
+      } catch (IOException e) {
+        tail = 0;
+      }
+      addPending(head, 0, tail);
+    }
+    processed = end;
+    processedVolatile = end;
+    addPending(data, off, len);
+    int fed = 0;
+    while (pendingLength - fed > 0) {
+      int n = Math.min(CHUNK, pendingLength - fed);
+      byte[] slice = java.util.Arrays.copyOfRange(pending, fed, fed + n);
+      int safe = Boundaries.safeEnd(slice, n);
+      if (safe == 0) {
+        if (n < CHUNK && pendingLength - fed <= MAX_UNSAFE_TAIL) {
+          break; // the rest of this sequence is still to come
+        }
+        safe = n;
+      }
+      feed(slice, safe);
+      fed += safe;
+    }
+    System.arraycopy(pending, fed, pending, 0, pendingLength - fed);
+    pendingLength -= fed;
+  }
+
+  private void addPending(byte[] data, int off, int len) {
+    if (buffer == null) {
+      buffer = new byte[CHUNK];
+      chars = CharBuffer.allocate(CHUNK + 16);
+    }
+    if (pending == null || pending.length < pendingLength + len) {
+      pending =
+          java.util.Arrays.copyOf(pending == null ? new byte[0] : pending, pendingLength + len);
+    }
+    System.arraycopy(data, off, pending, pendingLength, len);
+    pendingLength += len;
+  }
+
+  /**
+   * Logging resumed with hack's own note at [log end, {@code to}): the screen already shows what
+   * went unlogged, and the note is for the log's readers, not the screen.
+   */
+  synchronized void skipTo(long to) {
+    pending = null;
+    pendingLength = 0;
+    applyResizes(to);
+    processed = Math.max(processed, to);
+    processedVolatile = processed;
+  }
+
+  private void applyResizes(long upTo) {
+    long[] resize;
+    while ((resize = resizes.peekFirst()) != null && resize[0] <= upTo) {
+      resizes.pollFirst();
+      screen.resize((int) resize[1], (int) resize[2]);
     }
   }
 

@@ -126,8 +126,43 @@ public final class Supervisor implements AutoCloseable {
     throw new NoSuchElementException("no session " + id + " on this node; list them with: ls");
   }
 
+  /**
+   * What needs the user's attention about this node's sessions, one sentence each: e.g. sessions
+   * whose output cannot be logged because the disk is full. Empty when all is well.
+   */
+  public List<String> warnings() {
+    List<String> failing = new ArrayList<>();
+    String reason = null;
+    for (Session s : sessions.values()) {
+      if (s instanceof PtySession p) {
+        String error = p.logError();
+        if (error != null) {
+          failing.add(p.id());
+          reason = error;
+        }
+      }
+    }
+    if (failing.isEmpty()) {
+      return List.of();
+    }
+    failing.sort(null);
+    String ids = String.join(", ", failing.subList(0, Math.min(5, failing.size())));
+    return List.of(
+        failing.size()
+            + (failing.size() == 1 ? " session is" : " sessions are")
+            + " not logging its output ("
+            + reason
+            + "): "
+            + ids
+            + (failing.size() > 5 ? " and " + (failing.size() - 5) + " more" : "")
+            + "; free space under "
+            + sessionsDir
+            + " and logging resumes by itself");
+  }
+
   /** Starts a session. */
   public Session create(SessionSpec spec) throws IOException {
+    DiskSpace.require(sessionsDir, "start a session");
     Path cwd = resolveCwd(spec.cwd());
     List<String> argv = spec.command().isEmpty() ? List.of(loginShell(), "-l") : spec.command();
     synchronized (createLock) {
@@ -278,6 +313,9 @@ public final class Supervisor implements AutoCloseable {
     try {
       boolean anyTmux = false;
       for (Session s : sessions.values()) {
+        if (s instanceof PtySession p) {
+          p.retryLogging();
+        }
         if (s instanceof TmuxSession t && (t.isRunning() || t.hasLogFollowers())) {
           anyTmux = true;
         }

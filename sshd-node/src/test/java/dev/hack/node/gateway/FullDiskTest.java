@@ -40,7 +40,7 @@ class FullDiskTest {
   }
 
   @Test
-  void theGatewayAnswersReadsOnAFullDisk() throws Exception {
+  void theGatewayAnswersReadsAndRefusesNewWorkClearlyOnAFullDisk() throws Exception {
     try (GatewayFixture g = new GatewayFixture(mount)) {
       assertThat(g.get("/v1/status", g.read).code()).isEqualTo(200); // before: fine
       Path filler = mount.resolve("filler");
@@ -52,6 +52,14 @@ class FullDiskTest {
           assertThat(status.code()).as(status.body()).isEqualTo(200);
           assertThat(g.get("/v1/sessions", token).code()).isEqualTo(200);
         }
+        // nothing new starts on a disk that cannot hold its record and its log: 507, saying so
+        Reply session = g.post("/v1/sessions", g.write, "{\"command\":[\"sh\"]}");
+        assertThat(session.code()).as(session.body()).isEqualTo(507);
+        assertThat(session.error()).isEqualTo("disk_full");
+        assertThat(session.body()).contains("cannot start a session").contains("is full");
+        Reply job = g.post(g.projectPath() + "/jobs", g.write, "{\"command\":[\"true\"]}");
+        assertThat(job.code()).as(job.body()).isEqualTo(507);
+        assertThat(job.body()).contains("cannot start a job");
       } finally {
         Files.deleteIfExists(filler);
       }

@@ -113,6 +113,83 @@ class FollowerTest {
   }
 
   @Test
+  void outputThatCouldNotBeLoggedStillReachesAnIdleFollowerAndABusyOneGetsAFreshScreen()
+      throws Exception {
+    try (OutputLog log = OutputLog.open(dir.resolve("out.log"))) {
+      HeldSink idle = new HeldSink();
+      HeldSink busy = new HeldSink();
+      byte[] screen = "<SCREEN>".getBytes(StandardCharsets.UTF_8);
+      Follower a = new Follower(log, idle, 0, () -> new Snapshot(screen, log.end()), 1 << 20);
+      Follower b = new Follower(log, busy, 0, () -> new Snapshot(screen, log.end()), 1 << 20);
+      a.start();
+      b.start();
+      long start = log.end();
+      byte[] logged = "logged\n".getBytes(StandardCharsets.UTF_8);
+      log.append(logged, 0, logged.length);
+      a.offer(logged, 0, start, logged.length);
+      b.offer(logged, 0, start, logged.length); // b's client stops reading here
+      idle.releaseAll();
+      for (String s : new String[] {"lost 1\n", "lost 2\n"}) {
+        byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
+        a.offerUnlogged(bytes, 0, bytes.length);
+        b.offerUnlogged(bytes, 0, bytes.length);
+        idle.releaseAll();
+      }
+      assertThat(idle.text()).isEqualTo("logged\nlost 1\nlost 2\n");
+      assertThat(a.cursor()).isEqualTo(log.end()); // unlogged bytes have no place in the log
+      busy.releaseAll(); // b missed output it can never read back: it is sent the screen
+      assertThat(busy.text()).isEqualTo("logged\n<SCREEN>");
+
+      // logging resumes with hack's note: terminals step over it, a raw follower reads it
+      HeldSink raw = new HeldSink();
+      Follower r = new Follower(log, raw, log.end(), null, 0);
+      r.start();
+      long from = log.end();
+      byte[] note = "[hack: 14 bytes of output were not logged]\n".getBytes(StandardCharsets.UTF_8);
+      log.append(note, 0, note.length);
+      for (Follower f : List.of(a, b, r)) {
+        f.skip(from, log.end());
+      }
+      r.poke();
+      append(log, a, "after\n");
+      b.offer("after\n".getBytes(StandardCharsets.UTF_8), 0, log.end() - 6, 6);
+      r.offer("after\n".getBytes(StandardCharsets.UTF_8), 0, log.end() - 6, 6);
+      for (int i = 0; i < 3; i++) {
+        idle.releaseAll();
+        busy.releaseAll();
+        raw.releaseAll();
+      }
+      assertThat(idle.text()).isEqualTo("logged\nlost 1\nlost 2\nafter\n");
+      assertThat(busy.text()).isEqualTo("logged\n<SCREEN>after\n");
+      assertThat(raw.text()).isEqualTo("[hack: 14 bytes of output were not logged]\nafter\n");
+    }
+  }
+
+  @Test
+  void theScreenShowsOutputThatCouldNotBeLoggedAndOffersTheLogsEndToResumeFrom() throws Exception {
+    java.util.concurrent.ScheduledExecutorService ex =
+        java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+    try (OutputLog log = OutputLog.open(dir.resolve("out.log"))) {
+      ScreenModel model = new ScreenModel("t", log, new dev.hack.node.api.PtySize(40, 5), ex);
+      byte[] logged = "logged\r\n\u001b[1".getBytes(StandardCharsets.UTF_8); // ends mid-sequence
+      log.append(logged, 0, logged.length);
+      byte[] rest = "mbold\u001b[0m \u20ac".getBytes(StandardCharsets.UTF_8);
+      model.unlogged(rest, 0, rest.length - 1); // and this ends inside the euro sign
+      model.unlogged(rest, rest.length - 1, 1);
+      assertThat(model.lines().get(0)).isEqualTo("logged");
+      assertThat(model.lines().get(1)).isEqualTo("bold \u20ac");
+      assertThat(model.snapshot().offset()).isEqualTo(log.end());
+      byte[] note = "[note]\r\n".getBytes(StandardCharsets.UTF_8);
+      log.append(note, 0, note.length);
+      model.skipTo(log.end());
+      assertThat(model.snapshot().offset()).isEqualTo(log.end());
+      assertThat(String.join("|", model.lines())).doesNotContain("[note]");
+    } finally {
+      ex.shutdownNow();
+    }
+  }
+
+  @Test
   void boundariesNeverSplitASequenceOrACharacter() {
     byte[] csi = "abc\u001b[3".getBytes(StandardCharsets.UTF_8);
     assertThat(ScreenModel.Boundaries.safeEnd(csi, csi.length)).isEqualTo(3);
