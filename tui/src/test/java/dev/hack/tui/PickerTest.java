@@ -44,6 +44,35 @@ class PickerTest {
   }
 
   @Test
+  void aSessionThatIsNotLoggingSaysSoInItsRow() throws Exception {
+    FakeBackend b = twoNodes();
+    dev.hack.node.api.SessionInfo i = FakeBackend.info("flood", "running", null, true);
+    dev.hack.node.api.SessionInfo failing =
+        new dev.hack.node.api.SessionInfo(
+            i.id(),
+            i.type(),
+            i.status(),
+            i.command(),
+            i.cwd(),
+            i.project(),
+            i.pid(),
+            i.createdAt(),
+            i.updatedAt(),
+            i.exitCode(),
+            i.attached(),
+            i.cols(),
+            i.rows(),
+            i.node(),
+            i.managed(),
+            "No space left on device",
+            123456);
+    b.sessions.get("alpha").add(new Backend.SessionRow(failing, "line 99"));
+    Harness h = Harness.start(b, 100, 24);
+    assertThat(h.rows().get(h.rowOf("flood")))
+        .contains("running").contains("! not logging (No space left on");
+  }
+
+  @Test
   void untilTheUserPicksTheFirstSessionListedIsSelectedWhicheverNodeAnswersFirst()
       throws Exception {
     FakeBackend b = twoNodes();
