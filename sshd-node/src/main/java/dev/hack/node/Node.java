@@ -11,20 +11,15 @@ import dev.hack.node.gateway.Gateway;
 import dev.hack.node.jobs.JobManager;
 import dev.hack.node.mesh.HubLinks;
 import dev.hack.node.mesh.Joins;
-import dev.hack.node.mesh.NodeRegistry;
 import dev.hack.node.mesh.Peers;
-import dev.hack.node.mesh.RegisteredNode;
 import dev.hack.node.mesh.tailscale.LocalApiClient;
-import dev.hack.node.mesh.tailscale.TailnetNode;
-import dev.hack.node.mesh.tailscale.TailscaleStatus;
+import dev.hack.node.mesh.tailscale.TailnetListeners;
 import dev.hack.node.mesh.tailscale.WhoIsResult;
 import dev.hack.node.ssh.NodeInfo;
 import dev.hack.node.ssh.NodeSshServer;
 import dev.hack.node.supervisor.Supervisor;
 import dev.hack.node.supervisor.SupervisorConfig;
 import java.io.IOException;
-import java.net.Inet4Address;
-import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -34,14 +29,12 @@ import java.security.KeyPair;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -52,8 +45,7 @@ import org.slf4j.LoggerFactory;
  * stops them in reverse order and removes {@code node.json}.
  *
  * <p>With Tailscale running, SSH also listens on this machine's tailnet addresses ({@link
- * #sshAddresses}); the node asks tailscaled every {@link #TAILSCALE_PERIOD} on its {@code
- * tailscale-watch} thread and follows the addresses it reports (docs/mesh.md).
+ * #sshAddresses}, kept by {@link TailnetListeners}; docs/mesh.md).
  */
 public final class Node implements AutoCloseable, NodeInfo {
   private static final Logger LOG = LoggerFactory.getLogger(Node.class);
@@ -154,15 +146,7 @@ public final class Node implements AutoCloseable, NodeInfo {
   private JobManager jobs;
   private Peers peers;
   private HubLinks hubs;
-  private final TailscaleWatch tailscale = new TailscaleWatch();
-
-  /** How often the node asks tailscaled for its state and follows its tailnet addresses. */
-  static final Duration TAILSCALE_PERIOD = Duration.ofSeconds(30);
-
-  // guarded by itself: the tailnet addresses SSH listens on, and those that could not be bound
-  private final Map<InetAddress, InetSocketAddress> tailnetListeners = new LinkedHashMap<>();
-  private final Set<InetAddress> unbindable = new HashSet<>();
-  private java.util.concurrent.ScheduledExecutorService tailscaleTimer;
+  private TailnetListeners tailnet;
 
   /** How often a healthy peer is checked, and the bound on one check (seed 003: 15 s, 5 s). */
   static final Duration PEER_PERIOD = Duration.ofSeconds(15);
@@ -261,181 +245,39 @@ public final class Node implements AutoCloseable, NodeInfo {
             sshAddress,
             HubLinks.Options.defaults());
     hubs.start();
-    followTailnet(tailscale.refresh(), warnings, true);
+    tailnet =
+        new TailnetListeners(
+            config.home(),
+            id,
+            this::localApi,
+            new TailnetListeners.Ports() {
+              @Override
+              public InetSocketAddress listenAlso(InetAddress ip) throws IOException {
+                return ssh.listenAlso(ip);
+              }
+
+              @Override
+              public void stopListening(InetAddress ip) {
+                ssh.stopListening(ip);
+              }
+            },
+            sshAddress,
+            this::nodeFileChanged);
+    tailnet.start(warnings);
     writeNodeFile();
-    tailscaleTimer =
-        java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "tailscale-watch");
-              t.setDaemon(true);
-              return t;
-            });
-    tailscaleTimer.scheduleWithFixedDelay(
-        NodeFailures.guarded("tailscale refresh", this::refreshTailscale),
-        TAILSCALE_PERIOD.toMillis(),
-        TAILSCALE_PERIOD.toMillis(),
-        TimeUnit.MILLISECONDS);
   }
 
-  /**
-   * Asks tailscaled again and follows what it says: listens on tailnet addresses that appeared,
-   * stops on those that went away while it runs. Called every {@link #TAILSCALE_PERIOD}; blocks for
-   * at most the LocalAPI timeout.
-   */
-  void refreshTailscale() {
+  private void nodeFileChanged() {
     try {
-      TailscaleStatus st = tailscale.refresh();
-      if (followTailnet(st, LOG::warn, false)) {
-        writeNodeFile();
-      }
-    } catch (IOException | RuntimeException e) {
-      // the next period tries again; a node never stops serving over this
-      LOG.warn("following tailscale: {}", e.toString());
-    }
-  }
-
-  /**
-   * Listens for SSH on this node's tailnet addresses when Tailscale runs (besides the configured
-   * address), and records them in this node's registry entry. At start, a Tailscale that is not
-   * running is said once through {@code tell}; so is, each time it first happens, a tailnet address
-   * that cannot be bound (the node serves on the others).
-   *
-   * @return whether the addresses SSH listens on changed
-   */
-  private boolean followTailnet(TailscaleStatus st, Consumer<String> tell, boolean atStart) {
-    TailnetNode self = st.selfNode().orElse(null);
-    String here = hostPort(sshAddress);
-    if (!st.state().isRunning() || self == null || self.tailscaleIps().isEmpty()) {
-      if (atStart) {
-        String why =
-            st.state().isRunning()
-                ? "tailscale is running but reports no tailnet address for this machine"
-                : st.state().message();
-        tell.accept(why + "; SSH listens on " + here + " only, not on the tailnet");
-      }
-      // addresses already bound stay: a daemon that restarts or is slow to answer is not a reason
-      // to drop listeners that work again once it is back
-      return false;
-    }
-    List<InetAddress> wanted = new ArrayList<>();
-    for (String ip : self.tailscaleIps()) {
-      InetAddress a = literal(ip);
-      if (a != null) {
-        wanted.add(a);
-      }
-    }
-    boolean changed = false;
-    List<String> failed = new ArrayList<>();
-    synchronized (tailnetListeners) {
-      for (InetAddress ip : wanted) {
-        if (tailnetListeners.containsKey(ip) || covered(ip)) {
-          continue;
-        }
-        try {
-          InetSocketAddress bound = ssh.listenAlso(ip);
-          tailnetListeners.put(ip, bound);
-          unbindable.remove(ip);
-          changed = true;
-          if (!atStart) {
-            LOG.info("SSH now also listens on tailnet address {}", hostPort(bound));
-          }
-        } catch (IOException e) {
-          if (unbindable.add(ip)) {
-            failed.add(
-                hostPort(new InetSocketAddress(ip, sshAddress.getPort()))
-                    + " ("
-                    + e.getMessage()
-                    + ")");
-          }
-        }
-      }
-      for (InetAddress ip : new ArrayList<>(tailnetListeners.keySet())) {
-        if (!wanted.contains(ip)) {
-          ssh.stopListening(ip);
-          LOG.info(
-              "SSH stops listening on {}: tailscale no longer lists it",
-              hostPort(tailnetListeners.remove(ip)));
-          changed = true;
-        }
-      }
-      unbindable.retainAll(wanted);
-    }
-    if (!failed.isEmpty()) {
-      tell.accept(
-          "cannot listen for SSH on tailnet address "
-              + String.join(", ", failed)
-              + "; SSH serves on "
-              + here
-              + " without it");
-    }
-    recordTailnetAddress(self);
-    return changed;
-  }
-
-  /** Whether the configured address already takes connections for {@code ip} (a wildcard). */
-  private boolean covered(InetAddress ip) {
-    InetAddress main = sshAddress.getAddress();
-    if (main == null) {
-      return false;
-    }
-    if (main.equals(ip)) {
-      return true;
-    }
-    // :: takes IPv4 connections too (dual stack); 0.0.0.0 only IPv4 ones
-    return main.isAnyLocalAddress() && (main instanceof Inet6Address || ip instanceof Inet4Address);
-  }
-
-  /** An IP literal as an address, never resolving a name; null for anything else. */
-  private static InetAddress literal(String ip) {
-    if (!ip.matches("[0-9A-Fa-f:.]+")) {
-      return null;
-    }
-    try {
-      return InetAddress.getByName(ip);
+      writeNodeFile();
     } catch (IOException e) {
-      return null;
+      LOG.warn("cannot update {}: {}", config.home().nodeFile(), e.toString());
     }
   }
 
-  /**
-   * Writes {@code tailscale.ip}/{@code tailscale.hostname} into this node's own registry entry (the
-   * one with this node's id, which {@code hack node add} makes), when it is there and says
-   * something else. A registry that cannot be read or written is logged, never fatal.
-   */
-  private void recordTailnetAddress(TailnetNode self) {
-    RegisteredNode.Tailscale ts =
-        new RegisteredNode.Tailscale(self.ipv4().or(self::ipv6).orElse(null), self.dnsName());
-    NodeRegistry registry = NodeRegistry.open(config.home());
-    try {
-      for (RegisteredNode n : registry.list()) {
-        if (id.equals(n.id()) && !ts.equals(n.tailscale())) {
-          registry.put(n.withTailscale(ts));
-        }
-      }
-    } catch (IOException | RuntimeException e) {
-      LOG.warn("cannot record the tailnet address in {}: {}", registry.file(), e.getMessage());
-    }
-  }
-
-  private String hostPort(InetSocketAddress a) {
-    return hostForUrl(spelled(a)) + ":" + a.getPort();
-  }
-
-  /**
-   * An address as people write it: a tailnet address as Tailscale spelled it ({@code
-   * fd7a:115c:a1e0::6501:6667}, not Java's {@code fd7a:115c:a1e0:0:0:0:6501:6667}), the configured
-   * one as given.
-   */
-  private String spelled(InetSocketAddress a) {
-    InetAddress ip = a.getAddress();
-    if (ip == null) {
-      return a.getHostString();
-    }
-    String tailnet = tailscale.spelling(ip);
-    if (tailnet != null) {
-      return tailnet;
-    }
-    return a.equals(sshAddress) ? a.getHostString() : ip.getHostAddress();
+  /** Asks tailscaled again and follows it now (tests; the node does it every 30 s). */
+  void refreshTailscale() {
+    tailnet.refresh();
   }
 
   private static String hostForUrl(String host) {
@@ -452,7 +294,7 @@ public final class Node implements AutoCloseable, NodeInfo {
     json.put("ssh", Map.of("host", sshAddress.getHostString(), "port", sshAddress.getPort()));
     List<Map<String, Object>> all = new ArrayList<>();
     for (InetSocketAddress a : sshAddresses()) {
-      all.add(Map.of("host", spelled(a), "port", a.getPort()));
+      all.add(Map.of("host", tailnet.spelled(a), "port", a.getPort()));
     }
     json.put("ssh_addresses", all);
     Map<String, Object> gw = new LinkedHashMap<>();
@@ -503,20 +345,20 @@ public final class Node implements AutoCloseable, NodeInfo {
 
   /**
    * Every address SSH listens on now: the configured one first, then this node's tailnet addresses
-   * while Tailscale runs (they follow Tailscale, see {@link #TAILSCALE_PERIOD}).
+   * while Tailscale runs (they follow Tailscale, see {@link TailnetListeners}).
    */
   public List<InetSocketAddress> sshAddresses() {
     List<InetSocketAddress> out = new ArrayList<>();
     out.add(sshAddress);
-    synchronized (tailnetListeners) {
-      out.addAll(tailnetListeners.values());
+    if (tailnet != null) {
+      out.addAll(tailnet.sshAddresses());
     }
     return List.copyOf(out);
   }
 
   @Override
   public Set<InetAddress> tailnetAddresses() {
-    return tailscale.addresses();
+    return tailnet == null ? Set.of() : tailnet.addresses();
   }
 
   @Override
@@ -563,59 +405,6 @@ public final class Node implements AutoCloseable, NodeInfo {
     return hubs;
   }
 
-  /**
-   * Tailscale as the node last saw it (RFC 0001's states), refreshed every {@link
-   * #TAILSCALE_PERIOD} on the {@code tailscale-watch} thread. Readers never wait for tailscaled:
-   * they get the last answer.
-   */
-  private final class TailscaleWatch {
-    private volatile NodeStatus.Tailscale last = new NodeStatus.Tailscale("disabled", null, null);
-    private volatile Set<InetAddress> addresses = Set.of();
-    private final Map<InetAddress, String> spellings =
-        new java.util.concurrent.ConcurrentHashMap<>();
-
-    /** How Tailscale spelled {@code ip}, if it ever reported it; else null. */
-    String spelling(InetAddress ip) {
-      return spellings.get(ip);
-    }
-
-    NodeStatus.Tailscale status() {
-      return last;
-    }
-
-    /** This node's tailnet addresses while Tailscale runs, else none. */
-    Set<InetAddress> addresses() {
-      return addresses;
-    }
-
-    /** Asks tailscaled now; blocks for at most the LocalAPI timeout, never throws. */
-    TailscaleStatus refresh() {
-      TailscaleStatus st;
-      try (LocalApiClient ts = localApi()) {
-        st = ts.status();
-      }
-      TailnetNode self = st.selfNode().orElse(null);
-      Set<InetAddress> ips = new HashSet<>();
-      if (st.state().isRunning() && self != null) {
-        for (String ip : self.tailscaleIps()) {
-          InetAddress a = literal(ip);
-          if (a != null) {
-            ips.add(a);
-            spellings.put(a, ip);
-          }
-        }
-      }
-      addresses = Set.copyOf(ips);
-      last =
-          new NodeStatus.Tailscale(
-              st.state().status().wire(),
-              self == null ? null : self.ipv4().orElse(null),
-              self == null ? null : self.dnsName());
-      LOG.debug("tailscale: {}", st.state());
-      return st;
-    }
-  }
-
   @Override
   public NodeStatus status() {
     int running = 0;
@@ -640,7 +429,7 @@ public final class Node implements AutoCloseable, NodeInfo {
         new NodeStatus.Endpoint(sshAddress.getHostString(), sshAddress.getPort()),
         gatewayUrl == null ? null : new NodeStatus.Gateway(gatewayUrl),
         hostKeyFingerprint,
-        tailscale.status(),
+        tailnet == null ? new NodeStatus.Tailscale("disabled", null, null) : tailnet.status(),
         hubLinks(),
         warnings);
   }
@@ -670,13 +459,8 @@ public final class Node implements AutoCloseable, NodeInfo {
     if (lock == null) {
       return; // another node owns this HACK_HOME: touch nothing of it
     }
-    if (tailscaleTimer != null) {
-      tailscaleTimer.shutdownNow();
-      try {
-        tailscaleTimer.awaitTermination(3, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
+    if (tailnet != null) {
+      tailnet.close();
     }
     if (gateway != null) {
       try {

@@ -69,7 +69,8 @@ class PickerTest {
     b.sessions.get("alpha").add(new Backend.SessionRow(failing, "line 99"));
     Harness h = Harness.start(b, 100, 24);
     assertThat(h.rows().get(h.rowOf("flood")))
-        .contains("running").contains("! not logging (No space left on");
+        .contains("running")
+        .contains("! not logging (No space left on");
   }
 
   @Test
