@@ -313,7 +313,7 @@ final class ProjectCommand {
         for (JsonObject s : intent.sessions()) {
           String id = sessionId(intent, s);
           SessionInfo cur = have.get(id);
-          if (cur != null && "running".equals(cur.status())) {
+          if (cur != null && cur.isRunning()) {
             System.out.println(id + ": already running on " + ref.name());
             continue;
           }
@@ -359,7 +359,7 @@ final class ProjectCommand {
         for (JsonObject s : intent.sessions()) {
           String id = sessionId(intent, s);
           SessionInfo cur = have.get(id);
-          if (cur == null || !"running".equals(cur.status())) {
+          if (cur == null || !cur.isRunning()) {
             System.out.println(id + ": not running");
             continue;
           }

@@ -411,7 +411,7 @@ public final class Node implements AutoCloseable, NodeInfo {
     int total = 0;
     for (SessionInfo s : supervisor.list()) {
       total++;
-      if ("running".equals(s.status())) {
+      if (s.isRunning()) {
         running++;
       }
     }

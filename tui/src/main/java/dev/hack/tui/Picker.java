@@ -8,6 +8,7 @@ import com.googlecode.lanterna.input.KeyType;
 import com.googlecode.lanterna.input.MouseAction;
 import com.googlecode.lanterna.input.MouseActionType;
 import dev.hack.node.api.SessionInfo;
+import dev.hack.node.api.SessionStatus;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
@@ -759,7 +760,7 @@ final class Picker {
       error(r.node().name() + " is offline");
       return;
     }
-    if (!"running".equals(info.status())) {
+    if (!info.isRunning()) {
       error(info.id() + " has " + info.status() + "; r restarts it, l shows its log");
       return;
     }
@@ -863,7 +864,7 @@ final class Picker {
       error(info.id() + " is your own tmux session; hack does not " + verb + " it");
       return;
     }
-    if (verb.equals("stop") && !"running".equals(info.status())) {
+    if (verb.equals("stop") && !info.isRunning()) {
       error(info.id() + " is not running (" + status(info) + "); r restarts it");
       return;
     }
@@ -871,7 +872,7 @@ final class Picker {
   }
 
   private static String status(SessionInfo s) {
-    return "exited".equals(s.status()) && s.exitCode() != null
+    return s.state() == SessionStatus.EXITED && s.exitCode() != null
         ? "exited(" + s.exitCode() + ")"
         : s.status();
   }

@@ -6,6 +6,7 @@ import com.googlecode.lanterna.TerminalSize;
 import com.googlecode.lanterna.TextColor;
 import com.googlecode.lanterna.graphics.TextGraphics;
 import dev.hack.node.api.SessionInfo;
+import dev.hack.node.api.SessionStatus;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -514,12 +515,13 @@ final class PickerView {
   private void sessionDot(TextGraphics g, int x, int y, SessionInfo s) {
     char mark;
     TextColor.ANSI c;
-    switch (s.status()) {
-      case "running" -> {
+    SessionStatus state = s.state();
+    switch (state == null ? SessionStatus.EXITED : state) {
+      case RUNNING -> {
         mark = '●';
         c = TextColor.ANSI.GREEN;
       }
-      case "lost" -> {
+      case LOST -> {
         mark = '✕';
         c = TextColor.ANSI.YELLOW;
       }
@@ -784,13 +786,13 @@ final class PickerView {
     String status(SessionInfo s) {
       String st = s.status();
       Integer code = s.exitCode();
-      boolean exited = "exited".equals(st) && code != null;
+      boolean exited = s.state() == SessionStatus.EXITED && code != null;
       String plus = !attached && s.attached() > 0 ? " +" + s.attached() : "";
       List<String> forms =
           List.of(
               (exited ? "exited(" + code + ")" : st) + plus,
               (exited ? "exit " + code : st) + plus,
-              (exited ? "ex " + code : "running".equals(st) ? "run" : st) + plus);
+              (exited ? "ex " + code : s.isRunning() ? "run" : st) + plus);
       for (String f : forms) {
         if (Text.width(f) <= status) {
           return f;

@@ -50,6 +50,15 @@ public record SessionInfo(
         cols, rows, node, managed, null, 0);
   }
 
+  /** The status, or null when it is one this version does not know (from a newer node). */
+  public SessionStatus state() {
+    return SessionStatus.of(status);
+  }
+
+  public boolean isRunning() {
+    return state() == SessionStatus.RUNNING;
+  }
+
   public SessionInfo withNode(String node) {
     return new SessionInfo(
         id,
@@ -77,7 +86,8 @@ public record SessionInfo(
    * being written to its log).
    */
   public String statusText() {
-    String s = "exited".equals(status) && exitCode != null ? "exited(" + exitCode + ")" : status;
+    String s =
+        state() == SessionStatus.EXITED && exitCode != null ? "exited(" + exitCode + ")" : status;
     if (!managed) {
       s += ",unmanaged";
     }

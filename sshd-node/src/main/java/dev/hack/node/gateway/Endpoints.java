@@ -204,8 +204,7 @@ final class Endpoints {
       status = "missing";
     } else {
       boolean running =
-          sessions.stream()
-              .anyMatch(s -> p.name().equals(s.project()) && "running".equals(s.status()));
+          sessions.stream().anyMatch(s -> p.name().equals(s.project()) && s.isRunning());
       status = running ? "running" : "stopped";
     }
     v.put("status", status);
@@ -325,13 +324,13 @@ final class Endpoints {
 
   private Object cancelJob(Call c) throws IOException {
     Job j = job(c);
-    if (!j.cancel() && !"cancelled".equals(j.meta().status())) {
+    if (!j.cancel() && !JobMeta.CANCELLED.equals(j.meta().status())) {
       throw new GatewayError(
           409,
           "job_finished",
           "job " + j.id() + " has already finished (" + j.meta().status() + ")");
     }
-    return Map.of("status", "cancelled");
+    return Map.of("status", JobMeta.CANCELLED);
   }
 
   private Object jobStream(Call c) throws IOException {
@@ -410,7 +409,7 @@ final class Endpoints {
   private static Map<String, Object> sessionMeta(SessionInfo info) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("shellId", info.id());
-    m.put("status", "running".equals(info.status()) ? "running" : "exited");
+    m.put("status", info.isRunning() ? "running" : "exited");
     m.put("createdAt", info.createdAt());
     m.put("updatedAt", info.updatedAt());
     m.put("cwd", info.cwd());

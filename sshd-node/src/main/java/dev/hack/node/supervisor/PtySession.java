@@ -2,6 +2,7 @@ package dev.hack.node.supervisor;
 
 import dev.hack.node.api.PtySize;
 import dev.hack.node.api.SessionInfo;
+import dev.hack.node.api.SessionStatus;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -53,7 +54,7 @@ public final class PtySession extends Session {
 
   // guarded by this
   private Pty pty;
-  private String status;
+  private SessionStatus status;
   private Integer exitCode;
   private Long pid;
   private Instant updatedAt;
@@ -89,7 +90,7 @@ public final class PtySession extends Session {
     this.screen = new ScreenModel(id, log, size, executor);
     this.createdAt = createdAt;
     this.updatedAt = createdAt;
-    this.status = "running";
+    this.status = SessionStatus.RUNNING;
   }
 
   /**
@@ -128,11 +129,11 @@ public final class PtySession extends Session {
             onChange,
             Instant.parse(meta.createdAt()));
     synchronized (s) {
-      s.status = "running".equals(meta.status()) ? "lost" : meta.status();
+      s.status = meta.status() == SessionStatus.RUNNING ? SessionStatus.LOST : meta.status();
       s.exitCode = meta.exitCode();
       s.pid = meta.pid();
       s.updatedAt =
-          "running".equals(meta.status()) ? Instant.now() : Instant.parse(meta.updatedAt());
+          meta.status() == SessionStatus.RUNNING ? Instant.now() : Instant.parse(meta.updatedAt());
       s.persist();
     }
     return s;
@@ -159,7 +160,7 @@ public final class PtySession extends Session {
   private void spawn() throws IOException {
     pty = Pty.start(argv, cwd, env, size);
     pid = pty.pid();
-    status = "running";
+    status = SessionStatus.RUNNING;
     exitCode = null;
     startedRunAt = Instant.now();
     updatedAt = startedRunAt;
@@ -326,7 +327,7 @@ public final class PtySession extends Session {
                 : restartAttempt + 1;
         delay = RestartPolicy.backoff(restartAttempt);
       } else {
-        status = "exited";
+        status = SessionStatus.EXITED;
         pty = null;
       }
       persist();
@@ -379,7 +380,7 @@ public final class PtySession extends Session {
               } catch (IOException e) {
                 LOG.warn("{}: restart failed: {}", id, e.getMessage());
                 synchronized (this) {
-                  status = "exited";
+                  status = SessionStatus.EXITED;
                   pty = null;
                   persist();
                 }
@@ -435,7 +436,7 @@ public final class PtySession extends Session {
 
   @Override
   public synchronized boolean isRunning() {
-    return "running".equals(status);
+    return status == SessionStatus.RUNNING;
   }
 
   @Override
@@ -443,7 +444,7 @@ public final class PtySession extends Session {
     return new SessionInfo(
         id,
         spec.type().wireName(),
-        status,
+        status.wire(),
         commandForDisplay(),
         cwd.toString(),
         spec.project(),
@@ -516,7 +517,7 @@ public final class PtySession extends Session {
     Integer code = exitCode();
     boolean lost;
     synchronized (this) {
-      lost = "lost".equals(status);
+      lost = status == SessionStatus.LOST;
     }
     if (lost) {
       return "session "
@@ -613,7 +614,7 @@ public final class PtySession extends Session {
     Follower f = new Follower(log, sink, from, null, 0);
     boolean running;
     synchronized (this) {
-      running = "running".equals(status);
+      running = status == SessionStatus.RUNNING;
       if (running) {
         followers.add(f);
         logFollowers.add(new LogFollower(f, onEnd));
@@ -657,9 +658,9 @@ public final class PtySession extends Session {
           break;
         }
       }
-      if (restartPending && pty == p && "running".equals(status)) {
+      if (restartPending && pty == p && status == SessionStatus.RUNNING) {
         // stopped while waiting to restart: no reader is left to record the end
-        status = "exited";
+        status = SessionStatus.EXITED;
         pty = null;
         updatedAt = Instant.now();
         code = exitCode == null ? -1 : exitCode;
@@ -720,7 +721,7 @@ public final class PtySession extends Session {
     synchronized (this) {
       abandoned = true;
       stopRequested = true;
-      status = "lost";
+      status = SessionStatus.LOST;
       updatedAt = Instant.now();
       p = pty;
       persist();

@@ -2,6 +2,7 @@ package dev.hack.node.supervisor;
 
 import com.google.gson.annotations.SerializedName;
 import dev.hack.node.api.Json;
+import dev.hack.node.api.SessionStatus;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -12,7 +13,7 @@ import java.util.List;
 record SessionMeta(
     String id,
     String type,
-    String status,
+    SessionStatus status,
     List<String> command,
     String cwd,
     String project,
@@ -35,7 +36,7 @@ record SessionMeta(
   static SessionMeta read(Path dir) throws IOException {
     String text = Files.readString(dir.resolve(FILE), StandardCharsets.UTF_8);
     SessionMeta meta = Json.GSON.fromJson(text, SessionMeta.class);
-    if (meta == null || meta.id() == null || meta.type() == null) {
+    if (meta == null || meta.id() == null || meta.type() == null || meta.status() == null) {
       throw new IOException(dir.resolve(FILE) + " is not a session record");
     }
     return meta;

@@ -2,6 +2,7 @@ package dev.hack.node.supervisor;
 
 import dev.hack.node.api.PtySize;
 import dev.hack.node.api.SessionInfo;
+import dev.hack.node.api.SessionStatus;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -138,7 +139,7 @@ public final class TmuxSession extends Session {
         new SessionMeta(
             id,
             SessionType.TMUX.wireName(),
-            "running",
+            SessionStatus.RUNNING,
             argv,
             cwd.toString(),
             spec.project(),
@@ -174,9 +175,9 @@ public final class TmuxSession extends Session {
         return;
       }
       boolean running = now != null && !now.paneDead();
-      if ("running".equals(meta.status()) && !running) {
+      if (meta.status() == SessionStatus.RUNNING && !running) {
         Integer code = now == null ? null : now.deadStatus();
-        meta = withStatus("exited", code);
+        meta = withStatus(SessionStatus.EXITED, code);
         persist();
         ended = true;
       }
@@ -211,13 +212,13 @@ public final class TmuxSession extends Session {
 
   /** Marks a session that tmux no longer has as lost (the tmux server died with the machine). */
   synchronized void markLostIfGone() {
-    if (managed && listed == null && "running".equals(meta.status())) {
-      meta = withStatus("lost", null);
+    if (managed && listed == null && meta.status() == SessionStatus.RUNNING) {
+      meta = withStatus(SessionStatus.LOST, null);
       persist();
     }
   }
 
-  private SessionMeta withStatus(String status, Integer code) {
+  private SessionMeta withStatus(SessionStatus status, Integer code) {
     SessionMeta m = meta;
     return new SessionMeta(
         m.id(),
@@ -254,7 +255,7 @@ public final class TmuxSession extends Session {
     if (!managed) {
       return listed != null;
     }
-    return "running".equals(meta.status());
+    return meta.status() == SessionStatus.RUNNING;
   }
 
   @Override
@@ -265,7 +266,7 @@ public final class TmuxSession extends Session {
       return new SessionInfo(
           id,
           SessionType.TMUX.wireName(),
-          "running",
+          SessionStatus.RUNNING.wire(),
           l.startCommand().isEmpty() ? List.of() : List.of(l.startCommand()),
           l.path(),
           null,
@@ -284,7 +285,7 @@ public final class TmuxSession extends Session {
     return new SessionInfo(
         id,
         meta.type(),
-        meta.status(),
+        meta.status().wire(),
         meta.command(),
         meta.cwd(),
         meta.project(),
@@ -421,8 +422,8 @@ public final class TmuxSession extends Session {
     }
     if (managed) {
       synchronized (this) {
-        if ("running".equals(meta.status())) {
-          meta = withStatus("exited", meta.exitCode());
+        if (meta.status() == SessionStatus.RUNNING) {
+          meta = withStatus(SessionStatus.EXITED, meta.exitCode());
           persist();
         }
       }
