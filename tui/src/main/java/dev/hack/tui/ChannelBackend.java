@@ -1,8 +1,8 @@
 package dev.hack.tui;
 
+import dev.hack.node.api.ChannelApp;
 import dev.hack.node.api.NodeStatus;
 import dev.hack.node.api.SessionInfo;
-import dev.hack.node.ssh.ChannelApp;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -33,7 +33,7 @@ final class ChannelBackend implements Backend {
     List<NodeRef> out = new ArrayList<>();
     out.add(new NodeRef(s.name(), address, Instant.now()));
     try {
-      for (dev.hack.node.mesh.Peers.PeerStatus p : channel.peers()) {
+      for (dev.hack.node.api.PeerStatus p : channel.peers()) {
         out.add(
             new NodeRef(
                 p.name(),

@@ -1,7 +1,7 @@
 package dev.hack.tui;
 
+import dev.hack.node.api.ChannelApp;
 import dev.hack.node.api.PtySize;
-import dev.hack.node.ssh.ChannelApp;
 import java.io.IOException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;

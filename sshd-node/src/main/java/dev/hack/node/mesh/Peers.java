@@ -6,6 +6,7 @@ import dev.hack.keys.KnownHosts;
 import dev.hack.node.NodeFailures;
 import dev.hack.node.api.Json;
 import dev.hack.node.api.NodeStatus;
+import dev.hack.node.api.PeerStatus;
 import dev.hack.node.api.SessionInfo;
 import dev.hack.node.client.NodeClient;
 import java.io.IOException;
@@ -48,16 +49,6 @@ public final class Peers implements AutoCloseable {
   public static final String PEER_LABEL = "peer";
 
   private static final String TUNNEL_DOWN = "it joined this node and its tunnel is down";
-
-  /** What this node knows about one peer. */
-  public record PeerStatus(
-      String name,
-      String id,
-      String address,
-      String status,
-      @com.google.gson.annotations.SerializedName("last_seen") Instant lastSeen,
-      String version,
-      String error) {}
 
   /** The sessions of every peer that answered, and the peers that did not. */
   public record Listing(List<SessionInfo> sessions, List<PeerStatus> offline) {}

@@ -1,5 +1,6 @@
 package dev.hack.node.ssh;
 
+import dev.hack.node.api.ChannelApp;
 import dev.hack.node.api.NodeStatus;
 import dev.hack.node.api.PtySize;
 import dev.hack.node.api.SessionInfo;
@@ -293,7 +294,7 @@ final class AppChannel implements ChannelApp.Channel {
   }
 
   @Override
-  public List<dev.hack.node.mesh.Peers.PeerStatus> peers() throws IOException {
+  public List<dev.hack.node.api.PeerStatus> peers() throws IOException {
     return node.peers() == null ? List.of() : node.peers().status();
   }
 

@@ -1,5 +1,6 @@
 package dev.hack.node.ssh;
 
+import dev.hack.node.api.ChannelApp;
 import dev.hack.node.api.Json;
 import dev.hack.node.api.NodeStatus;
 import dev.hack.node.api.Printable;
@@ -406,7 +407,7 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
         node.peers().listAll(Duration.ofMillis((long) (ls.timeout * 1000)));
     all.addAll(peers.sessions());
     StringBuilder err = new StringBuilder();
-    for (dev.hack.node.mesh.Peers.PeerStatus p : peers.offline()) {
+    for (dev.hack.node.api.PeerStatus p : peers.offline()) {
       err.append("hack: offline ")
           .append(p.name())
           .append(": ")
@@ -516,7 +517,7 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
           "peer " + a.name + " at " + at + (a.authorize ? "; its node may log in here" : "") + "\n",
           "");
     } else if (cmd instanceof SshCommands.PeerList l) {
-      List<dev.hack.node.mesh.Peers.PeerStatus> list = node.peers().status();
+      List<dev.hack.node.api.PeerStatus> list = node.peers().status();
       if (l.json) {
         finish(0, Json.GSON.toJson(list) + "\n", "");
         return;
@@ -528,7 +529,7 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
       StringBuilder sb = new StringBuilder();
       String fmt = "%-16s %-24s %-8s %-9s %s%n";
       sb.append(String.format(fmt, "PEER", "ADDRESS", "STATUS", "LAST SEEN", "ERROR"));
-      for (dev.hack.node.mesh.Peers.PeerStatus p : list) {
+      for (dev.hack.node.api.PeerStatus p : list) {
         sb.append(
             String.format(
                 fmt,

@@ -2,6 +2,7 @@ package dev.hack.node.ssh;
 
 import dev.hack.keys.AuthorizedKeys;
 import dev.hack.node.Version;
+import dev.hack.node.api.ChannelApp;
 import dev.hack.node.mesh.tailscale.TailnetRanges;
 import dev.hack.node.supervisor.Supervisor;
 import java.io.IOException;

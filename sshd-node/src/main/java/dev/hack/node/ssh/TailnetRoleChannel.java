@@ -1,5 +1,6 @@
 package dev.hack.node.ssh;
 
+import dev.hack.node.api.ChannelApp;
 import dev.hack.node.api.NodeStatus;
 import dev.hack.node.api.PtySize;
 import dev.hack.node.api.SessionInfo;
@@ -100,7 +101,7 @@ final class TailnetRoleChannel implements ChannelApp.Channel {
   }
 
   @Override
-  public List<dev.hack.node.mesh.Peers.PeerStatus> peers() throws IOException {
+  public List<dev.hack.node.api.PeerStatus> peers() throws IOException {
     return channel.peers();
   }
 

@@ -102,12 +102,12 @@ class PeersTest {
           new Peers(a.home(), a.node().id(), Duration.ofSeconds(15), Duration.ofSeconds(2))) {
         peers.checkNow();
         assertThat(peers.status())
-            .extracting(Peers.PeerStatus::name, Peers.PeerStatus::status)
+            .extracting(dev.hack.node.api.PeerStatus::name, dev.hack.node.api.PeerStatus::status)
             .containsExactlyInAnyOrder(
                 org.assertj.core.groups.Tuple.tuple("beta", "online"),
                 org.assertj.core.groups.Tuple.tuple("mute", "offline"),
                 org.assertj.core.groups.Tuple.tuple("gone", "offline"));
-        Peers.PeerStatus beta = find(peers.status(), "beta");
+        dev.hack.node.api.PeerStatus beta = find(peers.status(), "beta");
         assertThat(beta.lastSeen()).isNotNull();
         assertThat(reg.find("beta").orElseThrow().status()).isEqualTo("online");
 
@@ -116,7 +116,7 @@ class PeersTest {
             .extracting(SessionInfo::id, SessionInfo::node)
             .contains(org.assertj.core.groups.Tuple.tuple("on-b", "beta"));
         assertThat(listing.offline())
-            .extracting(Peers.PeerStatus::name)
+            .extracting(dev.hack.node.api.PeerStatus::name)
             .containsExactlyInAnyOrder("mute", "gone");
         assertThat(find(listing.offline(), "mute").error()).contains("no answer within");
 
@@ -124,13 +124,13 @@ class PeersTest {
         java.time.Instant seen = find(peers.status(), "beta").lastSeen();
         b.close();
         peers.checkNow();
-        Peers.PeerStatus down = find(peers.status(), "beta");
+        dev.hack.node.api.PeerStatus down = find(peers.status(), "beta");
         assertThat(down.status()).isEqualTo("offline");
         assertThat(down.lastSeen()).isEqualTo(seen);
         assertThat(reg.find("beta")).isPresent();
         assertThat(reg.find("beta").orElseThrow().status()).isEqualTo("offline");
         assertThat(peers.listAll(Duration.ofSeconds(2)).offline())
-            .extracting(Peers.PeerStatus::name)
+            .extracting(dev.hack.node.api.PeerStatus::name)
             .contains("beta");
       }
     }
@@ -146,14 +146,15 @@ class PeersTest {
       try (Peers peers =
           new Peers(a.home(), a.node().id(), Duration.ofSeconds(15), Duration.ofSeconds(2))) {
         peers.checkNow();
-        Peers.PeerStatus beta = find(peers.status(), "beta");
+        dev.hack.node.api.PeerStatus beta = find(peers.status(), "beta");
         assertThat(beta.status()).isEqualTo("offline");
         assertThat(beta.error()).contains("refused");
       }
     }
   }
 
-  private static Peers.PeerStatus find(List<Peers.PeerStatus> list, String name) {
+  private static dev.hack.node.api.PeerStatus find(
+      List<dev.hack.node.api.PeerStatus> list, String name) {
     return list.stream().filter(p -> p.name().equals(name)).findFirst().orElseThrow();
   }
 }

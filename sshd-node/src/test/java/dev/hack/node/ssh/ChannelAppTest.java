@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonParser;
+import dev.hack.node.api.ChannelApp;
 import dev.hack.node.api.PtySize;
 import dev.hack.node.testing.Poll;
 import dev.hack.node.testing.TestNode;

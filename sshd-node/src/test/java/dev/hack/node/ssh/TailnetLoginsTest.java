@@ -3,6 +3,7 @@ package dev.hack.node.ssh;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.hack.node.api.ChannelApp;
 import dev.hack.node.api.NodeStatus;
 import dev.hack.node.api.PtySize;
 import dev.hack.node.api.SessionInfo;

@@ -4,7 +4,7 @@ import dev.hack.keys.AuthorizedKeys;
 import dev.hack.keys.HackHome;
 import dev.hack.keys.KeyFiles;
 import dev.hack.node.Node;
-import dev.hack.node.ssh.ChannelApp;
+import dev.hack.node.api.ChannelApp;
 import dev.hack.node.ssh.NodeSshServer;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;

@@ -1,8 +1,5 @@
-package dev.hack.node.ssh;
+package dev.hack.node.api;
 
-import dev.hack.node.api.NodeStatus;
-import dev.hack.node.api.PtySize;
-import dev.hack.node.api.SessionInfo;
 import java.io.IOException;
 import java.util.List;
 import java.util.Map;
@@ -124,7 +121,7 @@ public interface ChannelApp {
     CompletableFuture<AttachEnd> attach(String id, boolean readOnly) throws IOException;
 
     /** This node's paired peers and what their health checks found (none by default). */
-    default List<dev.hack.node.mesh.Peers.PeerStatus> peers() throws IOException {
+    default List<PeerStatus> peers() throws IOException {
       return List.of();
     }
 

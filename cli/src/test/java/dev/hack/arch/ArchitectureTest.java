@@ -1,0 +1,120 @@
+package dev.hack.arch;
+
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+import com.tngtech.archunit.core.importer.Location;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The walls of docs/architecture.md, checked on the compiled classes of every module (this module
+ * sees them all). A rule that fails names the class and the dependency that crossed the wall.
+ */
+class ArchitectureTest {
+  private static JavaClasses classes;
+
+  @BeforeAll
+  static void importTheProduct() {
+    classes =
+        new ClassFileImporter()
+            .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+            .withImportOption(ArchitectureTest::notATestJar)
+            .importPackages("dev.hack");
+  }
+
+  private static boolean notATestJar(Location location) {
+    String where = location.toString();
+    return !where.contains("-tests.jar") && !where.contains("/test-classes/");
+  }
+
+  @Test
+  void theDoorsDoNotKnowEachOther() {
+    noClasses()
+        .that()
+        .resideInAPackage("dev.hack.node.ssh..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAPackage("dev.hack.node.gateway..")
+        .check(classes);
+    noClasses()
+        .that()
+        .resideInAPackage("dev.hack.node.gateway..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAPackage("dev.hack.node.ssh..")
+        .check(classes);
+  }
+
+  @Test
+  void theCoreKnowsNoDoor() {
+    noClasses()
+        .that()
+        .resideInAnyPackage(
+            "dev.hack.node.supervisor..",
+            "dev.hack.node.jobs..",
+            "dev.hack.node.screen..",
+            "dev.hack.node.project..",
+            "dev.hack.node.mesh..",
+            "dev.hack.node.config..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage(
+            "dev.hack.node.ssh..", "dev.hack.node.gateway..", "dev.hack.tui..", "dev.hack.cli..")
+        .check(classes);
+  }
+
+  @Test
+  void theApiIsALeafThatClientsCanTakeAlone() {
+    noClasses()
+        .that()
+        .resideInAnyPackage("dev.hack.node.api..", "dev.hack.node.client..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage(
+            "dev.hack.node",
+            "dev.hack.node.ssh..",
+            "dev.hack.node.gateway..",
+            "dev.hack.node.supervisor..",
+            "dev.hack.node.jobs..",
+            "dev.hack.node.mesh..",
+            "dev.hack.node.screen..",
+            "dev.hack.tui..",
+            "dev.hack.cli..")
+        .check(classes);
+  }
+
+  @Test
+  void theTuiSeesOnlyTheApi() {
+    noClasses()
+        .that()
+        .resideInAPackage("dev.hack.tui..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage(
+            "dev.hack.node",
+            "dev.hack.node.ssh..",
+            "dev.hack.node.gateway..",
+            "dev.hack.node.supervisor..",
+            "dev.hack.node.jobs..",
+            "dev.hack.node.mesh..",
+            "dev.hack.node.screen..",
+            "dev.hack.node.project..",
+            "dev.hack.node.config..",
+            "dev.hack.cli..")
+        .check(classes);
+  }
+
+  @Test
+  void nothingButTheCliReachesIntoTheCli() {
+    noClasses()
+        .that()
+        .resideOutsideOfPackage("dev.hack.cli..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAPackage("dev.hack.cli..")
+        .check(classes);
+  }
+}
