@@ -3,10 +3,21 @@ package dev.hack.node.gateway;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.hack.node.gateway.GatewayFixture.Reply;
+import dev.hack.node.testing.Poll;
 import dev.hack.node.testing.TestNode;
 import dev.hack.node.testing.TestNode.Result;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import org.apache.sshd.client.channel.ChannelExec;
+import org.apache.sshd.client.channel.ClientChannelEvent;
+import org.apache.sshd.client.session.ClientSession;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -100,5 +111,118 @@ class BadInputTest {
     assertThat(r.err())
         .isEqualTo("hack: too many words in the command line (20001; the limit is 1024)\n");
     assertThat(node.mina("ls").exit()).isZero();
+  }
+
+  @Test
+  void aProgramThatCannotStartIsRefusedNamingItAndTheReasonAndNothingStarts() throws Exception {
+    TestNode node = g.node;
+    Result ssh = node.ssh("127.0.0.1", "new -- /nonexistent/prog");
+    assertThat(ssh.exit()).isEqualTo(2);
+    assertThat(ssh.err())
+        .isEqualTo("hack: cannot start '/nonexistent/prog': No such file or directory\n");
+
+    Path plain = Files.writeString(dir.resolve("plain.txt"), "echo hi\n");
+    Path badInterpreter = executable("bad-interpreter", "#!/nonexistent/interp\necho hi\n");
+    Path noShebang = executable("no-shebang", "echo hi\n");
+    Map<String, String> reasons = new LinkedHashMap<>();
+    reasons.put("hack-no-such-program-xyz", "No such file or directory (not found on PATH)");
+    reasons.put(dir.toString(), "Is a directory");
+    reasons.put(plain.toString(), "Permission denied (the file is not executable)");
+    reasons.put(plain + "/x", "Not a directory (" + plain + ")");
+    reasons.put(
+        badInterpreter.toString(),
+        "No such file or directory (its interpreter '/nonexistent/interp')");
+    reasons.put(noShebang.toString(), "Exec format error (a script needs a #! line");
+    for (Map.Entry<String, String> e : reasons.entrySet()) {
+      Result r = node.mina("new -- " + e.getKey() + " arg");
+      assertThat(r.exit()).as(e.getKey()).isEqualTo(2);
+      assertThat(r.err())
+          .as(e.getKey())
+          .startsWith("hack: cannot start '" + e.getKey() + "': " + e.getValue());
+    }
+
+    Reply http = g.post("/v1/sessions", g.write, "{\"command\":[\"/nonexistent/prog\"]}");
+    assertThat(http.code()).isEqualTo(400);
+    assertThat(http.error()).isEqualTo("invalid_request");
+    assertThat(http.json().get("message").getAsString())
+        .isEqualTo("cannot start '/nonexistent/prog': No such file or directory");
+    assertThat(node.node().supervisor().list()).isEmpty();
+    try (var left = Files.list(node.home().sessionsDir())) {
+      assertThat(left).isEmpty(); // no directory, no log left behind
+    }
+  }
+
+  @Test
+  void aRelativeProgramIsFoundFromTheSessionsDirectoryNotTheNodes() throws Exception {
+    executable("rel.sh", "#!/bin/sh\necho relative-ok\n");
+    Result r = g.node.mina("new --name rel --cwd " + dir + " -- ./rel.sh");
+    assertThat(r.exit()).as(r.err()).isZero();
+    Poll.until(
+        TestNode.TIMEOUT,
+        "rel's output",
+        () -> g.node.mina("logs rel").out().contains("relative-ok"));
+  }
+
+  @Test
+  void anEnvironmentOrArgumentOverTheKernelsLimitIsRefusedNamingIt() throws Exception {
+    String big = "x".repeat(200 * 1024);
+    // the gateway: a variable, an argument
+    Reply env =
+        g.post(
+            "/v1/sessions",
+            g.write,
+            "{\"command\":[\"sleep\",\"5\"],\"env\":{\"BIG\":\"" + big + "\"}}");
+    assertThat(env.code()).as(env.body()).isEqualTo(400);
+    assertThat(env.json().get("message").getAsString())
+        .startsWith("cannot start 'sleep': the environment variable 'BIG' is 204804 bytes long")
+        .contains("Argument list too long")
+        .doesNotContain("xxxx");
+    Reply arg = g.post("/v1/sessions", g.write, "{\"command\":[\"echo\",\"" + big + "\"]}");
+    assertThat(arg.code()).isEqualTo(400);
+    assertThat(arg.json().get("message").getAsString())
+        .startsWith("cannot start 'echo': argument 2 is 204800 bytes long");
+    Reply shell =
+        g.post(g.projectPath() + "/shells", g.write, "{\"env\":{\"BIG\":\"" + big + "\"}}");
+    assertThat(shell.code()).isEqualTo(400);
+    assertThat(shell.body()).contains("'BIG'");
+    // over SSH, a locale variable the client sends (SetEnv LC_*) goes into the session's
+    // environment
+    try (ClientSession s = g.node.minaSession();
+        ChannelExec ch = s.createExecChannel("new -- sleep 5")) {
+      ch.setEnv("LC_BIG", big);
+      ByteArrayOutputStream err = new ByteArrayOutputStream();
+      ch.setOut(new ByteArrayOutputStream());
+      ch.setErr(err);
+      ch.open().verify(TestNode.TIMEOUT);
+      ch.waitFor(EnumSet.of(ClientChannelEvent.CLOSED), TestNode.TIMEOUT);
+      assertThat(ch.getExitStatus()).isEqualTo(2);
+      assertThat(err.toString(StandardCharsets.UTF_8))
+          .startsWith("hack: cannot start 'sleep': the environment variable 'LC_BIG' is");
+    }
+    assertThat(g.node.node().supervisor().list()).isEmpty();
+
+    // a job: it fails, and its reason names the variable
+    Reply job =
+        g.post(
+            g.projectPath() + "/jobs",
+            g.write,
+            "{\"command\":[\"true\"],\"env\":{\"BIG\":\"" + big + "\"}}");
+    assertThat(job.code()).as(job.body()).isEqualTo(200);
+    String jobId = job.json().getAsJsonObject("job").get("jobId").getAsString();
+    String reason =
+        Poll.until(
+            TestNode.TIMEOUT,
+            "the job to fail",
+            () -> {
+              Result show = g.node.mina("job show " + jobId + " --json");
+              return show.out().contains("\"job.failed\"") ? show.out() : null;
+            });
+    assertThat(reason).contains("cannot start 'true': the environment variable 'BIG' is 204804");
+  }
+
+  private Path executable(String name, String text) throws Exception {
+    Path p = Files.writeString(dir.resolve(name), text);
+    Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwx------"));
+    return p;
   }
 }

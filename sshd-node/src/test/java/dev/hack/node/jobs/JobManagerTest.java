@@ -139,7 +139,7 @@ class JobManagerTest {
     assertThat(awaitFinished(job).status()).isEqualTo(JobMeta.FAILED);
     assertThat(job.eventsAfter(1).get(0).payload().get("reason").getAsString())
         .contains("./script.sh")
-        .contains("not an executable");
+        .contains("Permission denied (the file is not executable)");
   }
 
   @Test
