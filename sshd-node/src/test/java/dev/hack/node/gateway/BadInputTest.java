@@ -220,6 +220,24 @@ class BadInputTest {
     assertThat(reason).contains("cannot start 'true': the environment variable 'BIG' is 204804");
   }
 
+  @Test
+  void anUnknownRunnerIsRefusedWithTheKnownOnesAndNoJobIsMade() throws Exception {
+    Result ssh = g.node.ssh("127.0.0.1", "job start --runner nosuch -- true");
+    assertThat(ssh.exit()).isEqualTo(2);
+    assertThat(ssh.err()).isEqualTo("hack: unknown runner 'nosuch'; the runners are: generic\n");
+    Reply http =
+        g.post(
+            g.projectPath() + "/jobs", g.write, "{\"runner\":\"nosuch\",\"command\":[\"true\"]}");
+    assertThat(http.code()).isEqualTo(400);
+    assertThat(http.error()).isEqualTo("invalid_request");
+    assertThat(http.json().get("message").getAsString())
+        .isEqualTo("unknown runner 'nosuch'; the runners are: generic");
+    assertThat(g.node.node().jobs().list(null)).isEmpty();
+    // the default, named or not, still runs
+    assertThat(g.node.mina("job start --runner generic -- true").exit()).isZero();
+    assertThat(g.node.mina("job start -- true").exit()).isZero();
+  }
+
   private Path executable(String name, String text) throws Exception {
     Path p = Files.writeString(dir.resolve(name), text);
     Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwx------"));
