@@ -81,7 +81,7 @@ final class Call {
   }
 
   /**
-   * The request body as a JSON object; an empty body is an empty object.
+   * The request body as a JSON object. An empty body is not one: {@code {}} asks for the defaults.
    *
    * @throws GatewayError 413 when it is over the limit, 400 when it is not a JSON object
    */
@@ -119,7 +119,9 @@ final class Call {
     }
     String text = new String(bytes, StandardCharsets.UTF_8);
     if (text.isBlank()) {
-      return new JsonObject();
+      // not JSON: taking it as {} started a login shell for a client that sent nothing by mistake
+      throw GatewayError.badRequest(
+          "invalid_json", "the request body is empty; send a JSON object ({} for the defaults)");
     }
     try {
       JsonElement e = JsonParser.parseString(text);

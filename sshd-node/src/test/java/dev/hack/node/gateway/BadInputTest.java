@@ -238,6 +238,48 @@ class BadInputTest {
     assertThat(g.node.mina("job start -- true").exit()).isZero();
   }
 
+  @Test
+  void anEmptyBodyOrAnEmptyCommandIsRefusedAndAnEmptyObjectMeansTheDefaults() throws Exception {
+    Map<String, String> paths =
+        Map.of(
+            "/v1/sessions",
+            g.write,
+            g.projectPath() + "/shells",
+            g.write,
+            g.projectPath() + "/jobs",
+            g.write,
+            "/v1/tokens",
+            g.admin);
+    for (Map.Entry<String, String> p : paths.entrySet()) {
+      for (String empty : List.of("", "  \n")) {
+        Reply r = g.post(p.getKey(), p.getValue(), empty);
+        assertThat(r.code()).as(p.getKey()).isEqualTo(400);
+        assertThat(r.error()).as(p.getKey()).isEqualTo("invalid_json");
+        assertThat(r.json().get("message").getAsString())
+            .isEqualTo("the request body is empty; send a JSON object ({} for the defaults)");
+      }
+    }
+    for (String body : List.of("{\"command\":[]}", "{\"type\":\"tmux\",\"command\":[]}")) {
+      Reply r = g.post("/v1/sessions", g.write, body);
+      assertThat(r.code()).as(body).isEqualTo(400);
+      assertThat(r.error()).isEqualTo("invalid_request");
+      assertThat(r.json().get("message").getAsString())
+          .isEqualTo(
+              "'command' is empty: name a program to run, or leave 'command' out for a login"
+                  + " shell");
+    }
+    Reply blank = g.post("/v1/sessions", g.write, "{\"command\":[\"\"]}");
+    assertThat(blank.code()).isEqualTo(400);
+    assertThat(blank.body()).contains("program name is empty");
+    assertThat(g.node.node().supervisor().list()).isEmpty();
+    assertThat(g.node.node().jobs().list(null)).isEmpty();
+
+    Reply shell = g.post("/v1/sessions", g.write, "{}");
+    assertThat(shell.code()).as(shell.body()).isEqualTo(200);
+    assertThat(shell.json().getAsJsonObject("session").get("type").getAsString())
+        .isEqualTo("shell");
+  }
+
   private Path executable(String name, String text) throws Exception {
     Path p = Files.writeString(dir.resolve(name), text);
     Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwx------"));
