@@ -2,6 +2,7 @@ package dev.hack.node.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.google.gson.JsonObject;
 import dev.hack.node.gateway.GatewayFixture.Reply;
 import dev.hack.node.testing.Poll;
 import dev.hack.node.testing.TestNode;
@@ -11,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -278,6 +280,64 @@ class BadInputTest {
     assertThat(shell.code()).as(shell.body()).isEqualTo(200);
     assertThat(shell.json().getAsJsonObject("session").get("type").getAsString())
         .isEqualTo("shell");
+  }
+
+  @Test
+  void jsonThatRfc8259ForbidsIsRefusedAsInvalidJsonAndNothingStarts() throws Exception {
+    Map<String, String> bodies = new LinkedHashMap<>();
+    bodies.put("{\"command\":[\"echo\",\"a\u0001b\"]}", "must be escaped");
+    bodies.put("{\"command\":[\"echo\",\"a\nb\"]}", "must be escaped");
+    bodies.put("{\"command\":[\"echo\"],\"env\":{\"A\":\"x\ty\"}}", "must be escaped");
+    bodies.put("{'command':['true']}", "malformed JSON");
+    bodies.put("{command:[\"true\"]}", "malformed JSON");
+    bodies.put("{\"command\":[\"true\",]}", "malformed JSON");
+    bodies.put("{\"command\":[\"true\"]} {\"command\":[\"false\"]}", "malformed JSON");
+    bodies.put("{\"command\":[\"true\"]} // comment", "malformed JSON");
+    for (Map.Entry<String, String> b : bodies.entrySet()) {
+      Reply r = g.post("/v1/sessions", g.write, b.getKey());
+      assertThat(r.code()).as(b.getKey()).isEqualTo(400);
+      assertThat(r.error()).as(b.getKey()).isEqualTo("invalid_json");
+      assertThat(r.json().get("message").getAsString())
+          .as(b.getKey())
+          .startsWith("the request body is not valid JSON: ")
+          .contains(b.getValue())
+          .doesNotContain("Strictness", "https://");
+    }
+    // bytes that are not UTF-8 are not turned into U+FFFD and run
+    Reply latin1 =
+        g.send(
+            new okhttp3.Request.Builder()
+                .url(g.url + "/v1/sessions")
+                .post(
+                    okhttp3.RequestBody.create(
+                        "{\"command\":[\"echo\",\"caf\u00e9\"]}"
+                            .getBytes(StandardCharsets.ISO_8859_1),
+                        GatewayFixture.JSON)),
+            g.write);
+    assertThat(latin1.code()).isEqualTo(400);
+    assertThat(latin1.json().get("message").getAsString()).contains("not UTF-8");
+    assertThat(g.node.node().supervisor().list()).isEmpty();
+    // escaped, the same characters are fine
+    Reply escaped =
+        g.post("/v1/sessions", g.write, "{\"id\":\"ok\",\"command\":[\"echo\",\"a\\u0001\\nb\"]}");
+    assertThat(escaped.code()).as(escaped.body()).isEqualTo(200);
+  }
+
+  @Test
+  void aStreamMessageWithARawControlCharacterIsNamedNotTypedOrActedOn() throws Exception {
+    assertThat(g.node.mina("new --name c -- cat").exit()).isZero();
+    try (GatewayFixture.Ws ws = g.wsOpen("/v1/sessions/c/stream", g.write)) {
+      ws.socket.send("{\"type\":\"hello\",\"cols\":80,\"rows\":24}");
+      ws.nextOfType("ready", Duration.ofSeconds(10));
+      ws.socket.send("{\"type\":\"input\",\"data\":\"raw\nsecret\"}");
+      JsonObject err = ws.nextOfType("error", Duration.ofSeconds(10));
+      assertThat(err.get("message").getAsString())
+          .startsWith("not valid JSON, so not typed either: ")
+          .contains("must be escaped");
+      ws.socket.send("{\"type\":\"input\",\"data\":\"fine\\n\"}");
+      ws.outputUntil("fine", Duration.ofSeconds(10));
+    }
+    assertThat(g.node.mina("logs c").out()).doesNotContain("secret").doesNotContain("type");
   }
 
   private Path executable(String name, String text) throws Exception {
