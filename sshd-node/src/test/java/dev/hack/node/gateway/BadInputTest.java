@@ -340,6 +340,44 @@ class BadInputTest {
     assertThat(g.node.mina("logs c").out()).doesNotContain("secret").doesNotContain("type");
   }
 
+  @Test
+  void psSaysInOneSentenceWhatIsMissingNeverDockersUsageText() throws Exception {
+    // what docker 28 prints on stderr in each case, byte for byte
+    Map<String, String> said = new LinkedHashMap<>();
+    said.put(
+        "printf \"unknown shorthand flag: 'p' in -p\\n\\nUsage:  docker [OPTIONS] COMMAND [ARG...]"
+            + "\\n\\nRun 'docker --help' for more information\\n\" >&2; exit 125",
+        "docker compose is not installed on this node: docker is, but not its compose plugin"
+            + " (install docker-compose-plugin)");
+    said.put(
+        "echo 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker"
+            + " daemon running?' >&2; exit 1",
+        "docker is not running on this node: nothing answers on its socket (start the Docker"
+            + " daemon)");
+    said.put(
+        "echo 'permission denied while trying to connect to the Docker daemon socket at"
+            + " unix:///var/run/docker.sock: dial unix /var/run/docker.sock: connect: permission"
+            + " denied' >&2; exit 1",
+        "the node's user may not use docker: permission denied on the Docker socket (add the user"
+            + " to the docker group)");
+    said.put(
+        "printf 'no such service: web\\n\\nUsage:  docker compose ps\\n' >&2; exit 1",
+        "docker compose failed (exit 1): no such service: web");
+    try {
+      int i = 0;
+      for (Map.Entry<String, String> e : said.entrySet()) {
+        System.setProperty(
+            "hack.docker", executable("docker-" + i++, "#!/bin/sh\n" + e.getKey()).toString());
+        Reply r = g.get("/v1/ps?compose_project=proj", g.read);
+        assertThat(r.code()).isEqualTo(503);
+        assertThat(r.error()).isEqualTo("docker_unavailable");
+        assertThat(r.json().get("message").getAsString()).isEqualTo(e.getValue());
+      }
+    } finally {
+      System.clearProperty("hack.docker");
+    }
+  }
+
   private Path executable(String name, String text) throws Exception {
     Path p = Files.writeString(dir.resolve(name), text);
     Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwx------"));
