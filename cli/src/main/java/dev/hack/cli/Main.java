@@ -37,6 +37,11 @@ public final class Main {
       System.exit(served);
     }
     if (args.length == 0 && System.console() != null) {
+      String problem = homeProblem();
+      if (problem != null) {
+        System.err.println("hack: " + problem);
+        System.exit(1);
+      }
       try {
         System.exit(Repl.run());
       } catch (java.io.IOException e) {
@@ -47,9 +52,54 @@ public final class Main {
     System.exit(run(args));
   }
 
-  /** Runs the CLI; returns the exit status (0 ok, 1 failure, 2 usage). */
+  /**
+   * Runs the CLI; returns the exit status (0 ok, 1 failure, 2 usage). A command (not its help) is
+   * run only when {@code HACK_HOME} is usable: otherwise it says what is wrong with it and exits 1.
+   */
   public static int run(String... args) {
-    return newCommandLine().execute(args);
+    CommandLine cl = newCommandLine();
+    cl.setExecutionStrategy(
+        parsed -> {
+          if (needsHome(parsed)) {
+            String problem = homeProblem();
+            if (problem != null) {
+              PrintWriter err = cl.getErr();
+              err.println("hack: " + problem);
+              err.flush();
+              return 1;
+            }
+          }
+          return new CommandLine.RunLast().execute(parsed);
+        });
+    return cl.execute(args);
+  }
+
+  /**
+   * Whether the parsed command will use {@code HACK_HOME}: any command but help, version and
+   * completion scripts, which must work whatever the home is (they are how one finds out).
+   */
+  private static boolean needsHome(CommandLine.ParseResult parsed) {
+    for (CommandLine.ParseResult p = parsed; p != null; p = p.subcommand()) {
+      if (p.isUsageHelpRequested()
+          || p.isVersionHelpRequested()
+          || p.commandSpec().userObject() instanceof CommandLine.HelpCommand
+          || p.commandSpec().userObject() instanceof CompletionCommand) {
+        return false;
+      }
+      if (!p.hasSubcommand()) {
+        return p != parsed; // hack alone prints its usage
+      }
+    }
+    return true;
+  }
+
+  /** What is wrong with {@code HACK_HOME}, or null. */
+  static String homeProblem() {
+    try {
+      return dev.hack.keys.HackHome.fromEnvironment().problem();
+    } catch (java.nio.file.InvalidPathException e) {
+      return "HACK_HOME is not a path (" + e.getReason() + "); point it at a directory";
+    }
   }
 
   /**
@@ -65,11 +115,37 @@ public final class Main {
     cl.setExecutionExceptionHandler(
         (e, commandLine, parseResult) -> {
           PrintWriter err = commandLine.getErr();
-          err.println("hack: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
+          err.println("hack: " + describe(e));
           err.flush();
           return e instanceof IllegalArgumentException ? 2 : 1; // bad arguments are usage errors
         });
     return cl;
+  }
+
+  /**
+   * One line for an exception a command did not handle. A file system exception without a reason
+   * has only the path as its message ({@code /x} for a file that already exists where a directory
+   * was to be made), so the reason is added from its type.
+   */
+  static String describe(Exception e) {
+    if (e instanceof java.nio.file.FileSystemException f && f.getReason() == null) {
+      String why;
+      if (e instanceof java.nio.file.NoSuchFileException) {
+        why = "no such file or directory";
+      } else if (e instanceof java.nio.file.AccessDeniedException) {
+        why = "permission denied";
+      } else if (e instanceof java.nio.file.FileAlreadyExistsException) {
+        why = "already exists (and is in the way)";
+      } else if (e instanceof java.nio.file.NotDirectoryException) {
+        why = "not a directory";
+      } else if (e instanceof java.nio.file.DirectoryNotEmptyException) {
+        why = "directory not empty";
+      } else {
+        why = "cannot be used (" + e.getClass().getSimpleName() + ")";
+      }
+      return f.getFile() + (f.getOtherFile() == null ? "" : " -> " + f.getOtherFile()) + ": " + why;
+    }
+    return e.getMessage() == null ? e.toString() : e.getMessage();
   }
 
   static final class VersionProvider implements CommandLine.IVersionProvider {

@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -35,7 +36,19 @@ class CliIT {
   }
 
   private Run run(String... args) throws Exception {
-    Process p = hack(args).start();
+    return run(hack(args));
+  }
+
+  /** Runs {@code args} with HACK_HOME set to {@code home}. */
+  private Run runAt(Path home, String... args) throws Exception {
+    ProcessBuilder pb = hack(args);
+    pb.environment().put("HACK_HOME", home.toString());
+    pb.environment().put("HACK_NO_DAEMON", "1");
+    return run(pb);
+  }
+
+  private static Run run(ProcessBuilder pb) throws Exception {
+    Process p = pb.start();
     p.getOutputStream().close();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -65,6 +78,71 @@ class CliIT {
       Run at = run(args);
       assertThat(at.exit()).as(String.join(" ", args)).isEqualTo(2);
       assertThat(at.out() + at.err()).as(String.join(" ", args)).doesNotContain("canary");
+    }
+  }
+
+  @Test
+  void anUnusableHomeIsNamedWithWhatIsWrongAndTheFixNotJustItsPath() throws Exception {
+    Path missing = dir.resolve("missing");
+    Path dangling = Files.createSymbolicLink(dir.resolve("dangling"), missing);
+    String dangles =
+        "hack: HACK_HOME "
+            + dangling
+            + " is a symlink to "
+            + missing
+            + ", which does not exist; create "
+            + missing
+            + " or point HACK_HOME elsewhere\n";
+    Path file = Files.writeString(dir.resolve("file"), "not a directory\n");
+    String isFile =
+        "hack: HACK_HOME "
+            + file
+            + " is a file, not a directory; move the file away or point HACK_HOME elsewhere\n";
+    String underFile =
+        "hack: HACK_HOME "
+            + file.resolve("home")
+            + " cannot be created: "
+            + file
+            + " is a file, not a directory; point HACK_HOME elsewhere\n";
+    Map<Path, String> homes =
+        Map.of(dangling, dangles, file, isFile, file.resolve("home"), underFile);
+    for (Map.Entry<Path, String> h : homes.entrySet()) {
+      for (String[] args :
+          List.of(
+              new String[] {"node", "serve", "--ssh-port", "0", "--gateway-port", "-1"},
+              new String[] {"keys", "show"},
+              new String[] {"session", "list"},
+              new String[] {"node", "list"},
+              new String[] {"audit"})) {
+        Run r = runAt(h.getKey(), args);
+        assertThat(r.exit()).as(h.getKey() + " " + List.of(args)).isEqualTo(1);
+        assertThat(r.err()).as(h.getKey() + " " + List.of(args)).isEqualTo(h.getValue());
+      }
+      // help, the version and completion scripts work whatever the home is
+      assertThat(runAt(h.getKey(), "--version").exit()).isZero();
+      assertThat(runAt(h.getKey(), "session", "list", "--help").exit()).isZero();
+      assertThat(runAt(h.getKey(), "completion", "bash").exit()).isZero();
+    }
+    assertThat(missing).doesNotExist(); // nothing was created through the link
+  }
+
+  @Test
+  void aHomeThatIsNotYoursToWriteIsNamedWithTheFix() throws Exception {
+    // root may write anywhere: this case only shows as another user
+    org.junit.jupiter.api.Assumptions.assumeFalse(
+        "root".equals(System.getProperty("user.name")), "root can write every directory");
+    Path home = Files.createDirectory(dir.resolve("locked"));
+    Files.setPosixFilePermissions(
+        home, java.nio.file.attribute.PosixFilePermissions.fromString("r-x------"));
+    try {
+      Run r = runAt(home, "keys", "show");
+      assertThat(r.exit()).isEqualTo(1);
+      assertThat(r.err())
+          .startsWith("hack: HACK_HOME " + home + " is not readable and writable by you (")
+          .contains("chmod u+rwx " + home);
+    } finally {
+      Files.setPosixFilePermissions(
+          home, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
     }
   }
 

@@ -146,6 +146,18 @@ class SessionCliIT {
   }
 
   @Test
+  void aProgramThatCannotStartIsRefusedNamingItAndTheReason() throws Exception {
+    Path me = dir.resolve("me");
+    serve(me, "alpha");
+    Run missing = hack(me, "session", "start", "--", "/nonexistent/prog");
+    assertThat(missing.exit()).isEqualTo(2);
+    assertThat(missing.err())
+        .isEqualTo("hack: cannot start '/nonexistent/prog': No such file or directory\n");
+    Run list = hack(me, "session", "list", "--json");
+    assertThat(JsonParser.parseString(list.out()).getAsJsonArray()).isEmpty();
+  }
+
+  @Test
   void threeNodesJobsRunWhereAskedAndExitAsTheJobDid() throws Exception {
     Path me = dir.resolve("me");
     Path beta = dir.resolve("beta");

@@ -4,8 +4,16 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
+import com.google.gson.JsonSyntaxException;
+import com.google.gson.Strictness;
+import com.google.gson.stream.JsonReader;
+import com.google.gson.stream.JsonToken;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.StringReader;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -81,7 +89,7 @@ final class Call {
   }
 
   /**
-   * The request body as a JSON object; an empty body is an empty object.
+   * The request body as a JSON object. An empty body is not one: {@code {}} asks for the defaults.
    *
    * @throws GatewayError 413 when it is over the limit, 400 when it is not a JSON object
    */
@@ -117,20 +125,72 @@ final class Call {
     if (bytes.length > maxBody) {
       throw tooLarge(maxBody);
     }
-    String text = new String(bytes, StandardCharsets.UTF_8);
+    String text;
+    try {
+      text =
+          StandardCharsets.UTF_8
+              .newDecoder()
+              .onMalformedInput(CodingErrorAction.REPORT)
+              .onUnmappableCharacter(CodingErrorAction.REPORT)
+              .decode(ByteBuffer.wrap(bytes))
+              .toString();
+    } catch (CharacterCodingException e) {
+      // decoded leniently, the bad bytes would become U+FFFD in an argv or a file name unseen
+      throw GatewayError.badRequest(
+          "invalid_json", "the request body is not UTF-8 text (JSON must be UTF-8)");
+    }
     if (text.isBlank()) {
-      return new JsonObject();
+      // not JSON: taking it as {} started a login shell for a client that sent nothing by mistake
+      throw GatewayError.badRequest(
+          "invalid_json", "the request body is empty; send a JSON object ({} for the defaults)");
     }
     try {
-      JsonElement e = JsonParser.parseString(text);
+      JsonElement e = strictJson(text);
       if (!e.isJsonObject()) {
         throw GatewayError.badRequest("invalid_json", "the request body must be a JSON object");
       }
       return e.getAsJsonObject();
     } catch (JsonParseException e) {
       throw GatewayError.badRequest(
-          "invalid_json", "the request body is not valid JSON: " + rootMessage(e));
+          "invalid_json", "the request body is not valid JSON: " + jsonProblem(e));
     }
+  }
+
+  /**
+   * {@code text} as one JSON value exactly as RFC 8259 defines it (Gson's strict mode): no raw
+   * control characters (U+0000 to U+001F) in strings, no comments, single quotes, unquoted names,
+   * {@code NaN} or trailing commas, and nothing after the value. Gson's default, lenient parser
+   * took all of these, so a client's mistake (a raw newline in a string) was acted on instead of
+   * named.
+   *
+   * @throws JsonParseException when it is not; {@link #jsonProblem} says why, for a person
+   */
+  static JsonElement strictJson(String text) {
+    JsonReader reader = new JsonReader(new StringReader(text));
+    reader.setStrictness(Strictness.STRICT);
+    JsonElement e = JsonParser.parseReader(reader); // keeps STRICT (only LEGACY_STRICT relaxes)
+    try {
+      if (reader.peek() != JsonToken.END_DOCUMENT) {
+        throw new JsonSyntaxException("more text after the JSON value");
+      }
+    } catch (IOException x) {
+      throw new JsonSyntaxException(x.getMessage(), x);
+    }
+    return e;
+  }
+
+  /** Why Gson refused a text, without its advice to parse leniently or its troubleshooting URL. */
+  static String jsonProblem(JsonParseException e) {
+    String m = rootMessage(e);
+    int see = m.indexOf("\nSee ");
+    if (see >= 0) {
+      m = m.substring(0, see);
+    }
+    return m.replace(
+            "Use JsonReader.setStrictness(Strictness.LENIENT) to accept malformed JSON",
+            "malformed JSON")
+        .replace(" are not allowed in strict mode", " must be escaped")
+        .replace(" in strict mode", "");
   }
 
   private static GatewayError tooLarge(int maxBody) {

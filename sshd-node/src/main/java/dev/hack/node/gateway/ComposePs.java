@@ -24,6 +24,9 @@ import java.util.regex.Pattern;
 final class ComposePs {
   private static final Pattern PROJECT = Pattern.compile("[a-z0-9][a-z0-9_-]{0,127}");
 
+  /** The most of docker's own error line a message shows. */
+  private static final int MAX_SHOWN = 200;
+
   Object ps(Call c) throws IOException, InterruptedException {
     String compose = c.query("compose_project");
     if (compose == null || compose.isEmpty()) {
@@ -68,14 +71,7 @@ final class ComposePs {
       java.nio.file.Files.deleteIfExists(dir);
     }
     if (p.exitValue() != 0) {
-      String msg = new String(err, StandardCharsets.UTF_8).strip();
-      if (msg.contains("is not a docker command") || msg.contains("unknown shorthand flag: 'p'")) {
-        throw unavailable(
-            "docker is installed but its compose plugin is not (install docker-compose-plugin): "
-                + msg);
-      }
-      throw unavailable(
-          "docker compose failed (exit " + p.exitValue() + ")" + (msg.isEmpty() ? "" : ": " + msg));
+      throw unavailable(whyFailed(p.exitValue(), new String(err, StandardCharsets.UTF_8)));
     }
     List<Map<String, Object>> items = new ArrayList<>();
     for (JsonObject o : parse(new String(out, StandardCharsets.UTF_8))) {
@@ -94,6 +90,32 @@ final class ComposePs {
     body.put("composeProject", compose);
     body.put("items", items);
     return body;
+  }
+
+  /**
+   * One sentence saying what is missing, from what {@code docker compose} printed on stderr: never
+   * docker's own usage text (a docker without its compose plugin prints a page of it), and for an
+   * error hack does not know, only its first line.
+   */
+  static String whyFailed(int exit, String stderr) {
+    if (stderr.contains("is not a docker command")
+        || stderr.contains("unknown shorthand flag: 'p'")) {
+      return "docker compose is not installed on this node: docker is, but not its compose plugin"
+          + " (install docker-compose-plugin)";
+    }
+    if (stderr.contains("Cannot connect to the Docker daemon")) {
+      return "docker is not running on this node: nothing answers on its socket (start the Docker"
+          + " daemon)";
+    }
+    if (stderr.contains("permission denied") && stderr.contains("docker.sock")) {
+      return "the node's user may not use docker: permission denied on the Docker socket (add the"
+          + " user to the docker group)";
+    }
+    String first = stderr.strip().lines().findFirst().orElse("").replaceAll("\\p{Cntrl}", "?");
+    if (first.length() > MAX_SHOWN) {
+      first = first.substring(0, MAX_SHOWN) + "...";
+    }
+    return "docker compose failed (exit " + exit + ")" + (first.isEmpty() ? "" : ": " + first);
   }
 
   /** Compose prints a JSON array (older) or one object per line (newer). */

@@ -452,6 +452,7 @@ final class Endpoints {
     String id = Call.string(body, "id", false);
     String type = Call.string(body, "type", false);
     List<String> command = Call.stringList(body, "command", false);
+    requireProgram(command);
     String projectName = Call.string(body, "project", false);
     String cwd = Call.string(body, "cwd", false);
     Integer cols = Call.integer(body, "cols", 1, PtySize.MAX_COLUMNS);
@@ -490,6 +491,19 @@ final class Endpoints {
                 null,
                 new PtySize(cols == null ? 80 : cols, rows == null ? 24 : rows)));
     return Map.of("session", s.info().withNode(ctx.status.get().name()));
+  }
+
+  /**
+   * A {@code command} that is given names a program: {@code []} is most likely a client's mistake
+   * (an argv it forgot to fill), not a request for the login shell, which is asked for by leaving
+   * {@code command} out.
+   */
+  static void requireProgram(List<String> command) {
+    if (command != null && command.isEmpty()) {
+      throw GatewayError.badRequest(
+          "invalid_request",
+          "'command' is empty: name a program to run, or leave 'command' out for a login shell");
+    }
   }
 
   private Object stopSession(Call c) throws IOException {

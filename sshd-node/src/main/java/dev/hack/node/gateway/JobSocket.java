@@ -3,7 +3,6 @@ package dev.hack.node.gateway;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
-import com.google.gson.JsonParser;
 import dev.hack.node.NodeFailures;
 import dev.hack.node.api.Json;
 import dev.hack.node.jobs.Job;
@@ -110,10 +109,14 @@ public final class JobSocket implements Session.Listener.AutoDemanding, StreamRe
     }
     JsonObject msg;
     try {
-      JsonElement e = JsonParser.parseString(text);
+      JsonElement e = Call.strictJson(text);
       msg = e.isJsonObject() ? e.getAsJsonObject() : null;
-    } catch (JsonParseException | IllegalStateException e) {
-      msg = null;
+    } catch (JsonParseException e) {
+      error(
+          "not valid JSON ("
+              + Call.jsonProblem(e)
+              + "); send {\"type\":\"hello\",\"logsFrom\":0,\"eventsFrom\":0} to start the stream");
+      return;
     }
     if (msg == null
         || !msg.has("type")

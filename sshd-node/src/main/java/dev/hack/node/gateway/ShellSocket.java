@@ -110,7 +110,13 @@ public final class ShellSocket implements Session.Listener.AutoDemanding, Stream
     if (!accepting()) {
       return;
     }
-    JsonObject msg = parse(text);
+    JsonObject msg;
+    try {
+      msg = parse(text);
+    } catch (JsonParseException e) {
+      error("not valid JSON, so not typed either: " + Call.jsonProblem(e));
+      return;
+    }
     if (msg == null) {
       input(text.getBytes(StandardCharsets.UTF_8));
       return;
@@ -398,23 +404,39 @@ public final class ShellSocket implements Session.Listener.AutoDemanding, Stream
     return new PtySize(cols, rows);
   }
 
-  /** The message as JSON with a string type, or null when the frame is raw input. */
+  /**
+   * The message as JSON with a string type, or null when the frame is raw input.
+   *
+   * @throws JsonParseException for a frame that is a message only to a lenient parser (a raw
+   *     control character in a string, a trailing comma): a client's mistake, to be named rather
+   *     than acted on or typed into the terminal as text
+   */
   private static JsonObject parse(String text) {
     String t = text.stripLeading();
     if (!t.startsWith("{")) {
       return null;
     }
     try {
-      JsonElement e = JsonParser.parseString(text);
-      if (e.isJsonObject()
-          && e.getAsJsonObject().has("type")
-          && e.getAsJsonObject().get("type").isJsonPrimitive()) {
-        return e.getAsJsonObject();
+      JsonElement e = Call.strictJson(text);
+      return isMessage(e) ? e.getAsJsonObject() : null;
+    } catch (JsonParseException strict) {
+      boolean meantAsMessage;
+      try {
+        meantAsMessage = isMessage(JsonParser.parseString(text));
+      } catch (JsonParseException | IllegalStateException ignored) {
+        meantAsMessage = false; // typed text that happens to start with a brace
       }
-    } catch (JsonParseException | IllegalStateException ignored) {
-      // not a message: typed text that happens to start with a brace
+      if (meantAsMessage) {
+        throw strict;
+      }
+      return null;
     }
-    return null;
+  }
+
+  private static boolean isMessage(JsonElement e) {
+    return e.isJsonObject()
+        && e.getAsJsonObject().has("type")
+        && e.getAsJsonObject().get("type").isJsonPrimitive();
   }
 
   private void error(String message) {

@@ -499,7 +499,7 @@ public final class Job {
         try {
           proc = JobProcess.start(command, cwd, env);
         } catch (IOException e) {
-          problem = "cannot run " + JobProcess.quote(command.get(0)) + ": " + e.getMessage();
+          problem = "cannot start " + JobProcess.quote(command.get(0)) + ": " + e.getMessage();
         }
       }
       if (proc == null) {

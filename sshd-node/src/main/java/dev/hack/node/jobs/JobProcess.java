@@ -1,12 +1,13 @@
 package dev.hack.node.jobs;
 
+import dev.hack.node.supervisor.ExecCheck;
 import dev.hack.node.supervisor.Signals;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -90,55 +91,24 @@ final class JobProcess {
 
   /**
    * Why {@code command} cannot be started in {@code cwd}, or null if it looks startable: the
-   * directory is missing, or the program is not an executable file (looked up on {@code PATH}, from
-   * {@code env} if it sets one, as {@code execvp(3)} does). Checked before starting because with
-   * {@code setsid} in between, a missing program would otherwise look like a program that ran and
-   * exited with status 127.
+   * directory is missing, or {@link ExecCheck} finds the program missing or not executable (looked
+   * up on {@code PATH}, from {@code env} if it sets one, as {@code execvp(3)} does), or the
+   * arguments and environment over the kernel's limits. Checked before starting because with {@code
+   * setsid} in between, a missing program would otherwise look like a program that ran and exited
+   * with status 127.
    */
   static String whyNotStartable(List<String> command, Path cwd, Map<String, String> env) {
     if (!Files.isDirectory(cwd)) {
       return "the working directory " + cwd + " does not exist";
     }
-    String program = command.get(0);
-    try {
-      if (program.contains("/")) {
-        Path p = cwd.resolve(program);
-        if (!Files.exists(p)) {
-          return "cannot run " + quote(program) + ": no such file";
-        }
-        if (!Files.isRegularFile(p) || !Files.isExecutable(p)) {
-          return "cannot run " + quote(program) + ": not an executable file";
-        }
-        return null;
-      }
-      String path = env.get("PATH");
-      if (path == null) {
-        path = System.getenv().getOrDefault("PATH", "/usr/local/bin:/usr/bin:/bin");
-      }
-      boolean notExecutable = false;
-      for (String dir : path.split(":", -1)) {
-        Path candidate = (dir.isEmpty() ? cwd : cwd.resolve(dir)).resolve(program);
-        if (Files.isRegularFile(candidate)) {
-          if (Files.isExecutable(candidate)) {
-            return null;
-          }
-          notExecutable = true;
-        }
-      }
-      return "cannot run "
-          + quote(program)
-          + (notExecutable ? ": permission denied" : ": no such program on PATH");
-    } catch (InvalidPathException e) {
-      return "cannot run " + quote(program) + ": " + e.getMessage();
-    }
+    Map<String, String> full = new HashMap<>(System.getenv());
+    full.putAll(env);
+    // a file without #! runs: setsid's execvp(3) (or the JDK) hands it to /bin/sh
+    return ExecCheck.problem(command, cwd, full, true);
   }
 
   /** A value for a message: quoted, control characters replaced, long values cut. */
   static String quote(String s) {
-    if (s == null) {
-      return "(none)";
-    }
-    String shown = s.length() > 80 ? s.substring(0, 80) + "..." : s;
-    return "'" + shown.replaceAll("\\p{Cntrl}", "?") + "'";
+    return ExecCheck.quote(s);
   }
 }

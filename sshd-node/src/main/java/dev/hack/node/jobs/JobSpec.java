@@ -10,7 +10,8 @@ import java.util.Map;
  *
  * @param projectId the project the job belongs to, or null (a job run outside any project)
  * @param projectName its display name, or null
- * @param runner the runner name; null or blank means {@link #DEFAULT_RUNNER}
+ * @param runner the runner name, one of {@link #RUNNERS}; null or blank means {@link
+ *     #DEFAULT_RUNNER}
  * @param command argv: at least the program, which is looked up on {@code PATH} unless it contains
  *     a {@code /}
  * @param cwd an existing directory, absolute (the caller has already checked that it lies where it
@@ -29,6 +30,12 @@ public record JobSpec(
 
   public static final String DEFAULT_RUNNER = "generic";
 
+  /**
+   * The runners this node has. Seed 001 names only {@code generic} (the command as it is, on this
+   * node); any other name is refused rather than recorded as if it meant something.
+   */
+  public static final List<String> RUNNERS = List.of(DEFAULT_RUNNER);
+
   public JobSpec {
     if (command == null || command.isEmpty()) {
       throw new IllegalArgumentException("a job needs a command");
@@ -43,6 +50,13 @@ public record JobSpec(
     }
     command = List.copyOf(command);
     runner = runner == null || runner.isBlank() ? DEFAULT_RUNNER : runner;
+    if (!RUNNERS.contains(runner)) {
+      throw new IllegalArgumentException(
+          "unknown runner "
+              + JobProcess.quote(runner)
+              + "; the runners are: "
+              + String.join(", ", RUNNERS));
+    }
     if (cwd == null || !cwd.isAbsolute()) {
       throw new IllegalArgumentException("a job's working directory must be absolute: " + cwd);
     }

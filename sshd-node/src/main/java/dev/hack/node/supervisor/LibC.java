@@ -30,6 +30,12 @@ final class LibC {
 
   static native int kill(int pid, int sig);
 
+  /** sysconf(3); -1 when the limit is unknown. */
+  static native long sysconf(int name);
+
+  /** sysconf's name for the space execve(2) takes for arguments and environment together. */
+  static final int SC_ARG_MAX = 0;
+
   /**
    * poll(2) on one descriptor. {@code pollfd} is a {@code struct pollfd} laid out as two ints:
    * {@code [fd, events | revents << 16]} (little-endian, as on x86-64 and arm64).

@@ -35,10 +35,25 @@ final class Pty implements AutoCloseable {
     this.fd = fd;
   }
 
-  /** Starts {@code argv} in {@code cwd} with exactly {@code env}, on a PTY of {@code size}. */
+  /**
+   * Starts {@code argv} in {@code cwd} with exactly {@code env}, on a PTY of {@code size}.
+   *
+   * @throws IOException {@code cannot start 'PROGRAM': REASON}, with the reason {@link ExecCheck}
+   *     finds before spawning (pty4j itself can only say {@code Unknown reason}, or nothing at all
+   *     when the exec fails after the fork)
+   */
   @SuppressWarnings("deprecation") // the only constructor that takes a PTY sized before exec
   static Pty start(List<String> argv, Path cwd, Map<String, String> env, PtySize size)
       throws IOException {
+    String problem = ExecCheck.problem(argv, cwd, env, false);
+    if (problem != null) {
+      throw new IOException(problem);
+    }
+    String[] cmd = argv.toArray(String[]::new);
+    if (cmd[0].contains("/") && !cmd[0].startsWith("/")) {
+      // pty4j looks a relative path up from the node's working directory, not the session's
+      cmd[0] = cwd.resolve(cmd[0]).toString();
+    }
     com.pty4j.unix.Pty pty = new com.pty4j.unix.Pty();
     int fd = -1;
     try {
@@ -49,15 +64,15 @@ final class Pty implements AutoCloseable {
       }
       String[] envp =
           env.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toArray(String[]::new);
-      UnixPtyProcess process =
-          new UnixPtyProcess(argv.toArray(String[]::new), envp, cwd.toString(), pty, null, false);
+      UnixPtyProcess process = new UnixPtyProcess(cmd, envp, cwd.toString(), pty, null, false);
       return new Pty(process, pty, fd);
     } catch (IOException | RuntimeException e) {
       if (fd >= 0) {
         LibC.close(fd);
       }
       pty.close();
-      throw e instanceof IOException io ? io : new IOException(e.getMessage(), e);
+      throw new IOException(
+          "cannot start " + ExecCheck.quote(argv.get(0)) + ": " + e.getMessage(), e);
     }
   }
 

@@ -38,6 +38,10 @@ public record SessionSpec(
     if (type == SessionType.PROCESS && command.isEmpty()) {
       throw new IllegalArgumentException("a process session needs a command: new -- CMD ARGS...");
     }
+    if (!command.isEmpty() && command.get(0).isEmpty()) {
+      throw new IllegalArgumentException(
+          "the command's program name is empty: name a program, or give no command for a shell");
+    }
     // a NUL would silently cut the word where the program is started (execve takes C strings)
     for (int i = 0; i < command.size(); i++) {
       noNul(command.get(i), "argument " + (i + 1) + " of the command");

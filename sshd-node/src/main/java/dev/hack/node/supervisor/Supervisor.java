@@ -171,12 +171,21 @@ public final class Supervisor implements AutoCloseable {
         throw new IllegalStateException(
             "session " + id + " already exists; remove it first with: rm " + id);
       }
+      Map<String, String> env = sessionEnv(id, spec.env());
+      // refused here, before anything is created, with the reason: after the spawn it would only
+      // be a session that exited with 127 and an empty log
+      String problem =
+          spec.type() == SessionType.TMUX
+              ? tooLargeForTmux(argv, spec.env())
+              : ExecCheck.problem(argv, cwd, env, false);
+      if (problem != null) {
+        throw new IllegalArgumentException(problem);
+      }
       Path dir = Ids.child(sessionsDir, id);
       if (Files.exists(dir)) {
         deleteRecursively(dir); // left by a session removed while the node was down
       }
       FileModes.ensurePrivateDir(dir);
-      Map<String, String> env = sessionEnv(id, spec.env());
       Session session;
       try {
         if (spec.type() == SessionType.TMUX) {
@@ -204,6 +213,16 @@ public final class Supervisor implements AutoCloseable {
       changed();
       return session;
     }
+  }
+
+  /**
+   * Why a tmux session's command and variables cannot be passed: they go to the tmux client as
+   * arguments ({@code -e NAME=VALUE}), under execve's limits. The program itself is not looked up:
+   * tmux runs a one-word command through its shell, and shows the shell's error in the pane.
+   */
+  private static String tooLargeForTmux(List<String> argv, Map<String, String> env) {
+    String why = ExecCheck.tooLarge(argv, env);
+    return why == null ? null : "cannot start " + ExecCheck.quote(argv.get(0)) + ": " + why;
   }
 
   /** Removes an ended session and its log. */

@@ -2,11 +2,24 @@ package dev.hack.node.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.google.gson.JsonObject;
 import dev.hack.node.gateway.GatewayFixture.Reply;
+import dev.hack.node.testing.Poll;
 import dev.hack.node.testing.TestNode;
 import dev.hack.node.testing.TestNode.Result;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import org.apache.sshd.client.channel.ChannelExec;
+import org.apache.sshd.client.channel.ClientChannelEvent;
+import org.apache.sshd.client.session.ClientSession;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -100,5 +113,274 @@ class BadInputTest {
     assertThat(r.err())
         .isEqualTo("hack: too many words in the command line (20001; the limit is 1024)\n");
     assertThat(node.mina("ls").exit()).isZero();
+  }
+
+  @Test
+  void aProgramThatCannotStartIsRefusedNamingItAndTheReasonAndNothingStarts() throws Exception {
+    TestNode node = g.node;
+    Result ssh = node.ssh("127.0.0.1", "new -- /nonexistent/prog");
+    assertThat(ssh.exit()).isEqualTo(2);
+    assertThat(ssh.err())
+        .isEqualTo("hack: cannot start '/nonexistent/prog': No such file or directory\n");
+
+    Path plain = Files.writeString(dir.resolve("plain.txt"), "echo hi\n");
+    Path badInterpreter = executable("bad-interpreter", "#!/nonexistent/interp\necho hi\n");
+    Path noShebang = executable("no-shebang", "echo hi\n");
+    Map<String, String> reasons = new LinkedHashMap<>();
+    reasons.put("hack-no-such-program-xyz", "No such file or directory (not found on PATH)");
+    reasons.put(dir.toString(), "Is a directory");
+    reasons.put(plain.toString(), "Permission denied (the file is not executable)");
+    reasons.put(plain + "/x", "Not a directory (" + plain + ")");
+    reasons.put(
+        badInterpreter.toString(),
+        "No such file or directory (its interpreter '/nonexistent/interp')");
+    reasons.put(noShebang.toString(), "Exec format error (a script needs a #! line");
+    for (Map.Entry<String, String> e : reasons.entrySet()) {
+      Result r = node.mina("new -- " + e.getKey() + " arg");
+      assertThat(r.exit()).as(e.getKey()).isEqualTo(2);
+      assertThat(r.err())
+          .as(e.getKey())
+          .startsWith("hack: cannot start '" + e.getKey() + "': " + e.getValue());
+    }
+
+    Reply http = g.post("/v1/sessions", g.write, "{\"command\":[\"/nonexistent/prog\"]}");
+    assertThat(http.code()).isEqualTo(400);
+    assertThat(http.error()).isEqualTo("invalid_request");
+    assertThat(http.json().get("message").getAsString())
+        .isEqualTo("cannot start '/nonexistent/prog': No such file or directory");
+    assertThat(node.node().supervisor().list()).isEmpty();
+    try (var left = Files.list(node.home().sessionsDir())) {
+      assertThat(left).isEmpty(); // no directory, no log left behind
+    }
+  }
+
+  @Test
+  void aRelativeProgramIsFoundFromTheSessionsDirectoryNotTheNodes() throws Exception {
+    executable("rel.sh", "#!/bin/sh\necho relative-ok\n");
+    Result r = g.node.mina("new --name rel --cwd " + dir + " -- ./rel.sh");
+    assertThat(r.exit()).as(r.err()).isZero();
+    Poll.until(
+        TestNode.TIMEOUT,
+        "rel's output",
+        () -> g.node.mina("logs rel").out().contains("relative-ok"));
+  }
+
+  @Test
+  void anEnvironmentOrArgumentOverTheKernelsLimitIsRefusedNamingIt() throws Exception {
+    String big = "x".repeat(200 * 1024);
+    // the gateway: a variable, an argument
+    Reply env =
+        g.post(
+            "/v1/sessions",
+            g.write,
+            "{\"command\":[\"sleep\",\"5\"],\"env\":{\"BIG\":\"" + big + "\"}}");
+    assertThat(env.code()).as(env.body()).isEqualTo(400);
+    assertThat(env.json().get("message").getAsString())
+        .startsWith("cannot start 'sleep': the environment variable 'BIG' is 204804 bytes long")
+        .contains("Argument list too long")
+        .doesNotContain("xxxx");
+    Reply arg = g.post("/v1/sessions", g.write, "{\"command\":[\"echo\",\"" + big + "\"]}");
+    assertThat(arg.code()).isEqualTo(400);
+    assertThat(arg.json().get("message").getAsString())
+        .startsWith("cannot start 'echo': argument 2 is 204800 bytes long");
+    Reply shell =
+        g.post(g.projectPath() + "/shells", g.write, "{\"env\":{\"BIG\":\"" + big + "\"}}");
+    assertThat(shell.code()).isEqualTo(400);
+    assertThat(shell.body()).contains("'BIG'");
+    // over SSH, a locale variable the client sends (SetEnv LC_*) goes into the session's
+    // environment
+    try (ClientSession s = g.node.minaSession();
+        ChannelExec ch = s.createExecChannel("new -- sleep 5")) {
+      ch.setEnv("LC_BIG", big);
+      ByteArrayOutputStream err = new ByteArrayOutputStream();
+      ch.setOut(new ByteArrayOutputStream());
+      ch.setErr(err);
+      ch.open().verify(TestNode.TIMEOUT);
+      ch.waitFor(EnumSet.of(ClientChannelEvent.CLOSED), TestNode.TIMEOUT);
+      assertThat(ch.getExitStatus()).isEqualTo(2);
+      assertThat(err.toString(StandardCharsets.UTF_8))
+          .startsWith("hack: cannot start 'sleep': the environment variable 'LC_BIG' is");
+    }
+    assertThat(g.node.node().supervisor().list()).isEmpty();
+
+    // a job: it fails, and its reason names the variable
+    Reply job =
+        g.post(
+            g.projectPath() + "/jobs",
+            g.write,
+            "{\"command\":[\"true\"],\"env\":{\"BIG\":\"" + big + "\"}}");
+    assertThat(job.code()).as(job.body()).isEqualTo(200);
+    String jobId = job.json().getAsJsonObject("job").get("jobId").getAsString();
+    String reason =
+        Poll.until(
+            TestNode.TIMEOUT,
+            "the job to fail",
+            () -> {
+              Result show = g.node.mina("job show " + jobId + " --json");
+              return show.out().contains("\"job.failed\"") ? show.out() : null;
+            });
+    assertThat(reason).contains("cannot start 'true': the environment variable 'BIG' is 204804");
+  }
+
+  @Test
+  void anUnknownRunnerIsRefusedWithTheKnownOnesAndNoJobIsMade() throws Exception {
+    Result ssh = g.node.ssh("127.0.0.1", "job start --runner nosuch -- true");
+    assertThat(ssh.exit()).isEqualTo(2);
+    assertThat(ssh.err()).isEqualTo("hack: unknown runner 'nosuch'; the runners are: generic\n");
+    Reply http =
+        g.post(
+            g.projectPath() + "/jobs", g.write, "{\"runner\":\"nosuch\",\"command\":[\"true\"]}");
+    assertThat(http.code()).isEqualTo(400);
+    assertThat(http.error()).isEqualTo("invalid_request");
+    assertThat(http.json().get("message").getAsString())
+        .isEqualTo("unknown runner 'nosuch'; the runners are: generic");
+    assertThat(g.node.node().jobs().list(null)).isEmpty();
+    // the default, named or not, still runs
+    assertThat(g.node.mina("job start --runner generic -- true").exit()).isZero();
+    assertThat(g.node.mina("job start -- true").exit()).isZero();
+  }
+
+  @Test
+  void anEmptyBodyOrAnEmptyCommandIsRefusedAndAnEmptyObjectMeansTheDefaults() throws Exception {
+    Map<String, String> paths =
+        Map.of(
+            "/v1/sessions",
+            g.write,
+            g.projectPath() + "/shells",
+            g.write,
+            g.projectPath() + "/jobs",
+            g.write,
+            "/v1/tokens",
+            g.admin);
+    for (Map.Entry<String, String> p : paths.entrySet()) {
+      for (String empty : List.of("", "  \n")) {
+        Reply r = g.post(p.getKey(), p.getValue(), empty);
+        assertThat(r.code()).as(p.getKey()).isEqualTo(400);
+        assertThat(r.error()).as(p.getKey()).isEqualTo("invalid_json");
+        assertThat(r.json().get("message").getAsString())
+            .isEqualTo("the request body is empty; send a JSON object ({} for the defaults)");
+      }
+    }
+    for (String body : List.of("{\"command\":[]}", "{\"type\":\"tmux\",\"command\":[]}")) {
+      Reply r = g.post("/v1/sessions", g.write, body);
+      assertThat(r.code()).as(body).isEqualTo(400);
+      assertThat(r.error()).isEqualTo("invalid_request");
+      assertThat(r.json().get("message").getAsString())
+          .isEqualTo(
+              "'command' is empty: name a program to run, or leave 'command' out for a login"
+                  + " shell");
+    }
+    Reply blank = g.post("/v1/sessions", g.write, "{\"command\":[\"\"]}");
+    assertThat(blank.code()).isEqualTo(400);
+    assertThat(blank.body()).contains("program name is empty");
+    assertThat(g.node.node().supervisor().list()).isEmpty();
+    assertThat(g.node.node().jobs().list(null)).isEmpty();
+
+    Reply shell = g.post("/v1/sessions", g.write, "{}");
+    assertThat(shell.code()).as(shell.body()).isEqualTo(200);
+    assertThat(shell.json().getAsJsonObject("session").get("type").getAsString())
+        .isEqualTo("shell");
+  }
+
+  @Test
+  void jsonThatRfc8259ForbidsIsRefusedAsInvalidJsonAndNothingStarts() throws Exception {
+    Map<String, String> bodies = new LinkedHashMap<>();
+    bodies.put("{\"command\":[\"echo\",\"a\u0001b\"]}", "must be escaped");
+    bodies.put("{\"command\":[\"echo\",\"a\nb\"]}", "must be escaped");
+    bodies.put("{\"command\":[\"echo\"],\"env\":{\"A\":\"x\ty\"}}", "must be escaped");
+    bodies.put("{'command':['true']}", "malformed JSON");
+    bodies.put("{command:[\"true\"]}", "malformed JSON");
+    bodies.put("{\"command\":[\"true\",]}", "malformed JSON");
+    bodies.put("{\"command\":[\"true\"]} {\"command\":[\"false\"]}", "malformed JSON");
+    bodies.put("{\"command\":[\"true\"]} // comment", "malformed JSON");
+    for (Map.Entry<String, String> b : bodies.entrySet()) {
+      Reply r = g.post("/v1/sessions", g.write, b.getKey());
+      assertThat(r.code()).as(b.getKey()).isEqualTo(400);
+      assertThat(r.error()).as(b.getKey()).isEqualTo("invalid_json");
+      assertThat(r.json().get("message").getAsString())
+          .as(b.getKey())
+          .startsWith("the request body is not valid JSON: ")
+          .contains(b.getValue())
+          .doesNotContain("Strictness", "https://");
+    }
+    // bytes that are not UTF-8 are not turned into U+FFFD and run
+    Reply latin1 =
+        g.send(
+            new okhttp3.Request.Builder()
+                .url(g.url + "/v1/sessions")
+                .post(
+                    okhttp3.RequestBody.create(
+                        "{\"command\":[\"echo\",\"caf\u00e9\"]}"
+                            .getBytes(StandardCharsets.ISO_8859_1),
+                        GatewayFixture.JSON)),
+            g.write);
+    assertThat(latin1.code()).isEqualTo(400);
+    assertThat(latin1.json().get("message").getAsString()).contains("not UTF-8");
+    assertThat(g.node.node().supervisor().list()).isEmpty();
+    // escaped, the same characters are fine
+    Reply escaped =
+        g.post("/v1/sessions", g.write, "{\"id\":\"ok\",\"command\":[\"echo\",\"a\\u0001\\nb\"]}");
+    assertThat(escaped.code()).as(escaped.body()).isEqualTo(200);
+  }
+
+  @Test
+  void aStreamMessageWithARawControlCharacterIsNamedNotTypedOrActedOn() throws Exception {
+    assertThat(g.node.mina("new --name c -- cat").exit()).isZero();
+    try (GatewayFixture.Ws ws = g.wsOpen("/v1/sessions/c/stream", g.write)) {
+      ws.socket.send("{\"type\":\"hello\",\"cols\":80,\"rows\":24}");
+      ws.nextOfType("ready", Duration.ofSeconds(10));
+      ws.socket.send("{\"type\":\"input\",\"data\":\"raw\nsecret\"}");
+      JsonObject err = ws.nextOfType("error", Duration.ofSeconds(10));
+      assertThat(err.get("message").getAsString())
+          .startsWith("not valid JSON, so not typed either: ")
+          .contains("must be escaped");
+      ws.socket.send("{\"type\":\"input\",\"data\":\"fine\\n\"}");
+      ws.outputUntil("fine", Duration.ofSeconds(10));
+    }
+    assertThat(g.node.mina("logs c").out()).doesNotContain("secret").doesNotContain("type");
+  }
+
+  @Test
+  void psSaysInOneSentenceWhatIsMissingNeverDockersUsageText() throws Exception {
+    // what docker 28 prints on stderr in each case, byte for byte
+    Map<String, String> said = new LinkedHashMap<>();
+    said.put(
+        "printf \"unknown shorthand flag: 'p' in -p\\n\\nUsage:  docker [OPTIONS] COMMAND [ARG...]"
+            + "\\n\\nRun 'docker --help' for more information\\n\" >&2; exit 125",
+        "docker compose is not installed on this node: docker is, but not its compose plugin"
+            + " (install docker-compose-plugin)");
+    said.put(
+        "echo 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker"
+            + " daemon running?' >&2; exit 1",
+        "docker is not running on this node: nothing answers on its socket (start the Docker"
+            + " daemon)");
+    said.put(
+        "echo 'permission denied while trying to connect to the Docker daemon socket at"
+            + " unix:///var/run/docker.sock: dial unix /var/run/docker.sock: connect: permission"
+            + " denied' >&2; exit 1",
+        "the node's user may not use docker: permission denied on the Docker socket (add the user"
+            + " to the docker group)");
+    said.put(
+        "printf 'no such service: web\\n\\nUsage:  docker compose ps\\n' >&2; exit 1",
+        "docker compose failed (exit 1): no such service: web");
+    try {
+      int i = 0;
+      for (Map.Entry<String, String> e : said.entrySet()) {
+        System.setProperty(
+            "hack.docker", executable("docker-" + i++, "#!/bin/sh\n" + e.getKey()).toString());
+        Reply r = g.get("/v1/ps?compose_project=proj", g.read);
+        assertThat(r.code()).isEqualTo(503);
+        assertThat(r.error()).isEqualTo("docker_unavailable");
+        assertThat(r.json().get("message").getAsString()).isEqualTo(e.getValue());
+      }
+    } finally {
+      System.clearProperty("hack.docker");
+    }
+  }
+
+  private Path executable(String name, String text) throws Exception {
+    Path p = Files.writeString(dir.resolve(name), text);
+    Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwx------"));
+    return p;
   }
 }

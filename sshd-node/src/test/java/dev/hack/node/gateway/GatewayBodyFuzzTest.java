@@ -127,6 +127,7 @@ class GatewayBodyFuzzTest {
     String id = Call.string(body, "id", false);
     String type = Call.string(body, "type", false);
     List<String> command = Call.stringList(body, "command", false);
+    Endpoints.requireProgram(command);
     String project = Call.string(body, "project", false);
     String cwd = Call.string(body, "cwd", false);
     Integer cols = Call.integer(body, "cols", 1, 10_000);

@@ -95,7 +95,7 @@ class JobManagerTest {
         new JobSpec(
             "p1",
             "Project One",
-            "custom",
+            "generic",
             sh(
                 "printf '%s|%s|' \"$HACK_JOB_TEST\" \"$(pwd)\"; test -n \"$PATH\" && printf path;"
                     + " read x || printf eof"),
@@ -106,7 +106,7 @@ class JobManagerTest {
 
     assertThat(awaitFinished(job).status()).isEqualTo(JobMeta.COMPLETED);
     assertThat(log(job)).isEqualTo("from the spec|" + project.toRealPath() + "|patheof");
-    assertThat(job.meta().runner()).isEqualTo("custom");
+    assertThat(job.meta().runner()).isEqualTo("generic");
     assertThat(job.meta().projectName()).isEqualTo("Project One");
     assertThat(Files.readString(home.resolve("jobs").resolve(job.id()).resolve("meta.json")))
         .doesNotContain("from the spec");
@@ -139,7 +139,7 @@ class JobManagerTest {
     assertThat(awaitFinished(job).status()).isEqualTo(JobMeta.FAILED);
     assertThat(job.eventsAfter(1).get(0).payload().get("reason").getAsString())
         .contains("./script.sh")
-        .contains("not an executable");
+        .contains("Permission denied (the file is not executable)");
   }
 
   @Test
