@@ -114,7 +114,11 @@ public final class ExecCheck {
           + ARG_MAX
           + (largest == null
               ? ""
-              : " (the largest variable is " + quote(largest) + ", " + largestSize + " bytes)")
+              : " (the largest variable is "
+                  + quote(largest)
+                  + ", "
+                  + (largestSize - 1)
+                  + " bytes)")
           + " (Argument list too long)";
     }
     return null;
