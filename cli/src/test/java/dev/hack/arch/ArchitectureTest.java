@@ -62,6 +62,22 @@ class ArchitectureTest {
         .should()
         .dependOnClassesThat()
         .resideInAnyPackage(
+            "dev.hack.node.ssh..",
+            "dev.hack.node.gateway..",
+            "dev.hack.node.service..",
+            "dev.hack.tui..",
+            "dev.hack.cli..")
+        .check(classes);
+  }
+
+  @Test
+  void theServicesKnowNoDoor() {
+    noClasses()
+        .that()
+        .resideInAPackage("dev.hack.node.service..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage(
             "dev.hack.node.ssh..", "dev.hack.node.gateway..", "dev.hack.tui..", "dev.hack.cli..")
         .check(classes);
   }
@@ -81,6 +97,7 @@ class ArchitectureTest {
             "dev.hack.node.jobs..",
             "dev.hack.node.mesh..",
             "dev.hack.node.screen..",
+            "dev.hack.node.service..",
             "dev.hack.tui..",
             "dev.hack.cli..")
         .check(classes);

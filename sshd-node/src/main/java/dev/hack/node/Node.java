@@ -15,6 +15,8 @@ import dev.hack.node.mesh.Peers;
 import dev.hack.node.mesh.tailscale.LocalApiClient;
 import dev.hack.node.mesh.tailscale.TailnetListeners;
 import dev.hack.node.mesh.tailscale.WhoIsResult;
+import dev.hack.node.project.ProjectRegistry;
+import dev.hack.node.service.Sessions;
 import dev.hack.node.ssh.NodeInfo;
 import dev.hack.node.ssh.NodeSshServer;
 import dev.hack.node.supervisor.Supervisor;
@@ -143,6 +145,7 @@ public final class Node implements AutoCloseable, NodeInfo {
   private final String hostKeyFingerprint;
   private final Instant startedAt = Instant.now();
   private Supervisor supervisor;
+  private Sessions sessions;
   private JobManager jobs;
   private Peers peers;
   private HubLinks hubs;
@@ -203,6 +206,7 @@ public final class Node implements AutoCloseable, NodeInfo {
             .withRetention(config.retention());
     supervisor = new Supervisor(config.home().sessionsDir(), sc);
     jobs = new JobManager(config.home().jobsDir());
+    sessions = new Sessions(supervisor, () -> ProjectRegistry.open(config.home()));
     ssh = new NodeSshServer(supervisor, authorized, hostKey, this, config.ssh());
     try {
       sshAddress = ssh.start(config.bindHost(), config.sshPort());
@@ -383,6 +387,11 @@ public final class Node implements AutoCloseable, NodeInfo {
 
   public Supervisor supervisor() {
     return supervisor;
+  }
+
+  @Override
+  public Sessions sessions() {
+    return sessions;
   }
 
   @Override

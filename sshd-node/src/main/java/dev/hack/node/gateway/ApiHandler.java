@@ -3,6 +3,7 @@ package dev.hack.node.gateway;
 import com.google.gson.JsonObject;
 import dev.hack.keys.TokenStore;
 import dev.hack.node.api.Json;
+import dev.hack.node.service.Workdirs;
 import dev.hack.node.supervisor.DiskSpace;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -184,6 +185,10 @@ final class ApiHandler extends Handler.Abstract {
       status = e.status;
       errorCode = e.code;
       sendError(response, callback, e);
+    } catch (Workdirs.Refused e) {
+      status = e.status();
+      errorCode = e.code();
+      sendError(response, callback, new GatewayError(e.status(), e.code(), e.getMessage()));
     } catch (IllegalArgumentException e) {
       status = 400;
       errorCode = "invalid_request";

@@ -10,9 +10,9 @@ import dev.hack.node.jobs.Job;
 import dev.hack.node.jobs.JobMeta;
 import dev.hack.node.jobs.JobSpec;
 import dev.hack.node.project.ProjectRegistry.Project;
+import dev.hack.node.service.Sessions;
+import dev.hack.node.service.Workdirs;
 import dev.hack.node.supervisor.Session;
-import dev.hack.node.supervisor.SessionSpec;
-import dev.hack.node.supervisor.SessionType;
 import dev.hack.node.supervisor.Signals;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -244,46 +244,9 @@ final class Endpoints {
     return p;
   }
 
-  /**
-   * {@code cwd} (relative to the project root) as a directory inside the root, symlinks resolved.
-   */
-  static Path resolveCwd(Project p, String cwd) throws IOException {
-    Path root;
-    try {
-      root = p.root().toRealPath();
-    } catch (IOException e) {
-      throw new GatewayError(
-          409, "project_missing", "the project's root " + p.root() + " does not exist");
-    }
-    if (cwd == null || cwd.isEmpty() || cwd.equals(".")) {
-      return root;
-    }
-    if (cwd.indexOf('\0') >= 0) {
-      throw GatewayError.badRequest("invalid_cwd", "cwd contains a NUL byte");
-    }
-    Path rel = Path.of(cwd);
-    if (rel.isAbsolute()) {
-      throw GatewayError.badRequest(
-          "invalid_cwd", "cwd must be relative to the project root, not absolute: " + cwd);
-    }
-    Path candidate = root.resolve(rel).normalize();
-    if (!candidate.startsWith(root)) {
-      throw GatewayError.badRequest("invalid_cwd", "cwd " + cwd + " is outside the project root");
-    }
-    Path real;
-    try {
-      real = candidate.toRealPath();
-    } catch (IOException e) {
-      throw GatewayError.badRequest("invalid_cwd", "no such directory in the project: " + cwd);
-    }
-    if (!real.startsWith(root)) {
-      throw GatewayError.badRequest(
-          "invalid_cwd", "cwd " + cwd + " leads outside the project root (through a symlink)");
-    }
-    if (!Files.isDirectory(real)) {
-      throw GatewayError.badRequest("invalid_cwd", "cwd " + cwd + " is not a directory");
-    }
-    return real;
+  /** {@code cwd} inside project {@code p}, by the one policy of every door ({@link Workdirs}). */
+  static Path resolveCwd(Project p, String cwd) {
+    return Workdirs.inProject(p.root(), cwd);
   }
 
   // --- jobs -------------------------------------------------------------------------------
@@ -347,7 +310,6 @@ final class Endpoints {
     JsonObject body = c.body();
     Integer cols = Call.integer(body, "cols", 1, PtySize.MAX_COLUMNS);
     Integer rows = Call.integer(body, "rows", 1, PtySize.MAX_ROWS);
-    Path cwd = resolveCwd(p, Call.string(body, "cwd", false));
     String shell = Call.string(body, "shell", false);
     List<String> command = List.of();
     if (shell != null) {
@@ -363,9 +325,16 @@ final class Endpoints {
     env.putAll(Call.stringMap(body, "env"));
     PtySize size = new PtySize(cols == null ? 80 : cols, rows == null ? 24 : rows);
     Session s =
-        ctx.supervisor.create(
-            new SessionSpec(
-                null, SessionType.SHELL, command, cwd.toString(), p.name(), env, null, size));
+        ctx.sessions.create(
+            new Sessions.Request(
+                null,
+                "shell",
+                command,
+                Call.string(body, "cwd", false),
+                p.name(),
+                env,
+                null,
+                size));
     return Map.of("shell", shellMeta(p).apply(s.info()));
   }
 
@@ -449,43 +418,33 @@ final class Endpoints {
 
   private Object createSession(Call c) throws IOException {
     JsonObject body = c.body();
-    String id = Call.string(body, "id", false);
-    String type = Call.string(body, "type", false);
     List<String> command = Call.stringList(body, "command", false);
     requireProgram(command);
     String projectName = Call.string(body, "project", false);
-    String cwd = Call.string(body, "cwd", false);
     Integer cols = Call.integer(body, "cols", 1, PtySize.MAX_COLUMNS);
     Integer rows = Call.integer(body, "rows", 1, PtySize.MAX_ROWS);
     Map<String, String> env = new LinkedHashMap<>();
     env.put("TERM", "xterm-256color");
     env.putAll(Call.stringMap(body, "env"));
-    String resolvedCwd = cwd;
     if (projectName != null) {
+      // the gateway serves only the projects enabled for it: a name it does not know is an error
+      // here, not a label as over SSH
       String wanted = projectName;
-      Project p =
+      projectName =
           enabledProject(
-              ctx.projects
-                  .find(wanted)
-                  .orElseThrow(
-                      () -> GatewayError.badRequest("invalid_request", "no project " + wanted)));
-      resolvedCwd = resolveCwd(p, cwd).toString();
-      projectName = p.name();
-    } else if (cwd != null && !Path.of(cwd).isAbsolute()) {
-      throw GatewayError.badRequest(
-          "invalid_cwd", "cwd must be absolute unless a project is given: " + cwd);
-    }
-    SessionType t = type == null ? SessionType.SHELL : SessionType.parse(type);
-    if (t == SessionType.SHELL && command != null && !command.isEmpty()) {
-      t = SessionType.PROCESS;
+                  ctx.projects
+                      .find(wanted)
+                      .orElseThrow(
+                          () -> GatewayError.badRequest("invalid_request", "no project " + wanted)))
+              .name();
     }
     Session s =
-        ctx.supervisor.create(
-            new SessionSpec(
-                id,
-                t,
+        ctx.sessions.create(
+            new Sessions.Request(
+                Call.string(body, "id", false),
+                Call.string(body, "type", false),
                 command,
-                resolvedCwd,
+                Call.string(body, "cwd", false),
                 projectName,
                 env,
                 null,

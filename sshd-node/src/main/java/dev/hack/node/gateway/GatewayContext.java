@@ -40,6 +40,7 @@ final class GatewayContext {
   final TokenStore tokens;
   final AuditLog auditLog;
   final ProjectRegistry projects;
+  final dev.hack.node.service.Sessions sessions;
   final ConfigFile config;
   final GatewayMetrics metrics = new GatewayMetrics();
 
@@ -83,6 +84,7 @@ final class GatewayContext {
     this.tokens = TokenStore.open(home);
     this.auditLog = AuditLog.open(home);
     this.projects = ProjectRegistry.open(home);
+    this.sessions = new dev.hack.node.service.Sessions(supervisor, () -> projects);
     this.config = new ConfigFile(home.config());
     this.openStreams =
         new StreamRegistry(

@@ -5,10 +5,9 @@ import dev.hack.node.api.NodeStatus;
 import dev.hack.node.api.PtySize;
 import dev.hack.node.api.SessionInfo;
 import dev.hack.node.client.DetachKeys;
+import dev.hack.node.service.Sessions;
 import dev.hack.node.supervisor.Attachment;
 import dev.hack.node.supervisor.Session;
-import dev.hack.node.supervisor.SessionSpec;
-import dev.hack.node.supervisor.SessionType;
 import dev.hack.node.supervisor.Supervisor;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -262,21 +261,19 @@ final class AppChannel implements ChannelApp.Channel {
       throws IOException {
     List<String> command =
         commandLine == null || commandLine.isBlank() ? List.of() : ShellWords.split(commandLine);
-    SessionType t =
-        type != null && !type.isBlank()
-            ? SessionType.parse(type)
-            : command.isEmpty() ? SessionType.SHELL : SessionType.PROCESS;
-    SessionSpec spec =
-        new SessionSpec(
-            name == null || name.isBlank() ? null : name.strip(),
-            t,
-            command,
-            cwd == null || cwd.isBlank() ? null : cwd.strip(),
-            null,
-            locale,
-            null,
-            size.get());
-    SessionInfo info = supervisor.create(spec).info();
+    SessionInfo info =
+        node.sessions()
+            .create(
+                new Sessions.Request(
+                    name == null || name.isBlank() ? null : name.strip(),
+                    type,
+                    command,
+                    cwd == null || cwd.isBlank() ? null : cwd.strip(),
+                    null,
+                    locale,
+                    null,
+                    size.get()))
+            .info();
     audit.ok("session_new", "new " + info.id(), "type " + info.type() + ", from the picker");
     return info;
   }

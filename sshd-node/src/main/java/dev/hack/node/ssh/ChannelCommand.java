@@ -13,20 +13,18 @@ import dev.hack.node.jobs.JobManager;
 import dev.hack.node.jobs.JobMeta;
 import dev.hack.node.jobs.JobSpec;
 import dev.hack.node.project.ProjectRegistry;
+import dev.hack.node.service.Sessions;
+import dev.hack.node.service.Workdirs;
 import dev.hack.node.supervisor.Attachment;
 import dev.hack.node.supervisor.Follower;
-import dev.hack.node.supervisor.RestartPolicy;
 import dev.hack.node.supervisor.Session;
 import dev.hack.node.supervisor.SessionIds;
-import dev.hack.node.supervisor.SessionSpec;
-import dev.hack.node.supervisor.SessionType;
 import dev.hack.node.supervisor.Supervisor;
 import dev.hack.node.supervisor.TmuxSession;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -679,11 +677,7 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
 
   private JobSpec jobSpec(SshCommands.JobStart j) throws IOException {
     ProjectRegistry.Project p = j.project == null ? null : project(j.project);
-    Path base = p != null ? p.root() : Path.of(System.getProperty("user.home"));
-    Path cwd = j.cwd == null ? base : base.resolve(j.cwd).normalize();
-    if (!Files.isDirectory(cwd)) {
-      throw new IllegalArgumentException("no such directory: " + cwd);
-    }
+    Path cwd = p != null ? Workdirs.inProject(p.root(), j.cwd) : Workdirs.underHome(j.cwd);
     Map<String, String> env = new HashMap<>(clientLocale());
     for (String kv : j.env) {
       int eq = kv.indexOf('=');
@@ -735,26 +729,22 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
   }
 
   private void startNew(SshCommands.New n) throws IOException {
-    SessionType type =
-        n.type != null
-            ? SessionType.parse(n.type)
-            : n.command.isEmpty() ? SessionType.SHELL : SessionType.PROCESS;
     if (n.attach && !pty) {
       throw new IllegalArgumentException("new --attach needs a terminal: use ssh -t");
     }
-    SessionSpec spec =
-        new SessionSpec(
-            n.name,
-            type,
-            n.command,
-            n.cwd,
-            n.project,
-            clientLocale(),
-            n.restart == null ? null : RestartPolicy.parse(n.restart),
-            clientSize());
-    Session s = supervisor.create(spec);
-    audit.ok(
-        "session_new", "new " + s.id(), "type " + type.name().toLowerCase(java.util.Locale.ROOT));
+    Session s =
+        node.sessions()
+            .create(
+                new Sessions.Request(
+                    n.name,
+                    n.type,
+                    n.command,
+                    n.cwd,
+                    n.project,
+                    clientLocale(),
+                    n.restart,
+                    clientSize()));
+    audit.ok("session_new", "new " + s.id(), "type " + s.info().type());
     if (n.attach) {
       try {
         attach(s, false);

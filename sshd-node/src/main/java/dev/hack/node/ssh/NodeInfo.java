@@ -13,6 +13,9 @@ import java.util.Set;
 public interface NodeInfo {
   NodeStatus status();
 
+  /** Starting sessions: the rules every door shares. */
+  dev.hack.node.service.Sessions sessions();
+
   /** The node's jobs. */
   JobManager jobs();
 

@@ -15,6 +15,18 @@ public enum SessionType {
     return name().toLowerCase(Locale.ROOT);
   }
 
+  /**
+   * The type of a new session: the one asked for, else {@code shell} without a command and {@code
+   * process} with one. A type asked for is kept: {@code shell} with a command runs that command as
+   * the session's shell (the gateway's {@code …/shells} does this with its {@code shell} field).
+   */
+  public static SessionType infer(String asked, java.util.List<String> command) {
+    if (asked == null || asked.isBlank()) {
+      return command != null && !command.isEmpty() ? PROCESS : SHELL;
+    }
+    return parse(asked.strip());
+  }
+
   public static SessionType parse(String s) {
     for (SessionType t : values()) {
       if (t.wireName().equals(s)) {

@@ -282,12 +282,18 @@ public final class Supervisor implements AutoCloseable {
     return Files.isExecutable(Path.of("/bin/bash")) ? "/bin/bash" : "/bin/sh";
   }
 
+  /**
+   * The directory a session starts in: the home directory for none, else {@code cwd}, which the
+   * doors resolved already by the one policy ({@code service.Workdirs}), so it is absolute.
+   */
   private Path resolveCwd(String cwd) {
-    Path home = Path.of(System.getProperty("user.home"));
     if (cwd == null || cwd.isBlank()) {
-      return home;
+      return Path.of(System.getProperty("user.home"));
     }
-    Path p = cwd.startsWith("~/") ? home.resolve(cwd.substring(2)) : home.resolve(cwd);
+    Path p = Path.of(cwd);
+    if (!p.isAbsolute()) {
+      throw new IllegalArgumentException("the working directory must be absolute here: " + cwd);
+    }
     if (!Files.isDirectory(p)) {
       throw new IllegalArgumentException("no such directory: " + p);
     }

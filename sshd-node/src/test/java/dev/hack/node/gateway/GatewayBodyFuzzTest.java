@@ -135,14 +135,7 @@ class GatewayBodyFuzzTest {
     Map<String, String> env = new LinkedHashMap<>();
     env.put("TERM", "xterm-256color");
     env.putAll(Call.stringMap(body, "env"));
-    if (project == null && cwd != null && !Path.of(cwd).isAbsolute()) {
-      throw GatewayError.badRequest(
-          "invalid_cwd", "cwd must be absolute unless a project is given: " + cwd);
-    }
-    SessionType t = type == null ? SessionType.SHELL : SessionType.parse(type);
-    if (t == SessionType.SHELL && command != null && !command.isEmpty()) {
-      t = SessionType.PROCESS;
-    }
+    SessionType t = SessionType.infer(type, command);
     new SessionSpec(
         id,
         t,

@@ -81,6 +81,18 @@ public final class TestNode implements AutoCloseable {
     return t;
   }
 
+  /**
+   * Starts a node in {@code dir} with its gateway, serving {@code app} to a bare {@code ssh -t}.
+   */
+  public static TestNode withGatewayAndShellApp(Path dir, ChannelApp.Factory app)
+      throws IOException {
+    TestNode t = new TestNode(dir, Duration.ofSeconds(15));
+    t.gatewayPort = 0;
+    t.shellApp = app;
+    t.boot();
+    return t;
+  }
+
   /** Starts a node in {@code dir} whose SSH server has these limits. */
   public static TestNode withSshLimits(Path dir, NodeSshServer.Limits limits) throws IOException {
     TestNode t = new TestNode(dir, Duration.ofSeconds(15));
