@@ -4,12 +4,10 @@ import dev.hack.node.api.ChannelApp;
 import dev.hack.node.api.NodeStatus;
 import dev.hack.node.api.PtySize;
 import dev.hack.node.api.SessionInfo;
-import dev.hack.node.client.DetachKeys;
 import dev.hack.node.service.Sessions;
 import dev.hack.node.supervisor.Attachment;
 import dev.hack.node.supervisor.Session;
 import dev.hack.node.supervisor.Supervisor;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -27,8 +25,6 @@ import java.util.function.Supplier;
  * #close}; the app calls the {@link ChannelApp.Channel} methods from its own threads.
  */
 final class AppChannel implements ChannelApp.Channel {
-  private static final int MAX_EARLY_INPUT = 64 * 1024;
-  private static final int DETACH = DetachKeys.DEFAULT;
 
   /**
    * After a session: the terminal modes it may have set are reset, and the cursor goes to a fresh
@@ -51,11 +47,11 @@ final class AppChannel implements ChannelApp.Channel {
 
   // guarded by this
   private ChannelApp app;
-  private Attachment attachment;
   private CompletableFuture<ChannelApp.AttachEnd> attached;
 
-  /** Input that arrived while the app was starting or an attach was being set up. */
-  private ByteArrayOutputStream early = new ByteArrayOutputStream();
+  /** Keys: held while the app starts or an attach is set up, then the session's or the app's. */
+  private final InputRouter keys =
+      new InputRouter(a -> ended(a, new ChannelApp.AttachEnd(false, null), true));
 
   private boolean closed;
 
@@ -97,40 +93,12 @@ final class AppChannel implements ChannelApp.Channel {
       }
       app = a;
     }
-    flushEarly();
+    keys.toApp(a::input);
   }
 
   /** Client input, on an SSH I/O thread. */
   void data(byte[] buf, int start, int len) {
-    Attachment a;
-    ChannelApp target;
-    synchronized (this) {
-      if (early != null) {
-        if (early.size() + len <= MAX_EARLY_INPUT) {
-          early.write(buf, start, len);
-        }
-        return;
-      }
-      a = attachment;
-      target = app;
-    }
-    if (a == null) {
-      if (target != null) {
-        target.input(buf, start, len);
-      }
-      return;
-    }
-    for (int i = start; i < start + len; i++) {
-      if ((buf[i] & 0xff) == DETACH) {
-        a.input(buf, start, i - start);
-        ended(a, new ChannelApp.AttachEnd(false, null), true);
-        if (i + 1 < start + len) {
-          data(buf, i + 1, start + len - i - 1); // typed after the detach key: the app's
-        }
-        return;
-      }
-    }
-    a.input(buf, start, len);
+    keys.input(buf, start, len);
   }
 
   /** The client's window changed. */
@@ -138,9 +106,9 @@ final class AppChannel implements ChannelApp.Channel {
     Attachment a;
     ChannelApp target;
     synchronized (this) {
-      a = attachment;
       target = app;
     }
+    a = keys.session();
     if (a != null) {
       a.resize(newSize);
     }
@@ -156,8 +124,7 @@ final class AppChannel implements ChannelApp.Channel {
     CompletableFuture<ChannelApp.AttachEnd> f;
     synchronized (this) {
       closed = true;
-      a = attachment;
-      attachment = null;
+      a = keys.takeSession();
       target = app;
       f = attached;
       attached = null;
@@ -174,28 +141,15 @@ final class AppChannel implements ChannelApp.Channel {
     }
   }
 
-  private void flushEarly() {
-    byte[] pending;
-    synchronized (this) {
-      if (early == null) {
-        return;
-      }
-      pending = early.toByteArray();
-      early = null;
-    }
-    if (pending.length > 0) {
-      data(pending, 0, pending.length);
-    }
-  }
-
   /** Hands the channel back to the app, once, after the client's terminal was reset. */
   private void ended(Attachment a, ChannelApp.AttachEnd end, boolean detach) {
     CompletableFuture<ChannelApp.AttachEnd> f;
     synchronized (this) {
-      if (attachment != a && attachment != null) {
+      Attachment current = keys.session();
+      if (current != a && current != null) {
         return;
       }
-      attachment = null;
+      keys.clear(a);
       f = attached;
       attached = null;
     }
@@ -319,7 +273,7 @@ final class AppChannel implements ChannelApp.Channel {
         throw new IllegalStateException("already attached");
       }
       attached = f;
-      early = new ByteArrayOutputStream(); // keys typed from now on are the session's
+      keys.hold(); // keys typed from now on are the session's
     }
     Attachment a;
     try {
@@ -340,21 +294,21 @@ final class AppChannel implements ChannelApp.Channel {
       synchronized (this) {
         attached = null;
       }
-      flushEarly(); // to the app after all
+      keys.release(); // to the app after all
       throw e;
     }
     boolean endedAlready;
     synchronized (this) {
       endedAlready = f.isDone() || attached != f;
       if (!endedAlready) {
-        attachment = a;
+        keys.toSession(a); // with the check: a session that ends now finds it attached
       }
     }
     audit.ok("attach", "attach " + id, (readOnly ? "read-only, " : "") + "from the picker");
     if (endedAlready) {
       a.detach();
     }
-    flushEarly();
+    keys.release();
     return f;
   }
 
@@ -365,7 +319,7 @@ final class AppChannel implements ChannelApp.Channel {
       if (attached != f) {
         return;
       }
-      a = attachment;
+      a = keys.session();
       if (a == null) {
         // ended before attach() returned: complete here; attach() sees it and detaches
         attached = null;

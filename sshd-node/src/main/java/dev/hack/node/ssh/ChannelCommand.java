@@ -63,8 +63,6 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
   /** The most words a command line may have (a command and its arguments included). */
   static final int MAX_ARGUMENTS = 1024;
 
-  private static final int DEFAULT_DETACH = dev.hack.node.client.DetachKeys.DEFAULT;
-
   private final String line;
   private final Supervisor supervisor;
   private final NodeInfo node;
@@ -78,18 +76,15 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
   private ExitCallback exit;
   private Environment env;
   private boolean pty;
-  private volatile Attachment attachment;
   private volatile Follower follower;
   private volatile Session followed;
-  private volatile int detachKey = DEFAULT_DETACH;
   private volatile String attachedTo;
   private volatile JobLogPump jobLogs;
   private volatile AppChannel app;
   private volatile TailnetLogin login;
   private volatile SshAudit audit = SshAudit.of(null, null);
   private volatile String auditAction; // a change or attach being done, for its failure line
-  private static final int MAX_EARLY_INPUT = 64 * 1024;
-  private java.io.ByteArrayOutputStream early = new java.io.ByteArrayOutputStream();
+  private final InputRouter keys = new InputRouter(this::detached);
 
   /**
    * @param line the exec command line, or null for a shell request
@@ -308,7 +303,7 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
       startNew(n);
     } else if (cmd instanceof SshCommands.Attach a) {
       if (a.detachKey != null) {
-        detachKey = parseDetachKey(a.detachKey);
+        keys.detachKey(parseDetachKey(a.detachKey));
       }
       int at = a.id.lastIndexOf('@');
       String owner = at > 0 ? a.id.substring(at + 1) : null;
@@ -849,15 +844,8 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
 
   /** Makes {@code a} the target of input, first handing it what was typed while attaching. */
   private void attached(Attachment a) {
-    byte[] pending;
-    synchronized (this) {
-      attachment = a;
-      pending = early.toByteArray();
-      early = null;
-    }
-    if (pending.length > 0) {
-      data(null, pending, 0, pending.length);
-    }
+    keys.toSession(a);
+    keys.release();
   }
 
   /**
@@ -909,39 +897,15 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
       ac.data(buf, start, len);
       return len;
     }
-    Attachment a;
-    synchronized (this) {
-      a = attachment;
-      if (a == null) {
-        // typed before the attach completed: keep it (bounded) for when it does
-        if (early != null && early.size() + len <= MAX_EARLY_INPUT) {
-          early.write(buf, start, len);
-        }
-        return len;
-      }
-    }
-    int key = detachKey;
-    if (key >= 0) {
-      for (int i = start; i < start + len; i++) {
-        if ((buf[i] & 0xff) == key) {
-          a.input(buf, start, i - start);
-          detach();
-          return len;
-        }
-      }
-    }
-    a.input(buf, start, len);
+    keys.input(buf, start, len);
     return len;
   }
 
-  private void detach() {
-    Attachment a = attachment;
-    attachment = null;
-    if (a != null) {
-      a.detach();
-      audit.ok("detach", "detach " + attachedTo, null);
-      exitWith(0, TERMINAL_RESET + "\r\n[detached from " + attachedTo + "]\r\n");
-    }
+  /** The detach key left {@code a}: the client is told, and the channel ends. */
+  private void detached(Attachment a) {
+    a.detach();
+    audit.ok("detach", "detach " + attachedTo, null);
+    exitWith(0, TERMINAL_RESET + "\r\n[detached from " + attachedTo + "]\r\n");
   }
 
   @Override
@@ -954,8 +918,7 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
     if (ac != null) {
       ac.close();
     }
-    Attachment a = attachment;
-    attachment = null;
+    Attachment a = keys.takeSession();
     if (a != null) {
       a.detach();
       audit.ok("detach", "detach " + attachedTo, "the connection closed");
