@@ -10,6 +10,7 @@ import dev.hack.node.jobs.Job;
 import dev.hack.node.jobs.JobMeta;
 import dev.hack.node.jobs.JobSpec;
 import dev.hack.node.project.ProjectRegistry.Project;
+import dev.hack.node.service.Jobs;
 import dev.hack.node.service.Sessions;
 import dev.hack.node.service.Workdirs;
 import dev.hack.node.supervisor.Session;
@@ -287,11 +288,10 @@ final class Endpoints {
 
   private Object cancelJob(Call c) throws IOException {
     Job j = job(c);
-    if (!j.cancel() && !JobMeta.CANCELLED.equals(j.meta().status())) {
-      throw new GatewayError(
-          409,
-          "job_finished",
-          "job " + j.id() + " has already finished (" + j.meta().status() + ")");
+    try {
+      Jobs.cancel(j);
+    } catch (Jobs.AlreadyFinished e) {
+      throw new GatewayError(409, "job_finished", e.getMessage());
     }
     return Map.of("status", JobMeta.CANCELLED);
   }

@@ -630,10 +630,7 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
               job, out, executor, l.from, l.follow, j -> exitWith(l.follow ? exitCode(j) : 0, ""));
     } else if (cmd instanceof SshCommands.JobCancel c) {
       Job job = job(jobs, c.id);
-      if (!job.cancel() && !JobMeta.CANCELLED.equals(job.meta().status())) {
-        throw new IllegalStateException(
-            "job " + job.id() + " has already finished (" + job.meta().status() + ")");
-      }
+      dev.hack.node.service.Jobs.cancel(job);
       audit.ok("job_cancel", "job cancel " + job.id(), null);
       finish(0, "", "");
     }

@@ -104,9 +104,13 @@ class DoorsAgreeTest {
   }
 
   private JsonObject gateway(String body) throws IOException {
+    return gateway("/v1/sessions", body);
+  }
+
+  private JsonObject gateway(String path, String body) throws IOException {
     Request r =
         new Request.Builder()
-            .url(node.node().gatewayUrl() + "/v1/sessions")
+            .url(node.node().gatewayUrl() + path)
             .header("Authorization", "Bearer " + token)
             .post(RequestBody.create(body, JSON))
             .build();
@@ -183,5 +187,27 @@ class DoorsAgreeTest {
         .isEqualTo(root.toString());
     assertThatThrownBy(() -> picker().create(null, null, "no-such-dir-here", "sleep 60"))
         .hasMessageContaining("no such directory");
+  }
+
+  @Test
+  void cancellingAJobThatFinishedSaysSoFromEveryDoor() throws Exception {
+    String jobs =
+        "/control-plane/projects/"
+            + ProjectRegistry.open(node.home()).find("web").orElseThrow().id()
+            + "/jobs";
+    String id =
+        gateway(jobs, "{\"command\":[\"true\"]}").getAsJsonObject("job").get("jobId").getAsString();
+    dev.hack.node.testing.Poll.until(
+        Duration.ofSeconds(20),
+        "the job to finish",
+        () -> node.mina("job show " + id).out().contains("completed"));
+    JsonObject g = gateway(jobs + "/" + id + "/cancel", "{}");
+    assertThat(g.get("code").getAsInt()).isEqualTo(409);
+    assertThat(g.get("error").getAsString()).isEqualTo("job_finished");
+    assertThat(g.get("message").getAsString())
+        .isEqualTo("job " + id + " has already finished (completed)");
+    TestNode.Result ssh = node.mina("job cancel " + id);
+    assertThat(ssh.exit()).isNotZero();
+    assertThat(ssh.err()).contains("job " + id + " has already finished (completed)");
   }
 }
