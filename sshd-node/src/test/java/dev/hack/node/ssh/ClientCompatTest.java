@@ -99,6 +99,34 @@ class ClientCompatTest {
     assertThat(cipherOf("OpenSSH")).isEqualTo(negotiated);
   }
 
+  /** Megabytes through the JDK-backed ChaCha20-Poly1305, with a new key every megabyte. */
+  @Test
+  void chachaCarriesBulkOutputAcrossRekeys() throws Exception {
+    assumeTrue(onPath("ssh"), "no ssh");
+    int size = 4_000_000;
+    Result made =
+        node.ssh(
+            "127.0.0.1", "new --name big -- sh -c 'yes 0123456789abcdef | head -c " + size + "'");
+    assertThat(made.exit()).as(made.err()).isZero();
+    Poll.until(WAIT, "big to exit", () -> node.mina("ls").out().contains("exited(0)"));
+    Result logs =
+        node.ssh(
+            "-v",
+            "-c",
+            "chacha20-poly1305@openssh.com",
+            "-o",
+            "RekeyLimit=1M",
+            "127.0.0.1",
+            "logs big");
+    assertThat(logs.exit()).as(logs.err()).isZero();
+    assertThat(logs.err().split("SSH2_MSG_NEWKEYS received", -1).length - 1)
+        .as("key exchanges")
+        .isGreaterThan(2);
+    String expected = "0123456789abcdef\n".repeat(size / 17 + 1).substring(0, size);
+    // the terminal turned each \n into \r\n
+    assertThat(logs.out().replace("\r\n", "\n").equals(expected)).isTrue();
+  }
+
   @Test
   void dropbearDbclientRunsTheCommandsAndAttaches() throws Exception {
     assumeTrue(onPath("dbclient") && onPath("dropbearconvert"), "no dbclient (dropbear-bin)");
