@@ -224,10 +224,25 @@ def negotiated(argv):
     return m.group(1) + ("" if m.group(2) == "<implicit>" else " " + m.group(2))
 
 
-def ciphers(env, node_port, sshd_port):
-    """Echo and throughput once per entry of CIPHER_CHOICES, the same client options against the
-    node and sshd; returns rows."""
+def cipher_cost():
+    """scripts/CipherCost.java on the node's jar: each offered cipher alone, in this JVM; returns
+    rows (no OpenSSH figure)."""
+    out = subprocess.run(["java", "-cp", os.path.join(ROOT, "cli", "target", "hack.jar"),
+                          os.path.join(ROOT, "scripts", "CipherCost.java")],
+                         capture_output=True, text=True, check=True).stdout
     rows = []
+    for line in out.splitlines():
+        name, small_us, bulk = line.split("\t")
+        rows.append((f"the cipher alone: {name}, sealing 32 KiB packets (MiB/s)", float(bulk),
+                     None, "higher is better", f"{float(small_us):.2f} µs per 32-byte packet"))
+    return rows
+
+
+def ciphers(env, node_port, sshd_port):
+    """Each cipher's cost alone, then echo and throughput once per entry of CIPHER_CHOICES, the
+    same client options against the node and sshd; returns rows."""
+    log("ciphers: each cipher alone...")
+    rows = cipher_cost()
     cat = "stty raw -echo; cat"
     subprocess.run(env.ssh_base(node_port) + ["new", "--name", "echo-c", "--", "sh", "-c",
                                               "'" + cat + "'"],
