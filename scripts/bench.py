@@ -8,7 +8,7 @@ import subprocess, sys, tempfile, threading, time, urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 QUICK = "--quick" in sys.argv
-MEASURES = ("throughput", "ws", "echo", "connect", "cli", "memory", "http", "mesh")
+MEASURES = ("throughput", "ws", "echo", "ciphers", "connect", "cli", "memory", "http", "mesh")
 ONLY = [n for a in sys.argv if a.startswith("--only=") for n in a.split("=", 1)[1].split(",")]
 if set(ONLY) - set(MEASURES):
     print("bench: unknown measure %s; use --only= with %s" % (
@@ -22,6 +22,14 @@ WS_ROUNDS = 1 if QUICK else 3  # each WS/attach/sshd output run; the median roun
 WRK_SECONDS = 3 if QUICK else 10
 WRK_CONNECTIONS = 16
 LINE = "hack throughput line 0123456789 abcdefghijklmnopqrstuvwxyz"
+# the ciphers rows: the same ssh client options against both servers (no -c: the client's default)
+CIPHER_CHOICES = (
+    ("no -c (the client's default)", ()),
+    ("aes128-gcm", ("-c", "aes128-gcm@openssh.com")),
+    ("chacha20-poly1305", ("-c", "chacha20-poly1305@openssh.com")),
+    ("aes128-ctr + hmac-sha2-256-etm",
+     ("-c", "aes128-ctr", "-m", "hmac-sha2-256-etm@openssh.com")),
+)
 
 
 def log(msg):
@@ -41,15 +49,15 @@ class Env:
         subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", self.key], check=True)
         self.procs = []
 
-    def ssh_base(self, port, user=None):
+    def ssh_base(self, port, user=None, opts=()):
         login = ["-l", user] if user else []
         return ["ssh", "-F", "/dev/null", "-i", self.key, "-p", str(port)] + login + [
                 "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
                 "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-o", "LogLevel=ERROR",
-                "-o", "ControlMaster=no", "127.0.0.1"]
+                "-o", "ControlMaster=no"] + list(opts) + ["127.0.0.1"]
 
-    def sshd_base(self):
-        return self.ssh_base(self.sshd_port, self.sshd_user)
+    def sshd_base(self, opts=()):
+        return self.ssh_base(self.sshd_port, self.sshd_user, opts)
 
     def start_node(self):
         """Starts a node with SSH and the gateway on free ports; returns the SSH port. The gateway
@@ -190,15 +198,74 @@ def run_counted(argv):
     return time.perf_counter() - t0, total
 
 
-def throughput(env, node_port, sshd_port):
+def throughput(env, node_port, sshd_port, opts=(), stats=None):
+    """The sshd run, then the node's; stats, if given, gets the node JVM's CPU seconds for its run
+    ("node_cpu")."""
     # ssh -tt asks for a remote PTY even though its own output is a pipe we count
     prog = f'yes "{LINE}" | head -c {OUT_BYTES}'
-    run_counted(env.ssh_base(node_port) + ["-tt", "new", "--attach", "--", "sh", "-c",
-                                           "'yes | head -c 20000000'"])  # JIT warm-up
-    t_ssh, got_ssh = run_counted(env.sshd_base() + ["-tt", prog])
-    t_hack, got_hack = run_counted(env.ssh_base(node_port) + ["-tt", "new", "--attach", "--",
-                                                              "sh", "-c", "'" + prog + "'"])
+    node = env.ssh_base(node_port, opts=opts)
+    run_counted(node + ["-tt", "new", "--attach", "--", "sh", "-c",
+                        "'yes | head -c 20000000'"])  # JIT warm-up
+    t_ssh, got_ssh = run_counted(env.sshd_base(opts) + ["-tt", prog])
+    cpu0 = cpu_seconds(env.node_java_pid)
+    t_hack, got_hack = run_counted(node + ["-tt", "new", "--attach", "--", "sh", "-c",
+                                           "'" + prog + "'"])
+    if stats is not None:
+        stats["node_cpu"] = cpu_seconds(env.node_java_pid) - cpu0
     return t_hack, t_ssh, got_hack, got_ssh
+
+
+def negotiated(argv):
+    """The cipher (and MAC, unless implicit) that `ssh -v` reports for argv, server to client."""
+    err = subprocess.run(argv[:1] + ["-v"] + argv[1:], capture_output=True, text=True).stderr
+    m = re.search(r"kex: server->client cipher: (\S+) MAC: (\S+)", err)
+    if not m:
+        return "?"
+    return m.group(1) + ("" if m.group(2) == "<implicit>" else " " + m.group(2))
+
+
+def cipher_cost():
+    """scripts/CipherCost.java on the node's jar: each offered cipher alone, in this JVM; returns
+    rows (no OpenSSH figure)."""
+    out = subprocess.run(["java", "-cp", os.path.join(ROOT, "cli", "target", "hack.jar"),
+                          os.path.join(ROOT, "scripts", "CipherCost.java")],
+                         capture_output=True, text=True, check=True).stdout
+    rows = []
+    for line in out.splitlines():
+        name, small_us, bulk = line.split("\t")
+        rows.append((f"the cipher alone: {name}, sealing 32 KiB packets (MiB/s)", float(bulk),
+                     None, "higher is better", f"{float(small_us):.2f} µs per 32-byte packet"))
+    return rows
+
+
+def ciphers(env, node_port, sshd_port):
+    """Each cipher's cost alone, then echo and throughput once per entry of CIPHER_CHOICES, the
+    same client options against the node and sshd; returns rows."""
+    log("ciphers: each cipher alone...")
+    rows = cipher_cost()
+    cat = "stty raw -echo; cat"
+    subprocess.run(env.ssh_base(node_port) + ["new", "--name", "echo-c", "--", "sh", "-c",
+                                              "'" + cat + "'"],
+                   check=True, stdout=subprocess.DEVNULL)
+    mb = OUT_BYTES / (1 << 20)
+    for name, opts in CIPHER_CHOICES:
+        log("ciphers: " + name + "...")
+        node, sshd = env.ssh_base(node_port, opts=opts), env.sshd_base(opts)
+        picked = f"node: {negotiated(node + ['ls'])}; sshd: {negotiated(sshd + ['true'])}"
+        (h50, h99), (s50, s99) = echo(node + ["-tt", "attach", "echo-c"], sshd + ["-tt", cat],
+                                      re.sub(r"[^a-z0-9]+", "-", name.split(" (")[0]))
+        stats = {}
+        t_hack, t_ssh, got_hack, got_ssh = throughput(env, node_port, sshd_port, opts, stats)
+        rows.append((f"{name}: keystroke echo p50, {KEYSTROKES} keys (ms)", h50, s50,
+                     "lower is better", picked))
+        rows.append((f"{name}: keystroke echo p99 (ms)", h99, s99, "lower is better", ""))
+        rows.append((f"{name}: output throughput, {mb:.0f} MiB through an attached terminal"
+                     " (MiB/s)", mb / t_hack, mb / t_ssh, "higher is better",
+                     f"client received {got_hack/(1<<20):.1f} vs {got_ssh/(1<<20):.1f} MiB;"
+                     f" node CPU {stats['node_cpu']:.2f} s"
+                     f" ({1000 * stats['node_cpu'] / max(got_hack / (1 << 20), 1):.1f} ms per MiB"
+                     " received)"))
+    return rows
 
 
 def websockets_module():
@@ -448,7 +515,7 @@ class EchoClient:
         return s[len(s) // 2], s[max(0, int(len(s) * 0.99) - 1)]
 
 
-def echo(hack_argv, sshd_argv):
+def echo(hack_argv, sshd_argv, samples="echo"):
     """Both clients stay connected; keystrokes alternate in batches of 25, so a noisy moment on
     the machine lands on both sides alike."""
     hack, sshd = EchoClient(hack_argv), EchoClient(sshd_argv)
@@ -466,7 +533,8 @@ def echo(hack_argv, sshd_argv):
         sshd.close()
     if os.environ.get("HACK_BENCH_SAMPLES"):
         for name, c in (("hack", hack), ("sshd", sshd)):
-            with open(os.environ["HACK_BENCH_SAMPLES"] + "." + name, "w") as f:
+            suffix = "" if samples == "echo" else "." + samples
+            with open(os.environ["HACK_BENCH_SAMPLES"] + suffix + "." + name, "w") as f:
                 f.write("\n".join("%.3f" % x for x in c.samples))
     return hack.percentiles(), sshd.percentiles()
 
@@ -599,6 +667,9 @@ def main():
             rows.append((f"keystroke echo p50, {KEYSTROKES} keys to raw cat (ms)", h50, s50,
                          "lower is better", ""))
             rows.append(("keystroke echo p99 (ms)", h99, s99, "lower is better", ""))
+        if want("ciphers"):
+            log("ciphers...")
+            rows.extend(ciphers(env, node_port, sshd_port))
         if want("connect"):
             log("connect...")
             c_hack = connect(env, env.ssh_base(node_port) + ["ls"])

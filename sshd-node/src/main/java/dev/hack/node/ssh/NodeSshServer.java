@@ -18,9 +18,13 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
+import org.apache.sshd.common.NamedFactory;
 import org.apache.sshd.common.ServiceFactory;
 import org.apache.sshd.common.cipher.BuiltinCiphers;
+import org.apache.sshd.common.cipher.Cipher;
 import org.apache.sshd.common.keyprovider.KeyPairProvider;
+import org.apache.sshd.common.mac.BuiltinMacs;
+import org.apache.sshd.common.mac.Mac;
 import org.apache.sshd.common.session.Session;
 import org.apache.sshd.common.session.SessionListener;
 import org.apache.sshd.core.CoreModuleProperties;
@@ -134,6 +138,33 @@ public final class NodeSshServer implements AutoCloseable {
     }
   }
 
+  /**
+   * The ciphers offered: OpenSSH sshd's modern set. The client's order decides (RFC 4253 7.1), so
+   * this order only matters to clients without one. Dropbear's dbclient has only ChaCha20-Poly1305
+   * and AES-CTR, libssh2 before 1.11 (Blink) only AES-CTR; no CBC, no arcfour (docs/ssh.md).
+   * ChaCha20-Poly1305, which OpenSSH clients pick first, runs on the JDK's ChaCha20 ({@link
+   * ChaCha20Poly1305}) rather than MINA's slower one.
+   */
+  static final List<NamedFactory<Cipher>> CIPHERS =
+      List.of(
+          BuiltinCiphers.aes128gcm,
+          BuiltinCiphers.aes256gcm,
+          ChaCha20Poly1305.FACTORY,
+          BuiltinCiphers.aes128ctr,
+          BuiltinCiphers.aes192ctr,
+          BuiltinCiphers.aes256ctr);
+
+  /**
+   * The MACs offered, for AES-CTR (the AEAD ciphers carry their own). Encrypt-then-MAC first; the
+   * plain SHA-2 HMACs because libssh2 before 1.11 and dbclient have no ETM. No SHA-1, no MD5.
+   */
+  static final List<NamedFactory<Mac>> MACS =
+      List.of(
+          BuiltinMacs.hmacsha256etm,
+          BuiltinMacs.hmacsha512etm,
+          BuiltinMacs.hmacsha256,
+          BuiltinMacs.hmacsha512);
+
   /** How long a login waits for a tailnet verdict at most: the WhoIs's 2 s bound and a margin. */
   private static final Duration TAILNET_WAIT = Duration.ofSeconds(3);
 
@@ -198,9 +229,8 @@ public final class NodeSshServer implements AutoCloseable {
           }
           return ok;
         });
-    // AES-GCM runs on the CPU's AES instructions; MINA's ChaCha20 is plain Java, and OpenSSH
-    // clients prefer it (and AES-CTR) whenever the server offers them.
-    server.setCipherFactories(List.of(BuiltinCiphers.aes128gcm, BuiltinCiphers.aes256gcm));
+    server.setCipherFactories(CIPHERS);
+    server.setMacFactories(MACS);
     // remote forwards let a node behind NAT join a hub (hack node join); loopback only
     server.setForwardingFilter(LoopbackForwarding.INSTANCE);
     // ...and, for tailnet logins, only with the control role

@@ -9,6 +9,10 @@ import java.net.SocketAddress;
 import java.security.PublicKey;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.UnaryOperator;
+import org.apache.sshd.common.cipher.BuiltinCiphers;
+import org.apache.sshd.common.kex.KexProposalOption;
+import org.apache.sshd.common.session.Session;
 import org.apache.sshd.server.session.ServerSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -56,7 +60,10 @@ final class SshAudit {
     write("command_failed", action, "failed", error, null, true);
   }
 
-  /** A successful login, with who and how ({@code key} or {@code tailnet}). */
+  /**
+   * A successful login, with who and how ({@code key} or {@code tailnet}), the client's software
+   * and the cipher it chose (which clients use which cipher is what decides the node's offer).
+   */
   static void login(HackHome home, ServerSession session) {
     TailnetLogin t = TailnetLogin.of(session);
     of(home, session)
@@ -66,7 +73,32 @@ final class SshAudit {
             "ok",
             null,
             t == null ? "key" : "tailnet" + (t.nodeName() == null ? "" : " node " + t.nodeName()),
-            false);
+            false,
+            null,
+            e -> e.with("client", session.getClientVersion()).with("cipher", cipher(session)));
+  }
+
+  /**
+   * The negotiated cipher, with its MAC unless the cipher is an AEAD one (AES-GCM,
+   * ChaCha20-Poly1305): {@code aes128-ctr hmac-sha2-256-etm@openssh.com}. When the two directions
+   * differ, client to server comes first: {@code A / B}.
+   */
+  static String cipher(Session session) {
+    String in =
+        cipher(
+            session.getNegotiatedKexParameter(KexProposalOption.C2SENC),
+            session.getNegotiatedKexParameter(KexProposalOption.C2SMAC));
+    String out =
+        cipher(
+            session.getNegotiatedKexParameter(KexProposalOption.S2CENC),
+            session.getNegotiatedKexParameter(KexProposalOption.S2CMAC));
+    return in.equals(out) ? in : in + " / " + out;
+  }
+
+  private static String cipher(String cipher, String mac) {
+    BuiltinCiphers known = BuiltinCiphers.fromFactoryName(cipher);
+    boolean aead = known != null && known.getAuthenticationTagSize() > 0;
+    return aead || mac == null ? cipher : cipher + " " + mac;
   }
 
   /** A key that is not authorized (and no tailnet identity let the connection in). */
@@ -169,6 +201,18 @@ final class SshAudit {
       String detail,
       boolean refusal,
       String offeredKey) {
+    write(event, action, status, error, detail, refusal, offeredKey, e -> e);
+  }
+
+  private void write(
+      String event,
+      String action,
+      String status,
+      String error,
+      String detail,
+      boolean refusal,
+      String offeredKey,
+      UnaryOperator<AuditLog.Entry> more) {
     if (log == null) {
       return;
     }
@@ -189,6 +233,7 @@ final class SshAudit {
               .with("status", status)
               .with("error", error)
               .with("detail", detail);
+      e = more.apply(e);
       if (refusal) {
         e.refused();
       }

@@ -244,7 +244,11 @@ public final class TestNode implements AutoCloseable {
     return run(sshArgvWithKey(key, args));
   }
 
-  private Result run(List<String> cmd) throws IOException, InterruptedException {
+  /**
+   * Runs any client program ({@code cmd}, stdin from /dev/null) within {@link #TIMEOUT}; for
+   * environment variables, start {@code cmd} with {@code env NAME=VALUE}.
+   */
+  public static Result run(List<String> cmd) throws IOException, InterruptedException {
     ProcessBuilder pb = new ProcessBuilder(cmd);
     pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
     Process p = pb.start();
