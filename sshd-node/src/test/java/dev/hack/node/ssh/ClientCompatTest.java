@@ -166,14 +166,22 @@ class ClientCompatTest {
   @Test
   void puttyPlinkRunsTheCommandsAndAttaches() throws Exception {
     assumeTrue(onPath("plink") && onPath("puttygen"), "no plink (putty-tools)");
+    // plink and puttygen write a random seed to ~/.putty, found through the password file, not
+    // HOME; PUTTYDIR moves it
+    Path puttyDir = Files.createDirectories(dir.resolve("putty"));
     Path key = dir.resolve("id.ppk");
     Result converted =
         TestNode.run(
             List.of(
-                "puttygen", node.clientKey().toString(), "-O", "private", "-o", key.toString()));
+                "env",
+                "PUTTYDIR=" + puttyDir,
+                "puttygen",
+                node.clientKey().toString(),
+                "-O",
+                "private",
+                "-o",
+                key.toString()));
     assertThat(converted.exit()).as(converted.err()).isZero();
-    // PuTTY writes its random seed to ~/.putty, found through the password file, not HOME
-    Path puttyDir = Files.createDirectories(dir.resolve("putty"));
     String hostKey = KeyFiles.fingerprint(KeyFiles.load(node.home().hostKey()).getPublic());
     Client plink =
         (pty, command) ->
