@@ -167,6 +167,7 @@ class Node:
         gw = next(x for x in lines if x.startswith("gateway listening on"))
         self.gateway = gw.strip().rsplit(" ", 1)[1]
         self.pid = self.proc.pid  # scripts/hack execs java
+        self.backlog = backlog(self.port)
         return took
 
     def alive(self):
@@ -285,6 +286,46 @@ def thread_names(pid):
     return names
 
 
+def listen_overflows():
+    """The kernel's count of connections dropped because a listen queue was full (all sockets on
+    the machine: TcpExt ListenOverflows)."""
+    try:
+        with open("/proc/net/netstat") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return 0
+    for names, values in zip(lines[::2], lines[1::2]):
+        if names.startswith("TcpExt:"):
+            return int(dict(zip(names.split()[1:], values.split()[1:])).get("ListenOverflows", 0))
+    return 0
+
+
+def accept_queue(port):
+    """How many connections wait to be accepted on the loopback listener of port now (rx_queue
+    of a listening socket in /proc/net/tcp*), or None."""
+    for path in ("/proc/net/tcp6", "/proc/net/tcp"):
+        try:
+            with open(path) as f:
+                lines = f.read().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            f = line.split()
+            if f[3] == "0A" and int(f[1].rsplit(":", 1)[1], 16) == port:
+                return int(f[4].split(":")[1], 16)
+    return None
+
+
+def backlog(port):
+    """The listen backlog of the listener on port, as `ss -ltn` shows it (Send-Q), or None."""
+    try:
+        out = subprocess.run(["ss", "-Hltn", "sport = :%d" % port], capture_output=True,
+                             text=True, timeout=10).stdout.split()
+        return int(out[2])
+    except (OSError, ValueError, IndexError, subprocess.TimeoutExpired):
+        return None
+
+
 JETTY_POOL = "gateway-N"  # the gateway's QueuedThreadPool: bounded, shrinks one thread a minute
 
 
@@ -301,11 +342,14 @@ def names_delta(a, b):
 
 
 class Meter:
-    """Samples a node's RSS, fds and threads every 200 ms in a thread; keeps the peak of each."""
+    """Samples a node's RSS, fds and threads, and its SSH listener's accept queue, every 200 ms
+    in a thread; keeps the peak of each."""
 
-    def __init__(self, pid_of):
+    def __init__(self, pid_of, port_of):
         self.pid_of = pid_of
+        self.port_of = port_of
         self.peak = [0, 0, 0]
+        self.queue = 0
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self.loop, name="meter", daemon=True)
         self.thread.start()
@@ -318,6 +362,9 @@ class Meter:
         f = proc_figures(self.pid_of())
         if f:
             self.peak = [max(a, b) for a, b in zip(self.peak, f)]
+        q = accept_queue(self.port_of())
+        if q is not None:
+            self.queue = max(self.queue, q)
 
     def stop(self):
         self.stopping.set()
@@ -329,26 +376,39 @@ class Meter:
 # --- clients on a terminal -----------------------------------------------------------------------
 
 class TtyClient:
-    """An ssh client on a local pty of its own (so `ssh -tt` is in raw mode and can be sent keys),
-    read by a TtyPump."""
+    """An ssh client whose stdin is a local pty of its own (so `ssh -tt` puts it in raw mode and
+    takes keys from it, as from a terminal) and whose stdout is a pipe, read by a TtyPump: no
+    terminal line discipline between the node's output and the reader."""
 
     def __init__(self, argv, cols=120, rows=40):
         master, slave = os.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
-        self.proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave,
+        out_r, out_w = os.pipe()
+        self.proc = subprocess.Popen(argv, stdin=slave, stdout=out_w, stderr=slave,
                                      start_new_session=True)
         os.close(slave)
+        os.close(out_w)
+        os.set_blocking(out_r, False)
+        try:
+            fcntl.fcntl(out_r, 1031, 1 << 20)  # F_SETPIPE_SZ: fewer, larger reads
+        except OSError:
+            pass
         os.set_blocking(master, False)
-        self.fd = master
+        self.keys = master  # keys go in here; what ssh says on stderr comes out
+        self.fd = out_r
+        self.pump = None
+        self.err = b""
         self.got = 0
-        self.last_at = None  # perf_counter() of the last byte received
+        self.started = time.perf_counter()
+        self.first_at = None  # perf_counter() of the first byte received
+        self.last_at = None  # and of the last
         self.tail = b""
         self.closed = threading.Event()
         self.lock = threading.Lock()
 
     def send(self, data):
         try:
-            os.write(self.fd, data)
+            os.write(self.keys, data)
         except OSError:
             pass
 
@@ -356,6 +416,8 @@ class TtyClient:
         with self.lock:
             self.got += len(data)
             self.last_at = time.perf_counter()
+            if self.first_at is None:
+                self.first_at = self.last_at
             self.tail = (self.tail + data)[-4096:]
 
     def wait(self, timeout):
@@ -368,10 +430,19 @@ class TtyClient:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(10)
+        if self.keys is not None:
+            if self.pump:
+                self.pump.drop(self.keys)
+            os.close(self.keys)
+            self.keys = None
+
+    def said(self):
+        """The last thing ssh printed on its stderr (e.g. why it gave up), or ''."""
+        return first_line(self.err.strip().splitlines()[-1]) if self.err.strip() else ""
 
 
 class TtyPump:
-    """One thread reading every TtyClient's pty as fast as it can (epoll: no 1,024-fd limit)."""
+    """One thread reading every TtyClient's output as fast as it can (epoll: no 1,024-fd limit)."""
 
     def __init__(self):
         self.sel = selectors.DefaultSelector()
@@ -382,7 +453,14 @@ class TtyPump:
 
     def add(self, client):
         with self.lock:
-            self.sel.register(client.fd, selectors.EVENT_READ, client)
+            client.pump = self
+            self.sel.register(client.fd, selectors.EVENT_READ, (client, "out"))
+            self.sel.register(client.keys, selectors.EVENT_READ, (client, "err"))
+
+    def drop(self, fd):
+        with self.lock:
+            if fd in self.sel.get_map():
+                self.sel.unregister(fd)
 
     def loop(self):
         while not self.stopping:
@@ -395,19 +473,23 @@ class TtyPump:
                 time.sleep(0.05)
                 continue
             for key, _ in events:
-                c = key.data
+                c, what = key.data
                 try:
-                    data = os.read(c.fd, 1 << 18)
+                    data = os.read(key.fd, 1 << 18)
                 except BlockingIOError:
                     continue
-                except OSError:  # EIO: the ssh client has exited and closed the pty
+                except OSError:  # EIO on the pty once ssh has exited
                     data = b""
-                if data:
+                if what == "err":
+                    if data:
+                        c.err = (c.err + data)[-2048:]
+                    else:
+                        self.drop(key.fd)  # the fd stays open for kill() to close
+                elif data:
                     c.on_data(data)
                 else:
-                    with self.lock:
-                        self.sel.unregister(c.fd)
-                    os.close(c.fd)
+                    self.drop(key.fd)
+                    os.close(key.fd)
                     c.closed.set()
 
     def stop(self):
@@ -516,7 +598,8 @@ class Suite:
         before = proc_figures(node.pid)
         names0 = thread_names(node.pid)
         cpu0 = bench.cpu_seconds(node.pid)
-        meter = Meter(lambda: self.node.pid)
+        overflows0 = listen_overflows()
+        meter = Meter(lambda: self.node.pid, lambda: self.node.port)
         t0 = time.perf_counter()
         try:
             fn()
@@ -528,7 +611,9 @@ class Suite:
                 self.node.start()
         finally:
             peak = meter.stop()
+            self.tidy(name)
         took = time.perf_counter() - t0
+        overflows = listen_overflows() - overflows0
         mib = lambda kb: kb / 1024
         if self.node.pid == pid0:
             cpu = "node CPU %.1f s; " % (bench.cpu_seconds(node.pid) - cpu0)
@@ -555,9 +640,40 @@ class Suite:
                  " %s; %sphase took %.0f s" % (
                      mib(before[0]), mib(peak[0]), mib(after[0]), before[1], peak[1], after[1],
                      after[1] - before[1], before[2], peak[2], after[2], after[2] - before[2],
-                     note, cpu, took), held)
+                     note, cpu, took) + (
+                         "; SSH accept queue peaked at %d (backlog %s)" % (
+                             meter.queue, self.node.backlog) if meter.queue else "") + (
+                         "; %d connections dropped by full listen queues on this machine"
+                         " (kernel ListenOverflows, all programs)" % overflows
+                         if overflows else ""), held)
         self.fig(name, resources={"before": before, "peak": peak, "after": after,
-                                  "settle_s": waited, "seconds": took})
+                                  "accept_queue_peak": meter.queue, "backlog": self.node.backlog,
+                                  "settle_s": waited, "seconds": took,
+                                  "listen_overflows": overflows})
+
+    def tidy(self, name):
+        """After a phase: ends its clients and removes whatever sessions it left (a phase that
+        stopped half-way), so the next phase starts from an empty node."""
+        for c in self.clients:
+            try:
+                c.kill()
+            except Exception:  # already gone
+                pass
+        self.clients.clear()
+        try:
+            left = self.node.sessions(timeout=600)
+        except Exception as e:
+            log("%s: could not list what is left: %s" % (name, e))
+            return
+        for sid in left:
+            for cmd in ("stop", "rm"):
+                try:
+                    self.node.run(cmd, sid, timeout=600)
+                except subprocess.TimeoutExpired:
+                    log("%s: %s %s took over 600 s" % (name, cmd, sid))
+        if left:
+            log("%s: removed %d sessions left behind: %s" % (
+                name, len(left), ", ".join(sorted(left)[:10])))
 
     def settle(self, before, names0):
         """Waits until fds and threads (Jetty's pool aside) are back within SLACK of before, or
@@ -664,6 +780,35 @@ def phase_ls(s):
 
 # --- phase 2: attached clients on flooding sessions ---------------------------------------------
 
+def node_says(n, text):
+    """How many lines of the node's stderr (this start) contain text."""
+    try:
+        with open(n.err_path, "rb") as f:
+            return sum(1 for line in f if text.encode() in line)
+    except OSError:
+        return 0
+
+
+def why_dropped(clients):
+    """What the clients that have exited said last, counted: {'exit 255: ...': 3}."""
+    why = {}
+    for c in clients:
+        if c.proc.poll() is not None:
+            k = "exit %d: %s" % (c.proc.returncode, re.sub(r"\d+", "N", c.said() or "nothing"))
+            why[k] = why.get(k, 0) + 1
+    return why
+
+
+def timed(n, *words, timeout=600, **kw):
+    """(milliseconds, CompletedProcess or None on timeout) of one command over a fresh ssh."""
+    t0 = time.perf_counter()
+    try:
+        r = n.run(*words, timeout=timeout, **kw)
+    except subprocess.TimeoutExpired:
+        r = None
+    return (time.perf_counter() - t0) * 1000, r
+
+
 def phase_attach(s):
     n = s.node
     ids = ["flood%d" % j for j in range(FLOOD_SESSIONS)]
@@ -671,74 +816,105 @@ def phase_attach(s):
         n.check("new", "--name", sid, "--", "yes", "flood %d 0123456789 abcdefghijklmnopqrstuvwxyz"
                 % j)
     clients = []
+    keepalive0 = node_says(n, "keepalives in a row; disconnecting")
     t0 = time.perf_counter()
     for i in range(FLOOD_CLIENTS):
         clients.append(s.tty(n.ssh("attach", ids[i % FLOOD_SESSIONS], src=src_addr(i), tty=True)))
-    n.wait_for("every client attached", lambda: sum(
-        x["attached"] for x in n.sessions().values() if x["id"] in ids) == FLOOD_CLIENTS,
-        timeout=120)
+    deadline = time.time() + 600
+    while time.time() < deadline and not all(c.got > 0 or c.proc.poll() is not None
+                                             for c in clients):
+        time.sleep(0.1)
+    attach_s = time.perf_counter() - t0
+    attached = sum(1 for c in clients if c.got > 0 and c.proc.poll() is None)
     log0 = {sid: os.path.getsize(os.path.join(n.home, "daemon", "sessions", sid, "output.log"))
             for sid in ids}
     got0 = [c.got for c in clients]
     t1 = time.perf_counter()
-    time.sleep(FLOOD_SECONDS)
+    # what a newcomer sees meanwhile: plain `ls` over a fresh connection, one after another
+    ls_ms, ls_bad = [], 0
+    while time.perf_counter() - t1 < FLOOD_SECONDS:
+        ms, r = timed(n, "ls", "--json", src=src_addr(FLOOD_CLIENTS + 1))
+        if r is not None and r.returncode == 0:
+            ls_ms.append(ms)
+        else:
+            ls_bad += 1
     secs = time.perf_counter() - t1
     got = [c.got - g for c, g in zip(clients, got0)]
     logged = sum(os.path.getsize(os.path.join(n.home, "daemon", "sessions", sid, "output.log"))
                  - log0[sid] for sid in ids)
     exited_early = sum(1 for c in clients if c.proc.poll() is not None)
+    dropped = why_dropped(clients)
+    keepalive = node_says(n, "keepalives in a row; disconnecting") - keepalive0
+    live_got = [g for c, g in zip(clients, got) if c.proc.poll() is None] or [0]
+    first = [c.first_at - c.started for c in clients if c.first_at]
     mb = lambda b: b / (1 << 20)
-    s.fig("attach", bytes_per_client=got, logged_bytes=logged, seconds=secs,
-          attach_s=t1 - t0)
+    s.fig("attach", bytes_per_client=got, logged_bytes=logged, seconds=secs, attach_s=attach_s,
+          first_output_s=first, ls_ms=ls_ms, ls_failed=ls_bad, dropped=dropped,
+          keepalive_disconnects=keepalive)
     s.row("attach", "%d `ssh -tt attach` clients (%d per session) on %d sessions running `yes`,"
                     " read as fast as they can for %d s" % (
                         FLOOD_CLIENTS, FLOOD_CLIENTS // FLOOD_SESSIONS, FLOOD_SESSIONS,
                         FLOOD_SECONDS),
-          "all attached in %.1f s; per client received min %.1f / median %.1f / max %.1f MiB"
-          " (%.1f MiB/s in all); the node logged %.1f MiB/s across the sessions; %d clients"
-          " dropped" % (t1 - t0, mb(min(got)), mb(statistics.median(got)), mb(max(got)),
-                        mb(sum(got)) / secs, mb(logged) / secs, exited_early),
-          "yes" if exited_early == 0 and min(got) > 0 else "no")
+          "%d of %d got output (first byte after median %.1f s, max %.1f s); over the next"
+          " %.0f s the %d still attached each received min %.1f / median %.1f / max %.1f MiB"
+          " (%.1f MiB/s in all), while the node logged %.1f MiB/s; %d clients dropped%s%s" % (
+              len(first), FLOOD_CLIENTS, statistics.median(first) if first else 0,
+              max(first) if first else 0, secs, FLOOD_CLIENTS - exited_early, mb(min(live_got)),
+              mb(statistics.median(live_got)), mb(max(live_got)), mb(sum(got)) / secs,
+              mb(logged) / secs,
+              exited_early, (" (" + "; ".join("%d× %s" % (v, k) for k, v in dropped.items())
+                             + ")") if dropped else "",
+              ("; the node logged %d keepalive disconnects (no answer to 3 in a row)"
+               % keepalive) if keepalive else ""),
+          "yes" if exited_early == 0 and attached == FLOOD_CLIENTS and min(got) > 0 else "no")
+    s.row("attach", "meanwhile, `ls --json` over a fresh connection, one after another",
+          "%d answered in %s ms (%s)%s" % (
+              len(ls_ms), "/".join(fmt_ms(x) for x in ls_ms[:6]) or "—",
+              "all" if len(ls_ms) <= 6 else "first 6; median %s" % fmt_ms(
+                  statistics.median(ls_ms)),
+              ("; %d failed or took over 600 s" % ls_bad) if ls_bad else ""),
+          "yes" if ls_ms and not ls_bad else "no")
 
     # each client still answers: the detach key (Ctrl-\) under the flood
+    live = [c for c in clients if c.proc.poll() is None]  # the dropped ones are counted above
     t2 = time.perf_counter()
-    for c in clients:
+    for c in live:
         c.send(b"\x1c")
-    codes = [c.wait(60) for c in clients]
+    codes = [c.wait(max(1, 300 - (time.perf_counter() - t2))) for c in live]
     detach_s = time.perf_counter() - t2
-    detached = sum(1 for c, rc in zip(clients, codes) if rc == 0)
-    said = sum(1 for c in clients if b"[detached from" in c.tail)
+    detached = sum(1 for rc in codes if rc == 0)
+    said = sum(1 for c in live if b"[detached from" in c.tail)
     for c in clients:
         c.kill()
     listed = n.wait_for("attached back to 0", lambda: (lambda m: m if all(
-        m[i]["attached"] == 0 for i in ids) else None)(n.sessions()), timeout=60)
+        m[i]["attached"] == 0 for i in ids) else None)(n.sessions(timeout=600)), timeout=600)
     running = sum(1 for i in ids if listed[i]["status"] == "running")
     # and a new client attaches to each again and gets its screen
     re_ok = 0
     for i, sid in enumerate(ids):
         c = s.tty(n.ssh("attach", sid, src=src_addr(i), tty=True))
         try:
-            deadline = time.time() + 30
+            deadline = time.time() + 120
             while c.got < 1000 and time.time() < deadline and c.proc.poll() is None:
                 time.sleep(0.05)
             c.send(b"\x1c")
-            if c.wait(30) == 0 and c.got >= 1000:
+            if c.wait(120) == 0 and c.got >= 1000:
                 re_ok += 1
         finally:
             c.kill()
     s.fig("attach", detached=detached, detach_s=detach_s, reattached=re_ok)
-    s.row("attach", "then Ctrl-\\ to every client while the flood goes on; `ls`; a fresh"
-                    " attach to each session",
+    s.row("attach", "then Ctrl-\\ to every client still attached while the flood goes on;"
+                    " `ls`; a fresh attach to each session",
           "%d of %d detached with exit 0 within %.1f s (%d printed `[detached from`);"
           " `ls` shows %d of %d sessions running, 0 attached; %d of %d fresh attaches got"
-          " output and detached" % (detached, len(clients), detach_s, said, running, len(ids),
+          " output and detached" % (detached, len(live), detach_s, said, running, len(ids),
                                     re_ok, len(ids)),
-          "yes" if detached == len(clients) and running == len(ids) and re_ok == len(ids)
+          "yes" if detached == len(live) and running == len(ids) and re_ok == len(ids)
           else "no")
     t3 = time.perf_counter()
     for sid in ids:
-        n.check("stop", sid)
-        n.check("rm", sid)
+        n.check("stop", sid, timeout=600)
+        n.check("rm", sid, timeout=600)
     s.fig("attach", stop_rm_s=time.perf_counter() - t3)
 
 
@@ -836,8 +1012,8 @@ def phase_ws(s):
           open_p99_ms=pct(opened, 99), active_at_once=peak_active[0], seconds=took,
           bytes=done)
     s.row("ws", "%d WebSocket streams at once on %d `sh` sessions (shell protocol,"
-                " /v1/sessions/ID/stream; %d tokens, %d addresses): each types a command and"
-                " waits for its answer, then all read `seq 1 20000`" % (
+                " /v1/sessions/ID/stream; tokens: %d, source addresses: %d): each types a"
+                " command and waits for its answer, then all read `seq 1 20000`" % (
                     WS_STREAMS, nsess, len(tokens), (WS_STREAMS + WS_PER_ADDRESS - 1)
                     // WS_PER_ADDRESS),
           "%d of %d open and answered (open to answer p50 %s ms, p99 %s ms); %s open at once"
@@ -914,6 +1090,7 @@ def tally(res, expect):
 def phase_mux(s):
     n = s.node
     master = s.master(n, "mux")
+    fds0 = proc_figures(n.pid)[1]
     items = [(i, "new", "--name", "mx%d" % i, "--", "true") if i % 2 == 0 else (i, "ls")
              for i in range(MUX_COMMANDS)]
     res, took = mux_run(s, n, master, items, "mux")
@@ -931,6 +1108,12 @@ def phase_mux(s):
               if other else "", MUX_COMMANDS / took),
           "yes" if ok == MUX_COMMANDS else "no")
     rms = [(i, "rm", "mx%d" % i) for i in range(0, MUX_COMMANDS, 2)]
+    ended = sum(1 for x in n.sessions(timeout=600).values() if x["status"] == "exited")
+    fds1 = proc_figures(n.pid)[1]
+    s.fig("mux", ended_sessions=ended, fds_with_ended=fds1, fds_before=fds0)
+    s.row("mux", "open fds while those %d ended sessions are kept (until `rm` or retention)"
+          % ended, "%d → %d fds: %.2f per ended session" % (
+              fds0, fds1, (fds1 - fds0) / max(1, ended)), "—")
     res, took = mux_run(s, n, master, rms, "mux-rm")
     ok, lost, other = tally(res, lambda i, out: True)
     s.fig("mux", rm_ok=ok, rm_lost=lost, rm_other=other, rm_seconds=took)
@@ -1097,10 +1280,10 @@ def phase_kill(s):
     s.row("kill", "kill -9 of the node with %d clients attached to 3 sessions printing about"
                   " 1.4 MB/s each and %d clients looping `ls --json`" % (KILL_ATTACHED,
                                                                          KILL_WORKERS),
-          "all attached ssh clients ended within %.1f s (exit %s); %d `ls` answered before the"
+          "all attached ssh clients ended within %.1f s (%s); %d `ls` answered before the"
           " kill; PTY programs still running afterwards: %s" % (
-              clients_gone, ",".join(sorted(set(str(c) for c in codes))), ok_before,
-              ", ".join(orphans) or "none"),
+              clients_gone, "; ".join("%d× %s" % (v, k) for k, v in why_dropped(clients).items()),
+              ok_before, ", ".join(orphans) or "none"),
           "yes" if all(c is not None for c in codes) and not orphans else "no")
     for c in clients:
         c.kill()
