@@ -886,8 +886,14 @@ def phase_attach(s):
     said = sum(1 for c in live if b"[detached from" in c.tail)
     for c in clients:
         c.kill()
-    listed = n.wait_for("attached back to 0", lambda: (lambda m: m if all(
-        m[i]["attached"] == 0 for i in ids) else None)(n.sessions(timeout=600)), timeout=600)
+    # every client is gone now: each session's ATTACHED count must come back to 0
+    deadline = time.time() + 120
+    while True:
+        listed = n.sessions(timeout=600)
+        stale = {i: listed[i]["attached"] for i in ids if listed[i]["attached"]}
+        if not stale or time.time() > deadline:
+            break
+        time.sleep(1)
     running = sum(1 for i in ids if listed[i]["status"] == "running")
     # and a new client attaches to each again and gets its screen
     re_ok = 0
@@ -902,15 +908,19 @@ def phase_attach(s):
                 re_ok += 1
         finally:
             c.kill()
-    s.fig("attach", detached=detached, detach_s=detach_s, reattached=re_ok)
+    s.fig("attach", detached=detached, detach_s=detach_s, reattached=re_ok,
+          stale_attached=stale)
     s.row("attach", "then Ctrl-\\ to every client still attached while the flood goes on;"
                     " `ls`; a fresh attach to each session",
           "%d of %d detached with exit 0 within %.1f s (%d printed `[detached from`);"
-          " `ls` shows %d of %d sessions running, 0 attached; %d of %d fresh attaches got"
-          " output and detached" % (detached, len(live), detach_s, said, running, len(ids),
-                                    re_ok, len(ids)),
+          " `ls` shows %d of %d sessions running, %s; %d of %d fresh attaches got"
+          " output and detached" % (
+              detached, len(live), detach_s, said, running, len(ids),
+              ("still %d attached 120 s after every client had gone (%s)" % (
+                  sum(stale.values()), ", ".join("%s: %d" % kv for kv in sorted(stale.items()))))
+              if stale else "0 attached", re_ok, len(ids)),
           "yes" if detached == len(live) and running == len(ids) and re_ok == len(ids)
-          else "no")
+          and not stale else "no")
     t3 = time.perf_counter()
     for sid in ids:
         n.check("stop", sid, timeout=600)
@@ -951,6 +961,7 @@ def phase_ws(s):
         t0 = time.perf_counter()
         got = 0
         buf = ""
+        stage = "connecting"
 
         async def until(marker, timeout):
             nonlocal got, buf
@@ -967,11 +978,13 @@ def phase_ws(s):
                     raise RuntimeError("the stream said " + json.dumps(m)[:120])
         try:
             async with websockets.connect(ws_base + "/v1/sessions/%s/stream" % sid, **kw) as ws:
+                stage = "waiting for ready"
                 await ws.send(json.dumps({"type": "hello", "cols": 120, "rows": 40}))
                 while True:
                     m = json.loads(await asyncio.wait_for(ws.recv(), 60))
                     if m["type"] == "ready":
                         break
+                stage = "waiting for the answer to its command"
                 await ws.send(json.dumps({"type": "input",
                                           "data": "echo ws-%d-$((6*7))\n" % i}))
                 await until("ws-%d-42" % i, 60)
@@ -981,11 +994,14 @@ def phase_ws(s):
                 if lead:
                     await ws.send(json.dumps({"type": "input", "data":
                                               "seq 1 20000; echo done-$((6*7))-%s\n" % sid}))
+                stage = "reading the output"
                 await until("done-42-%s" % sid, 120)
                 return got
         except Exception as e:
-            why = type(e).__name__ + ": " + first_line(str(e))
-            why = re.sub(r"\d+", "N", why)[:100]
+            why = "%s while %s: %s" % (type(e).__name__, stage, first_line(str(e)) or "-")
+            why = re.sub(r"\d+", "N", why)[:120]
+            log("ws: stream %d on %s: %s; it had %d bytes of output, ending %r" % (
+                i, sid, why, got, buf[-80:]))
             fails[why] = fails.get(why, 0) + 1
             ready_barrier.release()
             return None
