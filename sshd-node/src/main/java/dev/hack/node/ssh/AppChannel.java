@@ -124,7 +124,7 @@ final class AppChannel implements ChannelApp.Channel {
     CompletableFuture<ChannelApp.AttachEnd> f;
     synchronized (this) {
       closed = true;
-      a = keys.takeSession();
+      a = keys.close();
       target = app;
       f = attached;
       attached = null;

@@ -794,8 +794,9 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
     attachedTo = session.id();
     Attachment a = session.attach(out, clientSize(), readOnly, this::sessionEnded);
     audit.ok("attach", "attach " + session.id(), readOnly ? "read-only" : null);
-    attached(a);
-    followResizes(a);
+    if (attached(a)) {
+      followResizes(a);
+    }
   }
 
   /** {@code attach ID@PEER}: the session lives on a peer; this node is one hop in between. */
@@ -808,8 +809,9 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
     Attachment a =
         HopAttachment.open(c, id, readOnly, clientSize(), peerEnv, out, this::sessionEnded);
     audit.ok("attach", "attach " + attachedTo, readOnly ? "read-only" : null);
-    attached(a);
-    followResizes(a);
+    if (attached(a)) {
+      followResizes(a);
+    }
   }
 
   private void tmux(String name) throws IOException {
@@ -825,8 +827,9 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
             out,
             end -> exitWith(0, TERMINAL_RESET));
     audit.ok("attach", "tmux " + name, null);
-    attached(a);
-    followResizes(a);
+    if (attached(a)) {
+      followResizes(a);
+    }
   }
 
   /**
@@ -839,10 +842,18 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
     a.resize(clientSize());
   }
 
-  /** Makes {@code a} the target of input, first handing it what was typed while attaching. */
-  private void attached(Attachment a) {
-    keys.toSession(a);
+  /**
+   * Makes {@code a} the target of input, first handing it what was typed while attaching; false
+   * (and {@code a} detached) when the client left meanwhile.
+   */
+  private boolean attached(Attachment a) {
+    if (!keys.toSession(a)) {
+      a.detach(); // the client left while the attach was being set up
+      audit.ok("detach", "detach " + attachedTo, "the connection closed");
+      return false;
+    }
     keys.release();
+    return true;
   }
 
   /**
@@ -915,7 +926,7 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
     if (ac != null) {
       ac.close();
     }
-    Attachment a = keys.takeSession();
+    Attachment a = keys.close();
     if (a != null) {
       a.detach();
       audit.ok("detach", "detach " + attachedTo, "the connection closed");

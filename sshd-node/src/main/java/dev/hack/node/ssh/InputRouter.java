@@ -34,6 +34,7 @@ final class InputRouter {
   private Attachment session;
   private Keys app;
   private int detachKey = DetachKeys.DEFAULT;
+  private boolean closed;
 
   /**
    * Holds keys from the start.
@@ -60,9 +61,22 @@ final class InputRouter {
   /**
    * Keys go to {@code s} from now on, after the ones held once {@link #release} is called (which
    * the caller does outside its own locks: it hands keys to the session).
+   *
+   * @return false, taking nothing, when the channel closed already ({@link #close}): the caller
+   *     detaches {@code s}, which would otherwise stay attached to a client that is gone
    */
-  synchronized void toSession(Attachment s) {
+  synchronized boolean toSession(Attachment s) {
+    if (closed) {
+      return false;
+    }
     session = s;
+    return true;
+  }
+
+  /** The channel is gone: no session takes keys from now on. Returns the one attached, or null. */
+  synchronized Attachment close() {
+    closed = true;
+    return takeSession();
   }
 
   /** Keys go to {@code keys} whenever no session is attached, after the ones held. */

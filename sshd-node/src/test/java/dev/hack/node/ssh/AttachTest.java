@@ -143,6 +143,22 @@ class AttachTest {
   }
 
   @Test
+  void aClientKilledWhileItsAttachIsSetUpIsNotCountedAsAttached() throws Exception {
+    // the load suite's repro: ATTACHED stayed at 2 for good after clients killed mid-attach,
+    // because the channel closed before the attachment was registered with it
+    node.mina("new --name c -- cat");
+    java.util.Random random = new java.util.Random(42);
+    for (int i = 0; i < 30; i++) {
+      Process p = new ProcessBuilder(node.sshArgv("-tt", "127.0.0.1", "attach", "c")).start();
+      Thread.sleep(random.nextInt(500)); // when to kill it: the point of the test is the spread
+      p.destroyForcibly().waitFor();
+    }
+    Poll.until(
+        WAIT, "no client counted", () -> node.mina("ls --json").out().contains("\"attached\":0"));
+    assertThat(node.mina("ls --json").out()).contains("\"status\":\"running\"");
+  }
+
+  @Test
   void tmuxCommandAttachesToExistingSessionAndCreatesMissingOne() throws Exception {
     new ProcessBuilder(
             "tmux",
