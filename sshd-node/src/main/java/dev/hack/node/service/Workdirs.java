@@ -1,5 +1,6 @@
 package dev.hack.node.service;
 
+import dev.hack.node.api.Ids;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,7 +17,8 @@ import java.nio.file.Path;
  *       under it; an absolute one is taken as it is.
  * </ul>
  *
- * Either way the directory must exist.
+ * Either way the directory must exist. A refusal quotes what the client sent, cut to {@link
+ * Ids#SHOWN} characters.
  */
 public final class Workdirs {
   private Workdirs() {}
@@ -58,20 +60,23 @@ public final class Workdirs {
     noNul(cwd);
     Path candidate = root.resolve(Path.of(cwd)).normalize();
     if (!candidate.startsWith(root)) {
-      throw new Refused(400, "invalid_cwd", "cwd " + cwd + " is outside the project root " + root);
+      throw new Refused(
+          400, "invalid_cwd", "cwd " + Ids.quote(cwd) + " is outside the project root " + root);
     }
     Path real;
     try {
       real = candidate.toRealPath();
     } catch (IOException e) {
-      throw new Refused(400, "invalid_cwd", "no such directory in the project: " + cwd);
+      throw new Refused(400, "invalid_cwd", "no such directory in the project: " + Ids.quote(cwd));
     }
     if (!real.startsWith(root)) {
       throw new Refused(
-          400, "invalid_cwd", "cwd " + cwd + " leads outside the project root (through a symlink)");
+          400,
+          "invalid_cwd",
+          "cwd " + Ids.quote(cwd) + " leads outside the project root (through a symlink)");
     }
     if (!Files.isDirectory(real)) {
-      throw new Refused(400, "invalid_cwd", "cwd " + cwd + " is not a directory");
+      throw new Refused(400, "invalid_cwd", "cwd " + Ids.quote(cwd) + " is not a directory");
     }
     return real;
   }
@@ -89,7 +94,7 @@ public final class Workdirs {
             : cwd.startsWith("~/") ? home.resolve(cwd.substring(2)) : home.resolve(cwd);
     p = p.normalize();
     if (!Files.isDirectory(p)) {
-      throw new Refused(400, "invalid_cwd", "no such directory: " + p);
+      throw new Refused(400, "invalid_cwd", "no such directory: " + Ids.quote(p.toString()));
     }
     return p;
   }

@@ -149,6 +149,18 @@ class DoorsAgreeTest {
   }
 
   @Test
+  void aRefusedDirectoryIsQuotedShortNotEchoedWhole() throws Exception {
+    String longCwd = "../" + "x".repeat(5000);
+    JsonObject refused =
+        gateway("{\"project\":\"web\",\"cwd\":\"" + longCwd + "\",\"command\":[\"true\"]}");
+    assertThat(refused.get("error").getAsString()).isEqualTo("invalid_cwd");
+    assertThat(refused.get("message").getAsString()).hasSizeLessThan(200).contains("...");
+    TestNode.Result ssh = node.mina("new --cwd " + "y".repeat(5000) + " -- true");
+    assertThat(ssh.exit()).isNotZero();
+    assertThat(ssh.err()).hasSizeLessThan(300).contains("no such directory");
+  }
+
+  @Test
   void theTypeIsInferredAndKeptTheSameWayFromEveryDoor() throws Exception {
     // no type: process with a command, shell without
     assertThat(ssh("new").type()).isEqualTo("process");
