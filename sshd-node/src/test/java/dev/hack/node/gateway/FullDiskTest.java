@@ -1,14 +1,11 @@
 package dev.hack.node.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.hack.node.gateway.GatewayFixture.Reply;
-import java.io.IOException;
-import java.io.OutputStream;
+import dev.hack.node.testing.TinyDisk;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -20,23 +17,20 @@ import org.junit.jupiter.api.Test;
  * note when it was last used.
  */
 class FullDiskTest {
+  private TinyDisk disk;
   private Path mount;
 
   @BeforeEach
   void mountATinyDisk() throws Exception {
-    mount = Files.createTempDirectory(Path.of("/tmp"), "hack-fulldisk");
-    Process m =
-        new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", mount.toString())
-            .redirectErrorStream(true)
-            .start();
-    boolean mounted = m.waitFor(10, TimeUnit.SECONDS) && m.exitValue() == 0;
-    assumeTrue(mounted, "mounting a tmpfs needs root (CI runs as root)");
+    disk = TinyDisk.mount(16);
+    mount = disk.path();
   }
 
   @AfterEach
   void unmount() throws Exception {
-    new ProcessBuilder("umount", "-l", mount.toString()).start().waitFor(10, TimeUnit.SECONDS);
-    Files.deleteIfExists(mount);
+    if (disk != null) {
+      disk.close();
+    }
   }
 
   @Test
@@ -44,7 +38,7 @@ class FullDiskTest {
     try (GatewayFixture g = new GatewayFixture(mount)) {
       assertThat(g.get("/v1/status", g.read).code()).isEqualTo(200); // before: fine
       Path filler = mount.resolve("filler");
-      fill(filler);
+      TinyDisk.fill(filler);
       try {
         // write and admin were never used: verifying them wants to record their first use
         for (String token : new String[] {g.write, g.admin, g.read}) {
@@ -62,19 +56,6 @@ class FullDiskTest {
         assertThat(job.body()).contains("cannot start a job");
       } finally {
         Files.deleteIfExists(filler);
-      }
-    }
-  }
-
-  private static void fill(Path filler) throws IOException {
-    byte[] chunk = new byte[64 * 1024];
-    try (OutputStream out = Files.newOutputStream(filler)) {
-      while (true) {
-        out.write(chunk);
-      }
-    } catch (IOException e) {
-      if (!String.valueOf(e.getMessage()).contains("No space left")) {
-        throw e;
       }
     }
   }

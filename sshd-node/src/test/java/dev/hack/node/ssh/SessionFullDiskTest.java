@@ -1,22 +1,20 @@
 package dev.hack.node.ssh;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.hack.node.testing.Poll;
 import dev.hack.node.testing.TestNode;
+import dev.hack.node.testing.TinyDisk;
 import dev.hack.node.testing.TmuxTerminal;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -30,19 +28,15 @@ import org.junit.jupiter.api.Test;
 class SessionFullDiskTest {
   private static final Duration WAIT = Duration.ofSeconds(20);
 
+  private TinyDisk disk;
   private Path mount;
   private TestNode node;
   private final List<TmuxTerminal> terminals = new ArrayList<>();
 
   @BeforeEach
   void mountATinyDisk() throws Exception {
-    mount = Files.createTempDirectory(Path.of("/tmp"), "hack-fulldisk");
-    Process m =
-        new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", mount.toString())
-            .redirectErrorStream(true)
-            .start();
-    boolean mounted = m.waitFor(10, TimeUnit.SECONDS) && m.exitValue() == 0;
-    assumeTrue(mounted, "mounting a tmpfs needs root (CI runs as root)");
+    disk = TinyDisk.mount(16);
+    mount = disk.path();
     node = TestNode.start(mount);
   }
 
@@ -54,8 +48,9 @@ class SessionFullDiskTest {
     if (node != null) {
       node.close();
     }
-    new ProcessBuilder("umount", "-l", mount.toString()).start().waitFor(10, TimeUnit.SECONDS);
-    Files.deleteIfExists(mount);
+    if (disk != null) {
+      disk.close();
+    }
   }
 
   private TmuxTerminal terminal(String... remote) throws Exception {
@@ -77,7 +72,7 @@ class SessionFullDiskTest {
     Poll.until(WAIT, "the log to have it", () -> node.mina("logs sh1").out().contains("before-9"));
 
     Path filler = mount.resolve("filler");
-    fill(filler);
+    TinyDisk.fill(filler);
 
     // the attached client keeps seeing its program, which never blocks: 6.9 MB of output is far
     // more than the disk has room for and than a PTY buffers
@@ -138,18 +133,5 @@ class SessionFullDiskTest {
       }
     }
     throw new AssertionError("no session " + id + " in " + all);
-  }
-
-  private static void fill(Path filler) throws IOException {
-    byte[] chunk = new byte[64 * 1024];
-    try (OutputStream out = Files.newOutputStream(filler)) {
-      while (true) {
-        out.write(chunk);
-      }
-    } catch (IOException e) {
-      if (!String.valueOf(e.getMessage()).contains("No space left")) {
-        throw e;
-      }
-    }
   }
 }
