@@ -25,7 +25,8 @@ import urllib.error, urllib.request
 
 PHASES = ("ls", "attach", "ws", "mux", "many", "kill", "disk")
 
-parser = argparse.ArgumentParser(prog="scripts/loadfault", description=__doc__.split("\n")[0])
+parser = argparse.ArgumentParser(prog="scripts/loadfault",
+                                 description=" ".join(__doc__.split("\n\n")[0].split()))
 parser.add_argument("--quick", action="store_true", help="all counts and durations about 10x down")
 parser.add_argument("--only", default="", help="comma-separated phases: " + ",".join(PHASES))
 parser.add_argument("--json", action="store_true", help="print JSON instead of the markdown table")
