@@ -49,6 +49,33 @@ class ArchitectureTest {
   }
 
   @Test
+  void theDoorsReachTheNodeThroughItsContextOnly() {
+    noClasses()
+        .that()
+        .resideInAnyPackage("dev.hack.node.ssh..", "dev.hack.node.gateway..")
+        .should()
+        .dependOnClassesThat()
+        .haveFullyQualifiedName("dev.hack.node.Node")
+        .check(classes);
+  }
+
+  @Test
+  void theTextIsForEveryDoor() {
+    noClasses()
+        .that()
+        .resideInAPackage("dev.hack.node.text..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage(
+            "dev.hack.node.ssh..",
+            "dev.hack.node.gateway..",
+            "dev.hack.node.service..",
+            "dev.hack.tui..",
+            "dev.hack.cli..")
+        .check(classes);
+  }
+
+  @Test
   void theCoreKnowsNoDoor() {
     noClasses()
         .that()

@@ -16,8 +16,9 @@ import dev.hack.node.mesh.tailscale.LocalApiClient;
 import dev.hack.node.mesh.tailscale.TailnetListeners;
 import dev.hack.node.mesh.tailscale.WhoIsResult;
 import dev.hack.node.project.ProjectRegistry;
+import dev.hack.node.service.Attachments;
+import dev.hack.node.service.NodeContext;
 import dev.hack.node.service.Sessions;
-import dev.hack.node.ssh.NodeInfo;
 import dev.hack.node.ssh.NodeSshServer;
 import dev.hack.node.supervisor.Supervisor;
 import dev.hack.node.supervisor.SupervisorConfig;
@@ -49,7 +50,7 @@ import org.slf4j.LoggerFactory;
  * <p>With Tailscale running, SSH also listens on this machine's tailnet addresses ({@link
  * #sshAddresses}, kept by {@link TailnetListeners}; docs/mesh.md).
  */
-public final class Node implements AutoCloseable, NodeInfo {
+public final class Node implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Node.class);
 
   /**
@@ -207,7 +208,36 @@ public final class Node implements AutoCloseable, NodeInfo {
     supervisor = new Supervisor(config.home().sessionsDir(), sc);
     jobs = new JobManager(config.home().jobsDir());
     sessions = new Sessions(supervisor, () -> ProjectRegistry.open(config.home()));
-    ssh = new NodeSshServer(supervisor, authorized, hostKey, this, config.ssh());
+    peers = new Peers(config.home(), id, PEER_PERIOD, PEER_TIMEOUT);
+    hubs =
+        new HubLinks(
+            config.home(),
+            () -> new HubLinks.Self(name, id, Version.get()),
+            () -> sshAddress,
+            HubLinks.Options.defaults());
+    NodeContext context =
+        new NodeContext(
+            config.home(),
+            supervisor,
+            sessions,
+            jobs,
+            peers,
+            hubs,
+            new Attachments(supervisor, peers, this::status),
+            this::status,
+            startedAt,
+            new NodeContext.Tailnet() {
+              @Override
+              public Set<InetAddress> addresses() {
+                return tailnetAddresses();
+              }
+
+              @Override
+              public WhoIsResult whois(InetSocketAddress remote) {
+                return Node.this.whois(remote);
+              }
+            });
+    ssh = new NodeSshServer(authorized, hostKey, context, config.ssh());
     try {
       sshAddress = ssh.start(config.bindHost(), config.sshPort());
     } catch (java.net.BindException e) {
@@ -222,7 +252,7 @@ public final class Node implements AutoCloseable, NodeInfo {
           e);
     }
     if (config.gatewayPort() >= 0) {
-      gateway = new Gateway(config.home(), supervisor, jobs, this::status, startedAt);
+      gateway = new Gateway(context);
       String gatewayHost = config.gatewayHost() != null ? config.gatewayHost() : config.bindHost();
       try {
         InetSocketAddress g = gateway.start(gatewayHost, config.gatewayPort());
@@ -240,14 +270,7 @@ public final class Node implements AutoCloseable, NodeInfo {
       }
     }
     new Joins(config.home()).forgetTunnels(); // they closed when the last process ended
-    peers = new Peers(config.home(), id, PEER_PERIOD, PEER_TIMEOUT);
     peers.start();
-    hubs =
-        new HubLinks(
-            config.home(),
-            () -> new HubLinks.Self(name, id, Version.get()),
-            sshAddress,
-            HubLinks.Options.defaults());
     hubs.start();
     tailnet =
         new TailnetListeners(
@@ -360,12 +383,10 @@ public final class Node implements AutoCloseable, NodeInfo {
     return List.copyOf(out);
   }
 
-  @Override
   public Set<InetAddress> tailnetAddresses() {
     return tailnet == null ? Set.of() : tailnet.addresses();
   }
 
-  @Override
   public WhoIsResult whois(InetSocketAddress remote) {
     try (LocalApiClient ts = localApi()) {
       return ts.whois(remote);
@@ -389,32 +410,26 @@ public final class Node implements AutoCloseable, NodeInfo {
     return supervisor;
   }
 
-  @Override
   public Sessions sessions() {
     return sessions;
   }
 
-  @Override
   public JobManager jobs() {
     return jobs;
   }
 
-  @Override
   public HackHome home() {
     return config.home();
   }
 
-  @Override
   public Peers peers() {
     return peers;
   }
 
-  @Override
   public HubLinks hubs() {
     return hubs;
   }
 
-  @Override
   public NodeStatus status() {
     int running = 0;
     int total = 0;

@@ -1,15 +1,10 @@
 package dev.hack.node.gateway;
 
-import dev.hack.keys.HackHome;
 import dev.hack.node.NodeFailures;
-import dev.hack.node.api.NodeStatus;
-import dev.hack.node.jobs.JobManager;
-import dev.hack.node.supervisor.Supervisor;
+import dev.hack.node.service.NodeContext;
 import java.net.InetSocketAddress;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.NetworkConnectionLimit;
@@ -100,15 +95,8 @@ public final class Gateway implements AutoCloseable {
   private final GatewayContext ctx;
   private final ConnectionGuard guard;
 
-  public Gateway(
-      HackHome home,
-      Supervisor supervisor,
-      JobManager jobs,
-      Supplier<NodeStatus> status,
-      Instant startedAt) {
-    ctx =
-        new GatewayContext(
-            home, supervisor, jobs, status, startedAt, MAX_BODY_BYTES, MAX_FRAME_BYTES);
+  public Gateway(NodeContext node) {
+    ctx = new GatewayContext(node, MAX_BODY_BYTES, MAX_FRAME_BYTES);
     QueuedThreadPool pool = new QueuedThreadPool(32, 2);
     pool.setName("gateway");
     pool.setDaemon(true);

@@ -8,6 +8,7 @@ import dev.hack.node.api.NodeStatus;
 import dev.hack.node.config.ConfigFile;
 import dev.hack.node.jobs.JobManager;
 import dev.hack.node.project.ProjectRegistry;
+import dev.hack.node.service.NodeContext;
 import dev.hack.node.supervisor.Supervisor;
 import java.io.IOException;
 import java.time.Instant;
@@ -68,23 +69,17 @@ final class GatewayContext {
     return pool;
   }
 
-  GatewayContext(
-      HackHome home,
-      Supervisor supervisor,
-      JobManager jobs,
-      Supplier<NodeStatus> status,
-      Instant startedAt,
-      int maxBodyBytes,
-      int maxFrameBytes) {
+  GatewayContext(NodeContext node, int maxBodyBytes, int maxFrameBytes) {
+    HackHome home = node.home();
     this.home = home;
-    this.supervisor = supervisor;
-    this.jobs = jobs;
-    this.status = status;
-    this.startedAt = startedAt;
+    this.supervisor = node.supervisor();
+    this.jobs = node.jobs();
+    this.status = node.statusNow();
+    this.startedAt = node.startedAt();
     this.tokens = TokenStore.open(home);
     this.auditLog = AuditLog.open(home);
     this.projects = ProjectRegistry.open(home);
-    this.sessions = new dev.hack.node.service.Sessions(supervisor, () -> projects);
+    this.sessions = node.sessions();
     this.config = new ConfigFile(home.config());
     this.openStreams =
         new StreamRegistry(

@@ -88,7 +88,7 @@ public final class HubLinks implements AutoCloseable {
   private final NodeRegistry registry;
   private final KeyPair identity;
   private final Supplier<Self> self;
-  private final SshdSocketAddress target;
+  private final Supplier<SshdSocketAddress> target;
   private final Options options;
   private final SshClient ssh;
   private final Map<String, Link> links = new ConcurrentHashMap<>();
@@ -97,9 +97,11 @@ public final class HubLinks implements AutoCloseable {
 
   /**
    * @param self this node's name, id and version (read at each registration)
-   * @param sshAddress where this node's SSH server listens; the tunnel ends there
+   * @param sshAddress where this node's SSH server listens; the tunnel ends there. Read when a link
+   *     first needs it: the node builds its services before its SSH server has a port
    */
-  public HubLinks(HackHome home, Supplier<Self> self, InetSocketAddress sshAddress, Options options)
+  public HubLinks(
+      HackHome home, Supplier<Self> self, Supplier<InetSocketAddress> sshAddress, Options options)
       throws IOException {
     this(home, KeyFiles.loadOrCreate(home.hostKey(), "hack host key"), self, sshAddress, options);
   }
@@ -109,16 +111,12 @@ public final class HubLinks implements AutoCloseable {
       HackHome home,
       KeyPair identity,
       Supplier<Self> self,
-      InetSocketAddress sshAddress,
+      Supplier<InetSocketAddress> sshAddress,
       Options options) {
     this.registry = NodeRegistry.open(home);
     this.identity = identity;
     this.self = self;
-    String host = sshAddress.getHostString();
-    if (host.equals("0.0.0.0") || host.equals("::") || host.equals("0:0:0:0:0:0:0:0")) {
-      host = "127.0.0.1";
-    }
-    this.target = new SshdSocketAddress(host, sshAddress.getPort());
+    this.target = () -> tunnelTarget(sshAddress.get());
     this.options = options;
     KnownHosts known = new KnownHosts(home.knownHosts());
     this.ssh =
@@ -272,7 +270,7 @@ public final class HubLinks implements AutoCloseable {
           }
           SshdSocketAddress bound =
               session.startRemotePortForwarding(
-                  new SshdSocketAddress(Joins.TUNNEL_HOST, 0), target);
+                  new SshdSocketAddress(Joins.TUNNEL_HOST, 0), target.get());
           Self me = self.get();
           List<String> words =
               new ArrayList<>(
@@ -335,8 +333,17 @@ public final class HubLinks implements AutoCloseable {
     return ceiling / 2 + ThreadLocalRandom.current().nextLong(ceiling / 2 + 1);
   }
 
+  /** Where a tunnel ends: the SSH server's address, on loopback where it listens on every one. */
+  private static SshdSocketAddress tunnelTarget(InetSocketAddress sshAddress) {
+    String host = sshAddress.getHostString();
+    if (host.equals("0.0.0.0") || host.equals("::") || host.equals("0:0:0:0:0:0:0:0")) {
+      host = "127.0.0.1";
+    }
+    return new SshdSocketAddress(host, sshAddress.getPort());
+  }
+
   /** Lets a forwarded connection reach exactly one address: this node's SSH server. */
-  private record OnlyTo(SshdSocketAddress target) implements ForwardingFilter {
+  private record OnlyTo(Supplier<SshdSocketAddress> to) implements ForwardingFilter {
     @Override
     public boolean canListen(SshdSocketAddress address, Session session) {
       return false;
@@ -344,6 +351,7 @@ public final class HubLinks implements AutoCloseable {
 
     @Override
     public boolean canConnect(Type type, SshdSocketAddress address, Session session) {
+      SshdSocketAddress target = to.get();
       return type == Type.Forwarded
           && address.getPort() == target.getPort()
           && Objects.equals(address.getHostName(), target.getHostName());

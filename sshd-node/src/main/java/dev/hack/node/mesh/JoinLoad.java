@@ -80,7 +80,7 @@ public final class JoinLoad {
               home,
               keys.get(i),
               () -> new HubLinks.Self(name(n), "node-" + name(n), Version.get()),
-              new InetSocketAddress("127.0.0.1", targetPort),
+              () -> new InetSocketAddress("127.0.0.1", targetPort),
               options);
       l.start();
       links.add(l);

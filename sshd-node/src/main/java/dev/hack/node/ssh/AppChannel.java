@@ -4,10 +4,13 @@ import dev.hack.node.api.ChannelApp;
 import dev.hack.node.api.NodeStatus;
 import dev.hack.node.api.PtySize;
 import dev.hack.node.api.SessionInfo;
+import dev.hack.node.service.Attachments;
+import dev.hack.node.service.NodeContext;
 import dev.hack.node.service.Sessions;
 import dev.hack.node.supervisor.Attachment;
 import dev.hack.node.supervisor.Session;
 import dev.hack.node.supervisor.Supervisor;
+import dev.hack.node.text.SessionText;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -32,13 +35,13 @@ final class AppChannel implements ChannelApp.Channel {
    * and the client's next prompt starts below it.
    */
   private static final byte[] RESET =
-      (ChannelCommand.TERMINAL_RESET + "\u001b[999;1H\r\n").getBytes(StandardCharsets.UTF_8);
+      (TerminalReset.SEQUENCE + "\u001b[999;1H\r\n").getBytes(StandardCharsets.UTF_8);
 
   /** The app left its screen already; this only marks the end of its output. */
   private static final byte[] AT_EXIT = "\r".getBytes(StandardCharsets.UTF_8);
 
   private final Supervisor supervisor;
-  private final NodeInfo node;
+  private final NodeContext node;
   private final ChannelSink out;
   private final Map<String, String> env;
   private final Map<String, String> locale;
@@ -67,14 +70,13 @@ final class AppChannel implements ChannelApp.Channel {
   }
 
   AppChannel(
-      Supervisor supervisor,
-      NodeInfo node,
+      NodeContext node,
       ChannelSink out,
       Map<String, String> env,
       Map<String, String> locale,
       Supplier<PtySize> size,
       IntConsumer exit) {
-    this.supervisor = supervisor;
+    this.supervisor = node.supervisor();
     this.node = node;
     this.out = out;
     this.env = Map.copyOf(env);
@@ -261,9 +263,10 @@ final class AppChannel implements ChannelApp.Channel {
   @Override
   public CompletableFuture<ChannelApp.AttachEnd> attach(String id, boolean readOnly)
       throws IOException {
-    int at = id.lastIndexOf('@');
-    String peer = at > 0 ? id.substring(at + 1) : null;
-    Session s = peer == null ? supervisor.get(id) : null;
+    Attachments.Target target = node.attachments().resolve(id);
+    if (target.local()) {
+      supervisor.get(target.id()); // an unknown session is refused before anything changes
+    }
     CompletableFuture<ChannelApp.AttachEnd> f = new CompletableFuture<>();
     synchronized (this) {
       if (closed) {
@@ -279,17 +282,7 @@ final class AppChannel implements ChannelApp.Channel {
     try {
       java.util.function.Consumer<Attachment.End> onEnd =
           end -> onSessionEnd(f, new ChannelApp.AttachEnd(end.sessionExited(), end.exitCode()));
-      a =
-          s != null
-              ? s.attach(out, size.get(), readOnly, onEnd)
-              : HopAttachment.open(
-                  node.peers().connectOwn(peer),
-                  id.substring(0, at),
-                  readOnly,
-                  size.get(),
-                  locale,
-                  out,
-                  onEnd);
+      a = node.attachments().attach(target, readOnly, size.get(), locale, out, onEnd);
     } catch (IOException | RuntimeException e) {
       synchronized (this) {
         attached = null;

@@ -4,7 +4,7 @@ import dev.hack.keys.AuthorizedKeys;
 import dev.hack.node.Version;
 import dev.hack.node.api.ChannelApp;
 import dev.hack.node.mesh.tailscale.TailnetRanges;
-import dev.hack.node.supervisor.Supervisor;
+import dev.hack.node.service.NodeContext;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -175,11 +175,7 @@ public final class NodeSshServer implements AutoCloseable {
   private volatile InetSocketAddress first;
 
   public NodeSshServer(
-      Supervisor supervisor,
-      AuthorizedKeys authorizedKeys,
-      KeyPair hostKey,
-      NodeInfo node,
-      Settings settings) {
+      AuthorizedKeys authorizedKeys, KeyPair hostKey, NodeContext node, Settings settings) {
     AtomicInteger n = new AtomicInteger();
     this.executor =
         Executors.newCachedThreadPool(
@@ -276,9 +272,9 @@ public final class NodeSshServer implements AutoCloseable {
             tailnet,
             (session, why) -> SshAudit.loginEnded(node.home(), session, why));
     server.setCommandFactory(
-        (channel, command) -> new ChannelCommand(command, supervisor, node, executor, null));
+        (channel, command) -> new ChannelCommand(command, node, executor, null));
     server.setShellFactory(
-        channel -> new ChannelCommand(null, supervisor, node, executor, settings.shellApp()));
+        channel -> new ChannelCommand(null, node, executor, settings.shellApp()));
   }
 
   /**

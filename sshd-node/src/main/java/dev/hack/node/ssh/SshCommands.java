@@ -2,73 +2,42 @@ package dev.hack.node.ssh;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Model.PositionalParamSpec;
 import picocli.CommandLine.ParseResult;
 
 /**
- * The node's SSH command table (DESIGN.md), parsed with picocli. These classes only hold the parsed
- * arguments; {@link ChannelCommand} carries them out.
+ * The node's SSH command table (DESIGN.md, docs/ssh.md): the {@link Verb}s, in the order {@code
+ * help} lists them. Everything about a command is declared once, on its class: its options
+ * (picocli), the role it needs and its handler; the parser, the role checks and the help text are
+ * all read from there.
  */
 @Command(
     name = "ssh NODE",
     description = "Supervised terminal sessions on this node.",
     subcommands = {
-      SshCommands.Ls.class,
-      SshCommands.New.class,
-      SshCommands.Attach.class,
-      SshCommands.Logs.class,
-      SshCommands.Peek.class,
-      SshCommands.Send.class,
-      SshCommands.Stop.class,
-      SshCommands.Restart.class,
-      SshCommands.Rm.class,
-      SshCommands.TmuxCmd.class,
-      SshCommands.Status.class,
-      SshCommands.JobCmd.class,
-      SshCommands.PeerCmd.class,
+      SessionVerbs.Ls.class,
+      SessionVerbs.New.class,
+      SessionVerbs.Attach.class,
+      SessionVerbs.Logs.class,
+      SessionVerbs.Peek.class,
+      SessionVerbs.Send.class,
+      SessionVerbs.Stop.class,
+      SessionVerbs.Restart.class,
+      SessionVerbs.Rm.class,
+      SessionVerbs.TmuxCmd.class,
+      SessionVerbs.Status.class,
+      JobVerbs.JobCmd.class,
+      PeerVerbs.PeerCmd.class,
       MeshCommands.HubCmd.class,
-      SshCommands.Help.class
+      SessionVerbs.Help.class
     },
     usageHelpWidth = 100)
 final class SshCommands {
-  static final String USAGE =
-      String.join(
-          "\n",
-          "usage: ssh NODE COMMAND",
-          "  ls [--json]                      list sessions",
-          "  new [--name ID] [--type shell|process|tmux] [--cwd DIR] [--project P]",
-          "      [--restart never|on-failure|always] [--attach] [-- CMD ARGS...]",
-          "                                   start a session and print its id",
-          "  attach ID [--read-only] [--detach-key KEY]",
-          "                                   attach (needs ssh -t); Ctrl-\\ detaches",
-          "  logs ID [--follow] [--from OFFSET]",
-          "                                   output from a byte offset",
-          "  peek ID [--log] [--lines N]      the screen (or the log's last lines) as text",
-          "  send ID TEXT                     type TEXT (\\n \\r \\t \\e \\xHH escapes)",
-          "  stop ID | restart ID | rm ID     lifecycle",
-          "  tmux NAME                        attach to tmux session NAME, creating it",
-          "  status [--json]                  node status",
-          "  job start [--project P] [--cwd DIR] [--env K=V]... [--json] -- CMD ARGS...",
-          "                                   start a job (no terminal; output to a log)",
-          "  job list [--project P] [--json] | job show ID [--json]",
-          "  job logs ID [--follow] [--from OFFSET]",
-          "                                   output; --follow exits with the job's code",
-          "  job cancel ID                    end the job's whole process tree",
-          "  ls --all [--json] [--timeout S]  also the sessions of every peer",
-          "  peer add NAME ssh://HOST[:PORT] --host-key KEY [--id ID] [--authorize]",
-          "  peer list [--json] | peer rm NAME | peer whoami",
-          "                                   this node's peers (hack node pair uses these)",
-          "  peer exchange                    this node's peers with their host keys (JSON)",
-          "  peer join NAME --host-key KEY [--id ID]",
-          "                                   let a node behind NAT join through its tunnel",
-          "  hub add NAME ssh://HOST[:PORT] --host-key KEY | hub list [--json] | hub rm NAME",
-          "                                   the hubs this node joined (hack node join)",
-          "  help [COMMAND]                   this text, or a command's options",
-          "");
-
   private SshCommands() {}
 
   /**
@@ -148,31 +117,14 @@ final class SshCommands {
     }
     String what = names.isEmpty() ? "this" : String.join(" ", names);
     Object cmd = leaf.commandSpec().userObject();
-    return new Needs(role(cmd, cmd instanceof Attach a && a.readOnly), what);
+    return new Needs(role(cmd, cmd instanceof Verb v && v.readOnly()), what);
   }
 
   private static TailnetRole role(Object cmd, boolean readOnly) {
-    if (cmd instanceof Attach) {
-      return readOnly ? TailnetRole.VIEW : TailnetRole.ATTACH;
-    } else if (cmd instanceof Send) {
-      return TailnetRole.ATTACH;
-    } else if (cmd instanceof Ls
-        || cmd instanceof Logs
-        || cmd instanceof Peek
-        || cmd instanceof Status
-        || cmd instanceof Help
-        || cmd instanceof JobCmd
-        || cmd instanceof JobList
-        || cmd instanceof JobShow
-        || cmd instanceof JobLogs
-        || cmd instanceof PeerCmd
-        || cmd instanceof PeerList
-        || cmd instanceof PeerWhoami
-        || cmd instanceof MeshCommands.HubCmd
-        || cmd instanceof MeshCommands.HubList) {
-      return TailnetRole.VIEW;
+    if (cmd instanceof Verb v) {
+      return readOnly ? v.readOnlyRole() : v.role();
     }
-    return TailnetRole.CONTROL;
+    return TailnetRole.CONTROL; // the table itself, never a command
   }
 
   /**
@@ -196,403 +148,113 @@ final class SshCommands {
     return "your tailnet role is " + have + "; " + what + " needs " + needed;
   }
 
-  @Command(name = "ls", description = "List sessions.")
-  static final class Ls {
-    @Option(
-        names = {"-h", "--help"},
-        usageHelp = true,
-        description = "show this help")
-    boolean help;
+  /** Where the description column of {@link #usage()} starts. */
+  private static final int COLUMN = 35;
 
-    @Option(names = "--json", description = "JSON array for scripts")
-    boolean json;
+  /** The width {@link #usage()} wraps descriptions at. */
+  private static final int WIDTH = 100;
 
-    @Option(
-        names = "--last-line",
-        description = "with --json: each session's last line of output, as last_line")
-    boolean lastLine;
-
-    @Option(
-        names = "--all",
-        description = "also the sessions of every registered peer (asked in parallel)")
-    boolean all;
-
-    @Option(
-        names = "--timeout",
-        paramLabel = "SECONDS",
-        defaultValue = "3",
-        description = "with --all: how long to wait for each peer (default: ${DEFAULT-VALUE})")
-    double timeout;
+  /**
+   * {@code help}, and what {@code ssh NODE} prints without a terminal: one entry per command that
+   * runs ({@code job start}, not {@code job}), in the table's order, each with its options and
+   * arguments and the first sentence of its description, all read from the command's declaration.
+   */
+  static String usage() {
+    StringBuilder sb = new StringBuilder("usage: ssh NODE COMMAND\n");
+    for (CommandLine c : TABLE.getSubcommands().values()) {
+      entries(c, "", sb);
+    }
+    return sb.toString();
   }
 
-  @Command(name = "new", description = "Start a session; prints its id.")
-  static final class New {
-    @Option(names = "--name", paramLabel = "ID", description = "session id (default: generated)")
-    String name;
-
-    @Option(names = "--type", paramLabel = "TYPE", description = "shell, process or tmux")
-    String type;
-
-    @Option(names = "--cwd", paramLabel = "DIR", description = "working directory")
-    String cwd;
-
-    @Option(names = "--project", paramLabel = "P", description = "project the session belongs to")
-    String project;
-
-    @Option(
-        names = "--restart",
-        paramLabel = "POLICY",
-        description = "never, on-failure or always (process sessions)")
-    String restart;
-
-    @Option(names = "--attach", description = "attach right away (needs ssh -t)")
-    boolean attach;
-
-    @Option(names = "--json", description = "print the new session as JSON")
-    boolean json;
-
-    @Option(
-        names = {"-h", "--help"},
-        usageHelp = true,
-        description = "show this help")
-    boolean help;
-
-    @Parameters(paramLabel = "CMD", arity = "0..*", description = "command and arguments")
-    List<String> command = new ArrayList<>();
+  private static void entries(CommandLine c, String prefix, StringBuilder sb) {
+    String path = prefix + c.getCommandName();
+    Map<String, CommandLine> subs = c.getSubcommands();
+    if (!subs.isEmpty()) {
+      for (CommandLine sub : subs.values()) {
+        entries(sub, path + " ", sb);
+      }
+      return;
+    }
+    String synopsis = path + synopsis(c.getCommandSpec());
+    String[] description = c.getCommandSpec().usageMessage().description();
+    String what = description.length == 0 ? "" : summary(description[0]);
+    if (2 + synopsis.length() < COLUMN - 1) {
+      sb.append("  ").append(synopsis).append(" ".repeat(COLUMN - 2 - synopsis.length()));
+    } else {
+      sb.append("  ").append(wrap(synopsis, 2, 6)).append('\n').append(" ".repeat(COLUMN));
+    }
+    sb.append(wrap(what, COLUMN, COLUMN).replace(NBSP, ' ')).append('\n');
   }
 
-  @Command(name = "attach", description = "Attach to a session.")
-  static final class Attach {
-    @Option(
-        names = {"-h", "--help"},
-        usageHelp = true,
-        description = "show this help")
-    boolean help;
+  /** Joins the words of one synopsis item, so that wrapping never splits it. */
+  private static final char NBSP = '\u00a0';
 
-    @Parameters(index = "0", paramLabel = "ID")
-    String id;
-
-    @Option(names = "--read-only", description = "watch only; input is ignored")
-    boolean readOnly;
-
-    @Option(
-        names = "--detach-key",
-        paramLabel = "KEY",
-        description = "detach key: ^X notation, e.g. ^] (default ^\\), or none")
-    String detachKey;
+  /** The options and arguments of a command, as the usage spells them: {@code [--json] ID}. */
+  private static String synopsis(CommandSpec spec) {
+    StringBuilder sb = new StringBuilder();
+    String trailing = "";
+    for (PositionalParamSpec p : spec.positionalParameters()) {
+      boolean many = p.arity().isVariable();
+      boolean optional = p.arity().min() == 0;
+      if (many) {
+        String words = "--" + NBSP + p.paramLabel() + NBSP + "ARGS...";
+        trailing = optional ? " [" + words + "]" : " " + words;
+      } else {
+        sb.append(optional ? " [" + p.paramLabel() + "]" : " " + p.paramLabel());
+      }
+    }
+    for (OptionSpec o : spec.options()) {
+      if (o.usageHelp() || o.versionHelp() || o.hidden()) {
+        continue;
+      }
+      String word = o.longestName() + (o.arity().max() == 0 ? "" : NBSP + o.paramLabel());
+      sb.append(o.required() ? " " + word : " [" + word + "]");
+      if (o.isMultiValue()) {
+        sb.append("...");
+      }
+    }
+    return sb.append(trailing).toString();
   }
 
-  @Command(name = "logs", description = "Print a session's output.")
-  static final class Logs {
-    @Option(
-        names = {"-h", "--help"},
-        usageHelp = true,
-        description = "show this help")
-    boolean help;
-
-    @Parameters(index = "0", paramLabel = "ID")
-    String id;
-
-    @Option(
-        names = {"-f", "--follow"},
-        description = "keep printing new output until the session ends")
-    boolean follow;
-
-    @Option(names = "--from", paramLabel = "OFFSET", description = "start at this byte offset")
-    long from;
+  /**
+   * A description's first sentence, as a summary: {@code Start a job.} becomes {@code start a job}.
+   */
+  private static String summary(String sentence) {
+    String s = sentence.strip();
+    int dot = s.indexOf(". ");
+    if (dot > 0) {
+      s = s.substring(0, dot);
+    }
+    if (s.endsWith(".")) {
+      s = s.substring(0, s.length() - 1);
+    }
+    boolean acronym = s.length() > 1 && Character.isUpperCase(s.charAt(1));
+    return s.isEmpty() || acronym ? s : Character.toLowerCase(s.charAt(0)) + s.substring(1);
   }
 
-  @Command(
-      name = "peek",
-      description = "A session's screen, or the last lines of its log, as plain text.")
-  static final class Peek {
-    @Option(
-        names = {"-h", "--help"},
-        usageHelp = true,
-        description = "show this help")
-    boolean help;
-
-    @Parameters(index = "0", paramLabel = "ID")
-    String id;
-
-    @Option(names = "--log", description = "the last lines of the log instead of the screen")
-    boolean log;
-
-    @Option(
-        names = "--lines",
-        paramLabel = "N",
-        defaultValue = "50",
-        description =
-            "at most N lines: of the screen, the ones down to the cursor or the last text; of the"
-                + " log, the last ones (default: ${DEFAULT-VALUE})")
-    int lines;
-  }
-
-  @Command(name = "send", description = "Type text into a session.")
-  static final class Send {
-    @Option(
-        names = {"-h", "--help"},
-        usageHelp = true,
-        description = "show this help")
-    boolean help;
-
-    @Parameters(index = "0", paramLabel = "ID")
-    String id;
-
-    @Parameters(index = "1", paramLabel = "TEXT")
-    String text;
-  }
-
-  @Command(name = "stop", description = "Stop a session.")
-  static final class Stop {
-    @Option(
-        names = {"-h", "--help"},
-        usageHelp = true,
-        description = "show this help")
-    boolean help;
-
-    @Parameters(index = "0", paramLabel = "ID")
-    String id;
-  }
-
-  @Command(name = "restart", description = "Restart a session.")
-  static final class Restart {
-    @Option(
-        names = {"-h", "--help"},
-        usageHelp = true,
-        description = "show this help")
-    boolean help;
-
-    @Parameters(index = "0", paramLabel = "ID")
-    String id;
-  }
-
-  @Command(name = "rm", description = "Remove an ended session.")
-  static final class Rm {
-    @Option(
-        names = {"-h", "--help"},
-        usageHelp = true,
-        description = "show this help")
-    boolean help;
-
-    @Parameters(index = "0", paramLabel = "ID")
-    String id;
-  }
-
-  @Command(name = "tmux", description = "Attach to a tmux session, creating it.")
-  static final class TmuxCmd {
-    @Option(
-        names = {"-h", "--help"},
-        usageHelp = true,
-        description = "show this help")
-    boolean help;
-
-    @Parameters(index = "0", paramLabel = "NAME")
-    String name;
-  }
-
-  @Command(name = "status", description = "Node status.")
-  static final class Status {
-    @Option(
-        names = {"-h", "--help"},
-        usageHelp = true,
-        description = "show this help")
-    boolean help;
-
-    @Option(names = "--json", description = "JSON for scripts")
-    boolean json;
-  }
-
-  @Command(
-      name = "job",
-      description = "Jobs: processes without a terminal, with a log and events.",
-      subcommands = {JobStart.class, JobList.class, JobShow.class, JobLogs.class, JobCancel.class})
-  static final class JobCmd {
-    @Option(
-        names = {"-h", "--help"},
-        usageHelp = true,
-        description = "show this help")
-    boolean help;
-  }
-
-  @Command(name = "start", description = "Start a job; prints its id.")
-  static final class JobStart {
-    @Option(
-        names = {"-h", "--help"},
-        usageHelp = true,
-        description = "show this help")
-    boolean help;
-
-    @Option(names = "--project", paramLabel = "P", description = "registered project (name or id)")
-    String project;
-
-    @Option(
-        names = "--cwd",
-        paramLabel = "DIR",
-        description = "working directory (relative: to the project root, else to home)")
-    String cwd;
-
-    @Option(names = "--env", paramLabel = "K=V", description = "environment variable (repeatable)")
-    List<String> env = new ArrayList<>();
-
-    @Option(names = "--runner", paramLabel = "NAME", description = "runner name (default: generic)")
-    String runner;
-
-    @Option(names = "--json", description = "print the job as JSON")
-    boolean json;
-
-    @Parameters(paramLabel = "CMD", arity = "1..*", description = "command and arguments")
-    List<String> command = new ArrayList<>();
-  }
-
-  @Command(name = "list", description = "List jobs.")
-  static final class JobList {
-    @Option(
-        names = {"-h", "--help"},
-        usageHelp = true,
-        description = "show this help")
-    boolean help;
-
-    @Option(names = "--project", paramLabel = "P", description = "only this project's jobs")
-    String project;
-
-    @Option(names = "--json", description = "JSON array for scripts")
-    boolean json;
-  }
-
-  @Command(name = "show", description = "Show a job.")
-  static final class JobShow {
-    @Option(
-        names = {"-h", "--help"},
-        usageHelp = true,
-        description = "show this help")
-    boolean help;
-
-    @Parameters(index = "0", paramLabel = "ID")
-    String id;
-
-    @Option(names = "--json", description = "JSON for scripts")
-    boolean json;
-  }
-
-  @Command(name = "logs", description = "Print a job's output.")
-  static final class JobLogs {
-    @Option(
-        names = {"-h", "--help"},
-        usageHelp = true,
-        description = "show this help")
-    boolean help;
-
-    @Parameters(index = "0", paramLabel = "ID")
-    String id;
-
-    @Option(
-        names = {"-f", "--follow"},
-        description = "keep printing until the job ends, then exit with its exit code")
-    boolean follow;
-
-    @Option(names = "--from", paramLabel = "OFFSET", description = "start at this byte offset")
-    long from;
-  }
-
-  @Command(name = "cancel", description = "Cancel a job.")
-  static final class JobCancel {
-    @Option(
-        names = {"-h", "--help"},
-        usageHelp = true,
-        description = "show this help")
-    boolean help;
-
-    @Parameters(index = "0", paramLabel = "ID")
-    String id;
-  }
-
-  @Command(
-      name = "peer",
-      description = "This node's peers: the nodes it checks, lists and lets in.",
-      subcommands = {
-        PeerAdd.class,
-        PeerList.class,
-        PeerRm.class,
-        PeerWhoami.class,
-        MeshCommands.PeerJoin.class,
-        MeshCommands.PeerExchangeCmd.class
-      })
-  static final class PeerCmd {
-    @Option(
-        names = {"-h", "--help"},
-        usageHelp = true,
-        description = "show this help")
-    boolean help;
-  }
-
-  @Command(
-      name = "add",
-      description =
-          "Register a peer (name, address, host key); with --authorize also let it log in here.")
-  static final class PeerAdd {
-    @Option(
-        names = {"-h", "--help"},
-        usageHelp = true,
-        description = "show this help")
-    boolean help;
-
-    @Parameters(index = "0", paramLabel = "NAME")
-    String name;
-
-    @Parameters(index = "1", paramLabel = "ssh://HOST[:PORT]")
-    String url;
-
-    @Option(names = "--id", paramLabel = "ID", description = "the peer's node id")
-    String id;
-
-    @Option(
-        names = "--host-key",
-        required = true,
-        paramLabel = "KEY",
-        description = "the peer's host key, as 'ssh-ed25519 AAAA...'")
-    String hostKey;
-
-    @Option(names = "--authorize", description = "let the peer's node log in to this node")
-    boolean authorize;
-  }
-
-  @Command(name = "list", description = "The peers and what their last health check found.")
-  static final class PeerList {
-    @Option(
-        names = {"-h", "--help"},
-        usageHelp = true,
-        description = "show this help")
-    boolean help;
-
-    @Option(names = "--json", description = "JSON for scripts")
-    boolean json;
-  }
-
-  @Command(name = "rm", description = "Forget a peer and stop letting its node in.")
-  static final class PeerRm {
-    @Option(
-        names = {"-h", "--help"},
-        usageHelp = true,
-        description = "show this help")
-    boolean help;
-
-    @Parameters(index = "0", paramLabel = "NAME")
-    String name;
-  }
-
-  @Command(name = "whoami", description = "This node's id, name, host key and SSH address (JSON).")
-  static final class PeerWhoami {
-    @Option(
-        names = {"-h", "--help"},
-        usageHelp = true,
-        description = "show this help")
-    boolean help;
-  }
-
-  @Command(name = "help", description = "Show usage.")
-  static final class Help {
-    @Parameters(arity = "0..1", paramLabel = "COMMAND")
-    String command;
+  /**
+   * The words of {@code text}, the first line starting at column {@code start} and the others
+   * indented by {@code indent}, none going past {@link #WIDTH} unless one word does; the joined
+   * words of a synopsis item become one again.
+   */
+  private static String wrap(String text, int start, int indent) {
+    StringBuilder sb = new StringBuilder();
+    int column = start;
+    for (String word : text.split(" +")) {
+      if (word.isEmpty()) {
+        continue;
+      }
+      if (sb.length() > 0 && column + 1 + word.length() > WIDTH) {
+        sb.append('\n').append(" ".repeat(indent));
+        column = indent;
+      } else if (sb.length() > 0) {
+        sb.append(' ');
+        column++;
+      }
+      sb.append(word);
+      column += word.length();
+    }
+    return sb.toString().replace(NBSP, ' ');
   }
 }

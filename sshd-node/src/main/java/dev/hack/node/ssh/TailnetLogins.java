@@ -5,6 +5,7 @@ import com.google.gson.JsonParser;
 import dev.hack.node.config.ConfigFile;
 import dev.hack.node.mesh.tailscale.WhoIs;
 import dev.hack.node.mesh.tailscale.WhoIsResult;
+import dev.hack.node.service.NodeContext;
 import java.io.IOException;
 import java.net.Inet6Address;
 import java.net.InetAddress;
@@ -74,7 +75,7 @@ final class TailnetLogins {
   /** Set once a refusal was logged, so that a connection logs one line however often it tries. */
   private static final AttributeKey<Boolean> LOGGED = new AttributeKey<>();
 
-  private final NodeInfo node;
+  private final NodeContext node;
   private final Predicate<InetAddress> tailnetClients;
   private final Executor executor;
   private final Duration wait;
@@ -85,7 +86,7 @@ final class TailnetLogins {
    * @param wait how long a login waits for a verdict at most (the WhoIs's own bound plus a margin)
    */
   TailnetLogins(
-      NodeInfo node, Predicate<InetAddress> tailnetClients, Executor executor, Duration wait) {
+      NodeContext node, Predicate<InetAddress> tailnetClients, Executor executor, Duration wait) {
     this.node = node;
     this.tailnetClients = tailnetClients;
     this.executor = executor;
@@ -174,7 +175,7 @@ final class TailnetLogins {
     if (policy.allowed().isEmpty()) {
       return Optional.of("tailnet logins were turned off on this node (" + USERS_KEY + ")");
     }
-    WhoIsResult r = node.whois(remote);
+    WhoIsResult r = node.tailnet().whois(remote);
     Optional<WhoIs> who = r.identity();
     if (who.isEmpty()) {
       return r.state().isRunning()
@@ -225,7 +226,7 @@ final class TailnetLogins {
         || remote.getAddress() == null) {
       return CompletableFuture.completedFuture(Verdict.NO);
     }
-    if (!node.tailnetAddresses().contains(local.getAddress())) {
+    if (!node.tailnet().addresses().contains(local.getAddress())) {
       return CompletableFuture.completedFuture(Verdict.NO); // not on a tailnet address: keys only
     }
     Policy policy;
@@ -249,7 +250,7 @@ final class TailnetLogins {
   }
 
   private Verdict ask(InetSocketAddress remote, Policy policy) {
-    WhoIsResult r = node.whois(remote);
+    WhoIsResult r = node.tailnet().whois(remote);
     Optional<WhoIs> who = r.identity();
     if (who.isEmpty()) {
       // running: tailscaled answered that it knows no node there; else it could not be asked

@@ -12,6 +12,7 @@ import dev.hack.node.api.PtySize;
 import dev.hack.node.jobs.Job;
 import dev.hack.node.jobs.JobManager;
 import dev.hack.node.jobs.JobSpec;
+import dev.hack.node.service.NodeContext;
 import dev.hack.node.supervisor.Session;
 import dev.hack.node.supervisor.SessionSpec;
 import dev.hack.node.supervisor.SessionType;
@@ -23,7 +24,6 @@ import java.lang.reflect.Proxy;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -178,11 +178,7 @@ class GatewayMessageFuzzTest {
         JobManager jobs = new JobManager(daemon.resolve("jobs"));
         ctx =
             new GatewayContext(
-                home,
-                supervisor,
-                jobs,
-                () -> null,
-                Instant.now(),
+                NodeContext.local(home, supervisor, jobs, () -> null),
                 Gateway.MAX_BODY_BYTES,
                 Gateway.MAX_FRAME_BYTES);
         job = jobs.create(new JobSpec("p1", "proj", null, List.of("echo", "done"), dir, Map.of()));

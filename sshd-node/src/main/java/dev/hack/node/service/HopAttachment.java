@@ -1,4 +1,4 @@
-package dev.hack.node.ssh;
+package dev.hack.node.service;
 
 import dev.hack.node.api.PtySize;
 import dev.hack.node.client.CommandLines;

@@ -1,4 +1,4 @@
-package dev.hack.node.ssh;
+package dev.hack.node.text;
 
 import dev.hack.node.api.PtySize;
 import dev.hack.node.api.SessionInfo;
@@ -19,7 +19,7 @@ import java.util.List;
  * its log, its last line. All of it comes from the end of the log file (at most {@link #TAIL}
  * bytes), read afresh each time, so it never touches the session's own threads or locks.
  */
-final class SessionText {
+public final class SessionText {
   /** How much of the log's end is read. */
   static final int TAIL = 64 * 1024;
 
@@ -31,7 +31,7 @@ final class SessionText {
    * view (the line being edited in a full-screen editor, the prompt in a shell). A program that
    * drew its screen long ago (more than {@link #TAIL} bytes back) shows only what it changed since.
    */
-  static List<String> screen(Session s, int rows) throws IOException {
+  public static List<String> screen(Session s, int rows) throws IOException {
     VtScreen screen = render(s);
     List<String> lines = screen.lines();
     int last = lastNonBlank(lines);
@@ -63,7 +63,7 @@ final class SessionText {
   }
 
   /** The last {@code n} non-blank lines of the log as plain text, oldest first. */
-  static List<String> logTail(Session s, int n) throws IOException {
+  public static List<String> logTail(Session s, int n) throws IOException {
     List<String> all = plainLines(tail(s));
     List<String> out = new ArrayList<>();
     for (int i = all.size() - 1; i >= 0 && out.size() < n; i--) {
@@ -79,7 +79,7 @@ final class SessionText {
    * editor's line), else the nearest non-blank row above it (a build's last line); "" when there is
    * none or the session keeps no log.
    */
-  static String lastLine(Session s) {
+  public static String lastLine(Session s) {
     try {
       VtScreen screen = render(s);
       List<String> lines = screen.lines();
@@ -146,7 +146,7 @@ final class SessionText {
    * Terminal output as lines of plain text: escape sequences dropped, a carriage return starts the
    * line over (progress bars), backspace erases, tabs become spaces to the next multiple of 8.
    */
-  static List<String> plainLines(String text) {
+  public static List<String> plainLines(String text) {
     List<String> lines = new ArrayList<>();
     StringBuilder line = new StringBuilder();
     int n = text.length();
