@@ -43,6 +43,7 @@ class ChannelAppTest {
   private final CompletableFuture<ChannelApp.Channel> channel = new CompletableFuture<>();
   private volatile CompletableFuture<ChannelApp.AttachEnd> attached;
   private volatile boolean closed;
+  private volatile String target = "s1"; // what {@code a} attaches to
 
   /** Echoes what it is sent; {@code a} attaches to s1, {@code x} exits with 3. */
   private final ChannelApp.Factory echo =
@@ -58,7 +59,7 @@ class ChannelAppTest {
               new Thread(
                       () -> {
                         try {
-                          attached = ch.attach("s1", false);
+                          attached = ch.attach(target, false);
                         } catch (IOException | RuntimeException e) {
                           say(ch, "attach failed: " + e.getMessage() + "\r\n");
                         }
@@ -173,6 +174,22 @@ class ChannelAppTest {
     waitFor("got back");
     Poll.until(WAIT, "detached", () -> node.mina("ls").out().matches("(?s).*s1 .*running +0 .*"));
     assertThat(node.node().supervisor().get("s1").isRunning()).isTrue();
+  }
+
+  @Test
+  void thePickerAttachesIdAtThisNodesOwnNameLocallyAsAPlainAttachDoes() throws Exception {
+    node = TestNode.withShellApp(dir, echo);
+    assertThat(node.mina("new --name s1 -- sh -c 'echo s1-up; exec cat'").exit()).isZero();
+    target = "s1@" + node.node().name(); // it used to be taken for a peer of that name
+    open(true);
+    waitFor("app up");
+    type("a");
+    waitFor("s1-up");
+    Poll.until(WAIT, "attached", () -> attached != null);
+    assertThat(output()).doesNotContain("attach failed");
+    assertThat(node.mina("ls").out()).containsPattern("s1 +process +running +1 ");
+    type("\u001c");
+    assertThat(attached.get().sessionEnded()).isFalse();
   }
 
   @Test
