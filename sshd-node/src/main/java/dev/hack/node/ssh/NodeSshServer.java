@@ -337,6 +337,11 @@ public final class NodeSshServer implements AutoCloseable {
 
   /** MINA's server, with its acceptor's bind and unbind opened for {@link #listenAlso}. */
   private static final class ListeningServer extends SshServer {
+    @Override
+    protected org.apache.sshd.server.session.SessionFactory createSessionFactory() {
+      return KeepAlive.sessionFactory(this); // sessions that count what they receive
+    }
+
     void bind(InetSocketAddress address) throws IOException {
       acceptor.bind(address);
     }

@@ -237,6 +237,141 @@ class NodeLifecycleTest {
     client.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
   }
 
+  @Test
+  void aClientOnASlowLinkThatKeepsTypingIsNotDroppedByKeepalives() throws Exception {
+    // a phone on a 20 KB/s link: behind the output in flight, a keepalive takes far longer than
+    // the interval to reach the client and its answer comes late, but the keys the person types
+    // keep arriving. As OpenSSH's server does, any packet from the client proves it is there (the
+    // node used to count keepalive answers only, and dropped such a client after 3 intervals)
+    TestNode node = testNode(Duration.ofMillis(500));
+    assertThat(node.mina("new --name y1 -- yes").exit()).isZero();
+    try (SlowLink link = new SlowLink(node.port(), 2048, 100)) {
+      ProcessBuilder pb =
+          new ProcessBuilder(
+              TestNode.sshArgv(node.clientKey(), link.port(), "-tt", "127.0.0.1", "attach", "y1"));
+      pb.redirectInput(ProcessBuilder.Redirect.PIPE);
+      pb.redirectOutput(ProcessBuilder.Redirect.PIPE);
+      pb.redirectError(ProcessBuilder.Redirect.DISCARD);
+      Process client = pb.start();
+      clients.add(client);
+      java.util.concurrent.atomic.AtomicLong read = new java.util.concurrent.atomic.AtomicLong();
+      Thread reader =
+          new Thread(
+              () -> {
+                byte[] buf = new byte[8192];
+                try (var in = client.getInputStream()) {
+                  int n;
+                  while ((n = in.read(buf)) > 0) {
+                    read.addAndGet(n);
+                  }
+                } catch (IOException e) {
+                  // the client ended
+                }
+              },
+              "client-stdout");
+      reader.setDaemon(true);
+      reader.start();
+      Thread typist =
+          new Thread(
+              () -> {
+                try (var keys = client.getOutputStream()) {
+                  while (true) {
+                    keys.write('x');
+                    keys.flush();
+                    Thread.sleep(200);
+                  }
+                } catch (IOException | InterruptedException e) {
+                  // the client ended
+                }
+              },
+              "client-keys");
+      typist.setDaemon(true);
+      typist.start();
+      Poll.until(
+          WAIT, "y1 attached", () -> node.mina("ls --json").out().contains("\"attached\":1"));
+      Thread.sleep(6_000); // 12 keepalive intervals: 3 unanswered in a row would drop it
+      assertThat(client.isAlive()).as("the client on the slow link is still connected").isTrue();
+      assertThat(node.mina("ls --json").out()).contains("\"attached\":1");
+      long before = read.get();
+      Poll.until(WAIT, "it still receives", () -> read.get() > before);
+      client.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+    }
+  }
+
+  /**
+   * A TCP proxy on loopback whose way back to the client carries {@code chunk} bytes every {@code
+   * pauseMs}: a slow mobile link. The way to the server is not slowed.
+   */
+  private static final class SlowLink implements AutoCloseable {
+    private final java.net.ServerSocket server =
+        new java.net.ServerSocket(0, 5, java.net.InetAddress.getLoopbackAddress());
+    private final List<java.net.Socket> sockets = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    SlowLink(int target, int chunk, long pauseMs) throws IOException {
+      Thread acceptor =
+          new Thread(
+              () -> {
+                try {
+                  while (true) {
+                    java.net.Socket c = server.accept();
+                    java.net.Socket s =
+                        new java.net.Socket(java.net.InetAddress.getLoopbackAddress(), target);
+                    sockets.add(c);
+                    sockets.add(s);
+                    pipe(c, s, 1 << 16, 0);
+                    pipe(s, c, chunk, pauseMs);
+                  }
+                } catch (IOException e) {
+                  // closed
+                }
+              },
+              "slow-link");
+      acceptor.setDaemon(true);
+      acceptor.start();
+    }
+
+    private static void pipe(java.net.Socket from, java.net.Socket to, int chunk, long pauseMs) {
+      Thread t =
+          new Thread(
+              () -> {
+                byte[] buf = new byte[chunk];
+                try (var in = from.getInputStream();
+                    var out = to.getOutputStream()) {
+                  int n;
+                  while ((n = in.read(buf)) > 0) {
+                    out.write(buf, 0, n);
+                    if (pauseMs > 0) {
+                      Thread.sleep(pauseMs);
+                    }
+                  }
+                } catch (IOException | InterruptedException e) {
+                  // one side closed
+                }
+                try {
+                  from.close();
+                  to.close();
+                } catch (IOException e) {
+                  // closing anyway
+                }
+              },
+              "slow-link-pipe");
+      t.setDaemon(true);
+      t.start();
+    }
+
+    int port() {
+      return server.getLocalPort();
+    }
+
+    @Override
+    public void close() throws IOException {
+      server.close();
+      for (java.net.Socket s : sockets) {
+        s.close();
+      }
+    }
+  }
+
   // ---- 3. read-only ----
 
   @Test
