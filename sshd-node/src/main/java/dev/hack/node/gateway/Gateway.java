@@ -44,6 +44,9 @@ public final class Gateway implements AutoCloseable {
   /** Connections open at once from everyone; beyond it the gateway stops accepting for a while. */
   public static final int MAX_CONNECTIONS = 512;
 
+  /** How many connections may wait to be accepted (as the SSH server's, sshd's 128). */
+  public static final int LISTEN_BACKLOG = 128;
+
   /**
    * Time a client has to send a request's line and headers, from its connection (or the end of the
    * previous response on a kept-alive one) until the request is in: a slowloris is cut here.
@@ -107,6 +110,8 @@ public final class Gateway implements AutoCloseable {
     http.setRequestHeaderSize(MAX_REQUEST_HEADER_BYTES);
     connector = new ServerConnector(server, 1, 1, new HttpConnectionFactory(http));
     connector.setIdleTimeout(IDLE_TIMEOUT.toMillis());
+    connector.setAcceptQueueSize(LISTEN_BACKLOG); // Jetty's default is 50
+
     guard = ctx.connections;
     connector.addBean(guard);
     server.addConnector(connector);

@@ -168,6 +168,9 @@ public final class NodeSshServer implements AutoCloseable {
   /** How long a login waits for a tailnet verdict at most: the WhoIs's 2 s bound and a margin. */
   private static final Duration TAILNET_WAIT = Duration.ofSeconds(3);
 
+  /** How many connections may wait to be accepted, on every address: sshd's {@code listen(128)}. */
+  public static final int LISTEN_BACKLOG = 128;
+
   private final ListeningServer server;
   private final ExecutorService executor;
   private final KeepAlive keepAlive;
@@ -234,6 +237,9 @@ public final class NodeSshServer implements AutoCloseable {
     server.addPortForwardingEventListener(MeshCommands.TUNNELS);
     // interactive traffic: never hold a small write back for an ACK (OpenSSH does the same)
     CoreModuleProperties.TCP_NODELAY.set(server, true);
+    // sshd's listen backlog; MINA's default of 50 refuses a burst of reconnecting clients (every
+    // phone after a network change) with SYNs dropped and retried a second later
+    CoreModuleProperties.SOCKET_BACKLOG.set(server, LISTEN_BACKLOG);
     CoreModuleProperties.SERVER_IDENTIFICATION.set(server, "hack_" + Version.get());
     CoreModuleProperties.IDLE_TIMEOUT.set(server, Duration.ZERO);
     CoreModuleProperties.NIO2_READ_TIMEOUT.set(server, Duration.ZERO);
