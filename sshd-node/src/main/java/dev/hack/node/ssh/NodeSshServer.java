@@ -247,6 +247,7 @@ public final class NodeSshServer implements AutoCloseable {
     CoreModuleProperties.AUTH_TIMEOUT.set(server, limits.loginTime());
     CoreModuleProperties.MAX_AUTH_REQUESTS.set(server, limits.authAttempts());
     CoreModuleProperties.MAX_CONCURRENT_CHANNELS.set(server, limits.channelsPerConnection());
+    server.setSessionDisconnectHandler(new LoginTimeouts(node.home(), limits));
     server.addSessionListener(
         new ConnectionLimits(
             limits.connectionsPerRemote(),

@@ -114,6 +114,11 @@ final class SshAudit {
             KeyFiles.fingerprint(key));
   }
 
+  /** A connection that did not log in within the login time ({@link LoginTimeouts}). */
+  static void loginTimedOut(HackHome home, ServerSession session, String why) {
+    of(home, session).write("login_timeout", null, "refused", why, null, true);
+  }
+
   /** A connection closed on arrival: past a cap for its address ({@link ConnectionLimits}). */
   static void connectionRefused(HackHome home, String remote, String why) {
     if (home == null) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.hack.node.testing.Poll;
 import dev.hack.node.testing.TestNode;
+import dev.hack.node.testing.TmuxTerminal;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
@@ -63,6 +64,42 @@ class SshLimitsTest {
     assertThat(closed).as("closed before the greeting was done").isTrue();
     assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(10));
     assertThat(node.mina("ls").exit()).isZero(); // and everyone else is served
+  }
+
+  @Test
+  void aLoginLeftAtThePassphrasePromptIsToldItTimedOutAndAudited() throws Exception {
+    // someone walks away from OpenSSH's passphrase prompt: the node ends the connection at the
+    // login time and says why, instead of MINA's protocol error that showed as a corrupt packet
+    node =
+        TestNode.withSshLimits(
+            dir, NodeSshServer.Limits.DEFAULTS.withLoginTime(Duration.ofSeconds(2)));
+    Path key = dir.resolve("locked_ed25519");
+    TestNode.Result keygen =
+        TestNode.run(
+            List.of("ssh-keygen", "-q", "-t", "ed25519", "-N", "secret", "-f", key.toString()));
+    assertThat(keygen.exit()).as(keygen.err()).isZero();
+    new dev.hack.keys.AuthorizedKeys(node.home().authorizedKeys(), w -> {})
+        .authorize(java.nio.file.Files.readString(Path.of(key + ".pub")));
+    List<String> argv = new ArrayList<>(node.sshArgvWithKey(key, "127.0.0.1", "ls"));
+    argv.replaceAll(a -> a.equals("BatchMode=yes") ? "BatchMode=no" : a); // it may prompt
+    try (TmuxTerminal t = TmuxTerminal.start(100, 30, argv)) {
+      t.waitFor("Enter passphrase", WAIT);
+      Thread.sleep(3_000); // past the login time
+      t.type("secret");
+      t.keys("Enter");
+      String screen = t.waitFor("no login within 2s", WAIT);
+      assertThat(screen).doesNotContain("corrupt");
+    }
+    String audit =
+        Poll.until(
+            WAIT,
+            "the audit line",
+            () -> {
+              Path f = node.home().gatewayDir().resolve("audit.jsonl");
+              String text = java.nio.file.Files.exists(f) ? java.nio.file.Files.readString(f) : "";
+              return text.contains("\"login_timeout\"") ? text : null;
+            });
+    assertThat(audit).contains("no login within 2s");
   }
 
   @Test
