@@ -1,0 +1,61 @@
+package dev.hack.node.keeper;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Descriptors really travel: what is written through a received descriptor arrives. */
+class UnixSocketTest {
+  @TempDir Path dir;
+
+  @Test
+  void aDescriptorSentOverTheSocketWorksOnTheOtherSide() throws Exception {
+    UnixSocket[] control = UnixSocket.pair();
+    UnixSocket[] carried = UnixSocket.pair();
+    byte[] hello = "take this".getBytes(StandardCharsets.UTF_8);
+    control[0].send(hello, 0, hello.length, carriedFd(carried[1]));
+    carried[1].close(); // the sender's copy: the receiver's duplicate stays open
+
+    byte[] buf = new byte[64];
+    UnixSocket.Received r = control[1].receive(buf);
+    assertThat(new String(buf, 0, r.length(), StandardCharsets.UTF_8)).isEqualTo("take this");
+    assertThat(r.fds()).hasSize(1);
+
+    try (UnixSocket received = UnixSocket.of(r.fds()[0])) {
+      byte[] through = "through the received descriptor".getBytes(StandardCharsets.UTF_8);
+      received.send(through, 0, through.length);
+    }
+    UnixSocket.Received got = carried[0].receive(buf);
+    assertThat(new String(buf, 0, got.length(), StandardCharsets.UTF_8))
+        .isEqualTo("through the received descriptor");
+    assertThat(got.fds()).isEmpty();
+    assertThat(carried[0].receive(buf).length()).isEqualTo(-1); // every copy closed: the end
+    control[0].close();
+    control[1].close();
+    carried[0].close();
+  }
+
+  @Test
+  void aListeningSocketAcceptsAndTheEndIsSeen() throws Exception {
+    Path path = dir.resolve("k.sock");
+    try (UnixSocket server = UnixSocket.listen(path, 4);
+        UnixSocket client = UnixSocket.connect(path);
+        UnixSocket accepted = server.accept()) {
+      byte[] b = "hi".getBytes(StandardCharsets.UTF_8);
+      client.send(b, 0, b.length);
+      client.shutdownOutput();
+      byte[] buf = new byte[8];
+      assertThat(accepted.receive(buf).length()).isEqualTo(2);
+      assertThat(accepted.receive(buf).length()).isEqualTo(-1);
+    }
+  }
+
+  private static int carriedFd(UnixSocket s) throws Exception {
+    java.lang.reflect.Field f = UnixSocket.class.getDeclaredField("fd");
+    f.setAccessible(true);
+    return f.getInt(s);
+  }
+}
