@@ -90,6 +90,13 @@ final class NodeCommand {
             "SSH keepalive interval; 3 unanswered drop the client (default: ${DEFAULT-VALUE})")
     String keepAlive;
 
+    @Option(
+        names = "--keeper",
+        description =
+            "experimental: a keeper process holds the sessions' terminals, so that their programs"
+                + " outlive this node (a crash, a restart, an upgrade; see docs/durability.md)")
+    boolean keeper;
+
     @Override
     public Integer call() throws Exception {
       HackHome home = HackHome.fromEnvironment();
@@ -107,15 +114,16 @@ final class NodeCommand {
           new PickerApp(TuiOptions.defaults().withMouse(configFile.getBoolean("tui.mouse", true)));
       Node.Config config =
           new Node.Config(
-              home,
-              name,
-              bind,
-              sshPort,
-              gatewayHost,
-              gatewayPort,
-              tmuxSocket,
-              Durations.parse(retention),
-              new NodeSshServer.Settings(Durations.parse(keepAlive), 3).withShellApp(picker));
+                  home,
+                  name,
+                  bind,
+                  sshPort,
+                  gatewayHost,
+                  gatewayPort,
+                  tmuxSocket,
+                  Durations.parse(retention),
+                  new NodeSshServer.Settings(Durations.parse(keepAlive), 3).withShellApp(picker))
+              .withKeeper(keeper);
       // a thread that dies of an uncaught error ends the node instead of leaving it half alive
       dev.hack.node.NodeFailures.exitOnUncaught();
       Node node = Node.start(config, w -> System.err.println("hack: warning: " + w));

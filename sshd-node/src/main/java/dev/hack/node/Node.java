@@ -62,6 +62,8 @@ public final class Node implements AutoCloseable {
    * @param tailscaleSocket tailscaled's LocalAPI socket, or null for this machine's ({@code
    *     HACK_TAILSCALE_SOCKET}, else the platform's default; see {@link
    *     LocalApiClient#fromEnvironment()})
+   * @param keeper whether a keeper process holds the sessions' PTYs, so that their programs outlive
+   *     the node (docs/durability.md)
    */
   public record Config(
       HackHome home,
@@ -73,7 +75,8 @@ public final class Node implements AutoCloseable {
       Path tmuxSocket,
       Duration retention,
       NodeSshServer.Settings ssh,
-      Path tailscaleSocket) {
+      Path tailscaleSocket,
+      boolean keeper) {
     public Config(
         HackHome home,
         String name,
@@ -94,7 +97,8 @@ public final class Node implements AutoCloseable {
           tmuxSocket,
           retention,
           ssh,
-          null);
+          null,
+          false);
     }
 
     /** This config asking the tailscaled on {@code socket} (null: this machine's). */
@@ -109,7 +113,24 @@ public final class Node implements AutoCloseable {
           tmuxSocket,
           retention,
           ssh,
-          socket);
+          socket,
+          keeper);
+    }
+
+    /** This config with the keeper holding the sessions' PTYs, or not. */
+    public Config withKeeper(boolean on) {
+      return new Config(
+          home,
+          name,
+          bindHost,
+          sshPort,
+          gatewayHost,
+          gatewayPort,
+          tmuxSocket,
+          retention,
+          ssh,
+          tailscaleSocket,
+          on);
     }
 
     public Config {
@@ -205,6 +226,9 @@ public final class Node implements AutoCloseable {
         SupervisorConfig.defaults()
             .withTmuxSocket(config.tmuxSocket())
             .withRetention(config.retention());
+    if (config.keeper()) {
+      sc = sc.withKeeper(config.home().daemonDir().resolve("keeper.sock"));
+    }
     supervisor = new Supervisor(config.home().sessionsDir(), sc);
     jobs = new JobManager(config.home().jobsDir());
     sessions = new Sessions(supervisor, () -> ProjectRegistry.open(config.home()));

@@ -30,6 +30,12 @@ final class LibC {
 
   static native int kill(int pid, int sig);
 
+  /** ioctl(2) with a {@code struct winsize} ({@code [rows, cols, xpixel, ypixel]} as shorts). */
+  static native int ioctl(int fd, long request, short[] winsize);
+
+  /** ioctl's request to set a terminal's window size. */
+  static final long TIOCSWINSZ = Platform.isMac() ? 0x80087467L : 0x5414L;
+
   /** sysconf(3); -1 when the limit is unknown. */
   static native long sysconf(int name);
 

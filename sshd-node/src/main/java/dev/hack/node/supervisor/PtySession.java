@@ -64,6 +64,7 @@ public final class PtySession extends Session {
   private Instant startedRunAt;
   private Thread writer;
   private boolean abandoned;
+  private final Supervisor.PtyHost ptys;
   private boolean restartPending;
 
   PtySession(
@@ -75,8 +76,10 @@ public final class PtySession extends Session {
       Map<String, String> env,
       ScheduledExecutorService executor,
       Runnable onChange,
-      Instant createdAt)
+      Instant createdAt,
+      Supervisor.PtyHost ptys)
       throws IOException {
+    this.ptys = ptys;
     this.spec = spec;
     this.id = id;
     this.dir = dir;
@@ -103,7 +106,9 @@ public final class PtySession extends Session {
       Path dir,
       Map<String, String> env,
       ScheduledExecutorService executor,
-      Runnable onChange)
+      Runnable onChange,
+      Supervisor.PtyHost ptys,
+      KeeperClient keeper)
       throws IOException {
     SessionType type = SessionType.parse(meta.type());
     PtySize size = PtySize.orDefault(meta.cols(), meta.rows());
@@ -127,7 +132,11 @@ public final class PtySession extends Session {
             env,
             executor,
             onChange,
-            Instant.parse(meta.createdAt()));
+            Instant.parse(meta.createdAt()),
+            ptys);
+    if (meta.status() == SessionStatus.RUNNING && keeper != null && s.adopt(keeper, meta)) {
+      return s;
+    }
     synchronized (s) {
       s.status = meta.status() == SessionStatus.RUNNING ? SessionStatus.LOST : meta.status();
       s.exitCode = meta.exitCode();
@@ -137,6 +146,41 @@ public final class PtySession extends Session {
       s.persist();
     }
     return s;
+  }
+
+  /**
+   * Takes the program back from the keeper, which held it while no node ran: the log already has
+   * everything it printed meanwhile, and reading goes on from its end. False when the keeper does
+   * not hold it (it ended before the keeper did, or the machine restarted).
+   */
+  private boolean adopt(KeeperClient keeper, SessionMeta meta) {
+    KeeperClient.Adopted a;
+    try {
+      a = keeper.adopt(id);
+    } catch (IOException e) {
+      LOG.info("{}: the keeper does not hold it ({})", id, e.getMessage());
+      return false;
+    }
+    log.refresh(); // what the keeper appended while no node ran
+    screen.replay();
+    synchronized (this) {
+      pty = a.pty();
+      pid = a.pty().pid();
+      status = SessionStatus.RUNNING;
+      exitCode = null;
+      startedRunAt = Instant.now();
+      updatedAt = startedRunAt;
+      persist();
+      Pty current = pty;
+      Thread reader = new Thread(() -> readLoop(current), "pty-read-" + id);
+      reader.setDaemon(true);
+      reader.start();
+      writer = new Thread(this::writeLoop, "pty-write-" + id);
+      writer.setDaemon(true);
+      writer.start();
+    }
+    LOG.info("{}: taken back from the keeper, pid {}, log at {} bytes", id, pid, a.logEnd());
+    return true;
   }
 
   synchronized Instant updatedAt() {
@@ -158,7 +202,7 @@ public final class PtySession extends Session {
   }
 
   private void spawn() throws IOException {
-    pty = Pty.start(argv, cwd, env, size);
+    pty = ptys.start(id, argv, cwd, env, size, log.file());
     pid = pty.pid();
     status = SessionStatus.RUNNING;
     exitCode = null;
@@ -713,24 +757,35 @@ public final class PtySession extends Session {
   }
 
   /**
-   * The node is going away: the program cannot outlive the PTY the node holds, so it is hung up now
-   * and the session recorded as {@code lost}, as after a crash.
+   * The node is going away. A program the keeper holds goes on: the node lets go of its terminal
+   * and the keeper drains it into the log until the next node takes it back (returns true). One the
+   * node holds itself cannot outlive its PTY: it is hung up now and the session recorded as {@code
+   * lost}, as after a crash (returns false; {@link #killAbandoned} follows).
    */
-  void abandon() {
+  boolean abandon() {
     Pty p;
     synchronized (this) {
       abandoned = true;
-      stopRequested = true;
-      status = SessionStatus.LOST;
-      updatedAt = Instant.now();
       p = pty;
-      persist();
+      if (p != null && p.survivesNode()) {
+        persist(); // still running: the next node finds it so
+      } else {
+        stopRequested = true;
+        status = SessionStatus.LOST;
+        updatedAt = Instant.now();
+        persist();
+      }
+    }
+    if (p != null && p.survivesNode()) {
+      p.release();
+      return true;
     }
     if (p != null) {
       p.signalGroup(Signals.SIGHUP);
       p.signalGroup(Signals.SIGCONT);
       abandonedPty = p;
     }
+    return false;
   }
 
   /** After {@link #abandon} and a grace period: SIGKILL what ignored the hangup. */

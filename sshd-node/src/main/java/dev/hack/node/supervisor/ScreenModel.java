@@ -64,6 +64,19 @@ final class ScreenModel {
     this.processed = log.end();
   }
 
+  /** The most of a log replayed to rebuild a screen; a longer log is replayed from its tail. */
+  static final long MAX_REPLAY = 64L << 20;
+
+  /**
+   * Rebuilds the screen from the log, as of a session taken back after the node restarted: the
+   * model starts from the log's beginning (or its last {@link #MAX_REPLAY} bytes, where modes set
+   * earlier can be missed) instead of its end. Call before anyone attaches.
+   */
+  synchronized void replay() {
+    processed = Math.max(0, log.end() - MAX_REPLAY);
+    processedVolatile = processed;
+  }
+
   /** New bytes are in the log. Cheap; called by the session's reader for every chunk. */
   void advanced() {
     lastAdvance = System.nanoTime();

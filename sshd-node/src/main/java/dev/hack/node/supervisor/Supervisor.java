@@ -3,6 +3,7 @@ package dev.hack.node.supervisor;
 import dev.hack.keys.FileModes;
 import dev.hack.node.NodeFailures;
 import dev.hack.node.api.Ids;
+import dev.hack.node.api.PtySize;
 import dev.hack.node.api.SessionInfo;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -44,6 +45,22 @@ public final class Supervisor implements AutoCloseable {
   private final ScheduledExecutorService poller;
   private final Object createLock = new Object();
 
+  /** The keeper that holds the PTYs, or null when the node holds them itself. */
+  private final KeeperClient keeper;
+
+  /** Where new programs are spawned: here, or through the keeper. */
+  private final PtyHost ptys;
+
+  /** Spawns a program on a PTY: in this process, or through the keeper. */
+  interface PtyHost {
+    Pty start(
+        String id, List<String> argv, Path cwd, Map<String, String> env, PtySize size, Path log)
+        throws IOException;
+  }
+
+  private static final PtyHost LOCAL =
+      (id, argv, cwd, env, size, log) -> LocalPty.start(argv, cwd, env, size);
+
   // guarded by this
   private List<Tmux.Listed> tmuxListed = List.of();
   private Instant tmuxListedAt = Instant.EPOCH;
@@ -56,6 +73,12 @@ public final class Supervisor implements AutoCloseable {
     this.tmux = new Tmux(config.tmuxSocket());
     this.screenExecutor = Executors.newSingleThreadScheduledExecutor(named("screen-model"));
     this.poller = Executors.newSingleThreadScheduledExecutor(named("supervisor-poll"));
+    this.keeper =
+        config.keeperSocket() == null
+            ? null
+            : KeeperClient.connectOrStart(
+                config.keeperSocket(), config.keeperSocket().resolveSibling("keeper.log"));
+    this.ptys = keeper == null ? LOCAL : keeper::spawn;
     recover();
     removeExpired();
     poller.scheduleWithFixedDelay(
@@ -197,7 +220,16 @@ public final class Supervisor implements AutoCloseable {
         } else {
           PtySession p =
               new PtySession(
-                  spec, id, dir, argv, cwd, env, screenExecutor, this::changed, Instant.now());
+                  spec,
+                  id,
+                  dir,
+                  argv,
+                  cwd,
+                  env,
+                  screenExecutor,
+                  this::changed,
+                  Instant.now(),
+                  ptys);
           p.start();
           session = p;
         }
@@ -389,7 +421,13 @@ public final class Supervisor implements AutoCloseable {
         } else {
           s =
               PtySession.recovered(
-                  meta, dir, sessionEnv(meta.id(), Map.of()), screenExecutor, this::changed);
+                  meta,
+                  dir,
+                  sessionEnv(meta.id(), Map.of()),
+                  screenExecutor,
+                  this::changed,
+                  ptys,
+                  keeper);
         }
         sessions.put(meta.id(), s);
         LOG.info("{}: recovered, {}", meta.id(), s.info().status());
@@ -420,16 +458,16 @@ public final class Supervisor implements AutoCloseable {
   }
 
   /**
-   * Stops the node's own PTY sessions (they cannot outlive it; they are recorded as lost) and
-   * leaves tmux sessions running. Idempotent.
+   * Lets go of the sessions: the keeper's go on running (it drains them until the next node); the
+   * node's own PTY sessions cannot outlive it and are recorded as lost; tmux sessions keep running.
+   * Idempotent.
    */
   @Override
   public void close() {
     poller.shutdownNow();
     List<PtySession> abandoned = new ArrayList<>();
     for (Session s : sessions.values()) {
-      if (s instanceof PtySession p && p.isRunning()) {
-        p.abandon();
+      if (s instanceof PtySession p && p.isRunning() && !p.abandon()) {
         abandoned.add(p);
       }
     }
@@ -445,5 +483,8 @@ public final class Supervisor implements AutoCloseable {
       s.closeResources();
     }
     screenExecutor.shutdownNow();
+    if (keeper != null) {
+      keeper.close();
+    }
   }
 }

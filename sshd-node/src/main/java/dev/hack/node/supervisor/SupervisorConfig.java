@@ -12,9 +12,15 @@ import java.util.Objects;
  * @param retention how long exited and lost sessions stay listed
  * @param stopGrace time between SIGTERM and SIGKILL when stopping
  * @param baseEnv the environment every session starts from
+ * @param keeperSocket where the keeper listens, which holds the PTYs so that programs outlive the
+ *     node (docs/durability.md); null to hold them in the node itself, as before
  */
 public record SupervisorConfig(
-    Path tmuxSocket, Duration retention, Duration stopGrace, Map<String, String> baseEnv) {
+    Path tmuxSocket,
+    Duration retention,
+    Duration stopGrace,
+    Map<String, String> baseEnv,
+    Path keeperSocket) {
   public SupervisorConfig {
     Objects.requireNonNull(retention, "retention");
     Objects.requireNonNull(stopGrace, "stopGrace");
@@ -25,14 +31,20 @@ public record SupervisorConfig(
   }
 
   public static SupervisorConfig defaults() {
-    return new SupervisorConfig(null, Duration.ofDays(7), Duration.ofSeconds(3), System.getenv());
+    return new SupervisorConfig(
+        null, Duration.ofDays(7), Duration.ofSeconds(3), System.getenv(), null);
   }
 
   public SupervisorConfig withTmuxSocket(Path socket) {
-    return new SupervisorConfig(socket, retention, stopGrace, baseEnv);
+    return new SupervisorConfig(socket, retention, stopGrace, baseEnv, keeperSocket);
   }
 
   public SupervisorConfig withRetention(Duration d) {
-    return new SupervisorConfig(tmuxSocket, d, stopGrace, baseEnv);
+    return new SupervisorConfig(tmuxSocket, d, stopGrace, baseEnv, keeperSocket);
+  }
+
+  /** Sessions' PTYs held by the keeper at {@code socket} (started when none runs). */
+  public SupervisorConfig withKeeper(Path socket) {
+    return new SupervisorConfig(tmuxSocket, retention, stopGrace, baseEnv, socket);
   }
 }

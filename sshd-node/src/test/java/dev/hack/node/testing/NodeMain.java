@@ -11,9 +11,9 @@ import java.util.concurrent.CountDownLatch;
 
 /**
  * A node in a JVM of its own, for tests that must kill it the hard way ({@link NodeProcess}). Args:
- * {@code HACK_HOME} and the tmux server socket. Prints {@code ssh listening on HOST:PORT} on stdout
- * when ready, then serves until the JVM ends; SIGTERM closes the node as {@code hack node serve}
- * would.
+ * {@code HACK_HOME} and the tmux server socket; {@code -Dhack.test.keeper=true} has a keeper hold
+ * the sessions' PTYs. Prints {@code ssh listening on HOST:PORT} on stdout when ready, then serves
+ * until the JVM ends; SIGTERM closes the node as {@code hack node serve} would.
  */
 public final class NodeMain {
   private NodeMain() {}
@@ -27,15 +27,16 @@ public final class NodeMain {
     Node node =
         Node.start(
             new Node.Config(
-                HackHome.at(Path.of(args[0])),
-                "proc",
-                "127.0.0.1",
-                0,
-                null,
-                -1,
-                Path.of(args[1]),
-                Duration.ofDays(7),
-                new NodeSshServer.Settings(Duration.ofSeconds(15), 3)),
+                    HackHome.at(Path.of(args[0])),
+                    "proc",
+                    "127.0.0.1",
+                    0,
+                    null,
+                    -1,
+                    Path.of(args[1]),
+                    Duration.ofDays(7),
+                    new NodeSshServer.Settings(Duration.ofSeconds(15), 3))
+                .withKeeper(Boolean.getBoolean("hack.test.keeper")),
             System.err::println);
     Runtime.getRuntime().addShutdownHook(new Thread(node::close, "node-shutdown"));
     InetSocketAddress ssh = node.sshAddress();

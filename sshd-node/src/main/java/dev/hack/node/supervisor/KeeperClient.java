@@ -1,0 +1,307 @@
+package dev.hack.node.supervisor;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import dev.hack.node.api.PtySize;
+import dev.hack.node.keeper.UnixSocket;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The node's side of the keeper ({@link KeeperServer}): starts it when none runs, spawns programs
+ * through it, and adopts the ones it already holds after a restart. Each answer with a terminal
+ * comes with a duplicate of its master, which becomes a {@link KeptPty}.
+ *
+ * <p>Thread-safe. One {@code keeper-client} thread reads answers and the keeper's events.
+ */
+final class KeeperClient implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(KeeperClient.class);
+  private static final Duration ANSWER_WAIT = Duration.ofSeconds(20);
+  private static final Duration START_WAIT = Duration.ofSeconds(20);
+
+  private final KeeperWire wire;
+  private final int version;
+  private final long keeperPid;
+  private final AtomicLong seq = new AtomicLong();
+  private final Map<Long, CompletableFuture<KeeperWire.Frame>> pending = new ConcurrentHashMap<>();
+  private final Map<String, KeptPty> held = new ConcurrentHashMap<>();
+  private volatile boolean closed;
+
+  private KeeperClient(KeeperWire wire, int version, long keeperPid) {
+    this.wire = wire;
+    this.version = version;
+    this.keeperPid = keeperPid;
+  }
+
+  /** The keeper's process id. */
+  long keeperPid() {
+    return keeperPid;
+  }
+
+  /** The protocol both sides speak. */
+  int version() {
+    return version;
+  }
+
+  /**
+   * Connects to the keeper at {@code socket}, starting one (detached, in its own session, output
+   * appended to {@code logFile}) when none answers.
+   */
+  static KeeperClient connectOrStart(Path socket, Path logFile) throws IOException {
+    try {
+      return connect(socket);
+    } catch (IOException first) {
+      start(socket, logFile);
+      long deadline = System.nanoTime() + START_WAIT.toNanos();
+      IOException last = first;
+      while (System.nanoTime() < deadline) {
+        try {
+          return connect(socket);
+        } catch (IOException e) {
+          last = e;
+        }
+        try {
+          Thread.sleep(50);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          break;
+        }
+      }
+      throw new IOException(
+          "the keeper did not start (see " + logFile + "): " + last.getMessage(), last);
+    }
+  }
+
+  private static KeeperClient connect(Path socket) throws IOException {
+    UnixSocket s = UnixSocket.connect(socket);
+    KeeperWire wire = new KeeperWire(s);
+    JsonObject hello = KeeperWire.message("hello");
+    hello.addProperty("version", KeeperWire.VERSION);
+    wire.send(hello);
+    KeeperWire.Frame answer = wire.receive();
+    if (!answer.type().equals("hello")) {
+      s.close();
+      throw new IOException("the keeper answered " + answer.message() + " to hello");
+    }
+    KeeperClient c =
+        new KeeperClient(
+            wire,
+            answer.message().get("version").getAsInt(),
+            answer.message().get("pid").getAsLong());
+    Thread reader = new Thread(c::readLoop, "keeper-client");
+    reader.setDaemon(true);
+    reader.start();
+    return c;
+  }
+
+  /** Starts a keeper process that outlives this one: its own session, no terminal. */
+  private static void start(Path socket, Path logFile) throws IOException {
+    Files.createDirectories(socket.getParent());
+    String java = ProcessHandle.current().info().command().orElse("java");
+    List<String> cmd = new ArrayList<>();
+    for (String setsid : List.of("/usr/bin/setsid", "/bin/setsid")) {
+      if (Files.isExecutable(Path.of(setsid))) {
+        cmd.add(setsid); // a new session: no hangup from the node's terminal or process group
+        break;
+      }
+    }
+    cmd.addAll(
+        List.of(
+            java,
+            "-Xss512k",
+            "-XX:+UseSerialGC",
+            "-XX:TieredStopAtLevel=1",
+            "-Xmx64m",
+            "-cp",
+            System.getProperty("java.class.path"),
+            KeeperServer.class.getName(),
+            socket.toString()));
+    ProcessBuilder pb = new ProcessBuilder(cmd);
+    pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+    pb.redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
+    pb.redirectErrorStream(true);
+    Process p = pb.start();
+    LOG.info("started the keeper, pid {} (its output: {})", p.pid(), logFile);
+  }
+
+  private void readLoop() {
+    try {
+      while (true) {
+        KeeperWire.Frame f = wire.receive();
+        if (f.message().has("seq")) {
+          CompletableFuture<KeeperWire.Frame> waiting =
+              pending.remove(f.message().get("seq").getAsLong());
+          if (waiting != null) {
+            waiting.complete(f);
+            continue;
+          }
+        }
+        for (int fd : f.fds()) {
+          UnixSocket.closeFd(fd);
+        }
+        if (f.type().equals("exited")) {
+          KeptPty p = held.get(f.message().get("id").getAsString());
+          if (p != null) {
+            p.exited(f.message().get("code").getAsInt());
+          }
+        }
+      }
+    } catch (IOException e) {
+      if (!closed) {
+        LOG.warn("the keeper's connection ended: {}", e.getMessage());
+      }
+    } finally {
+      closed = true;
+      for (CompletableFuture<KeeperWire.Frame> f : pending.values()) {
+        f.completeExceptionally(new IOException("the keeper's connection ended"));
+      }
+      pending.clear();
+      for (KeptPty p : held.values()) {
+        p.keeperGone();
+      }
+    }
+  }
+
+  private KeeperWire.Frame ask(JsonObject request) throws IOException {
+    if (closed) {
+      throw new IOException("the keeper's connection is closed");
+    }
+    long n = seq.incrementAndGet();
+    request.addProperty("seq", n);
+    CompletableFuture<KeeperWire.Frame> answer = new CompletableFuture<>();
+    pending.put(n, answer);
+    wire.send(request);
+    try {
+      KeeperWire.Frame f = answer.get(ANSWER_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+      if (f.type().equals("error")) {
+        for (int fd : f.fds()) {
+          UnixSocket.closeFd(fd);
+        }
+        throw new IOException(f.message().get("message").getAsString());
+      }
+      return f;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while waiting for the keeper", e);
+    } catch (ExecutionException e) {
+      throw new IOException(e.getCause().getMessage(), e.getCause());
+    } catch (TimeoutException e) {
+      pending.remove(n);
+      throw new IOException("the keeper did not answer within " + ANSWER_WAIT.toSeconds() + " s");
+    }
+  }
+
+  /**
+   * Starts {@code argv} through the keeper; its output goes to {@code log} while nobody holds it.
+   */
+  KeptPty spawn(
+      String id, List<String> argv, Path cwd, Map<String, String> env, PtySize size, Path log)
+      throws IOException {
+    String problem = ExecCheck.problem(argv, cwd, env, false);
+    if (problem != null) {
+      throw new IOException(problem); // the keeper would find it too, with a vaguer message
+    }
+    JsonObject m = KeeperWire.message("spawn");
+    m.addProperty("id", id);
+    JsonArray a = new JsonArray();
+    argv.forEach(a::add);
+    m.add("argv", a);
+    m.addProperty("cwd", cwd.toString());
+    JsonObject e = new JsonObject();
+    env.forEach(e::addProperty);
+    m.add("env", e);
+    m.addProperty("cols", size.columns());
+    m.addProperty("rows", size.rows());
+    m.addProperty("log", log.toString());
+    KeeperWire.Frame f = ask(m);
+    return held(id, f, null);
+  }
+
+  /** What {@link #adopt} found: the terminal, and where the log ended when the node took it. */
+  record Adopted(KeptPty pty, long logEnd) {}
+
+  /**
+   * Takes over a program the keeper holds (after this node restarted); the keeper stops draining
+   * it.
+   *
+   * @throws IOException when the keeper does not hold it (it ended before the keeper did, or the
+   *     machine restarted)
+   */
+  Adopted adopt(String id) throws IOException {
+    JsonObject m = KeeperWire.message("adopt");
+    m.addProperty("id", id);
+    KeeperWire.Frame f = ask(m);
+    Integer code = f.message().has("exit_code") ? f.message().get("exit_code").getAsInt() : null;
+    return new Adopted(held(id, f, code), f.message().get("log_end").getAsLong());
+  }
+
+  private KeptPty held(String id, KeeperWire.Frame f, Integer exitCode) throws IOException {
+    if (f.fds().length != 1) {
+      for (int fd : f.fds()) {
+        UnixSocket.closeFd(fd);
+      }
+      throw new IOException("the keeper sent " + f.fds().length + " terminals for " + id);
+    }
+    KeptPty p = new KeptPty(this, id, f.message().get("pid").getAsLong(), f.fds()[0]);
+    held.put(id, p);
+    if (exitCode != null) {
+      p.exited(exitCode);
+    }
+    return p;
+  }
+
+  /** The node lets go of {@code id}; the keeper drains it from now on. */
+  void release(String id) {
+    held.remove(id);
+    tell("release", id);
+  }
+
+  /**
+   * The program {@code pid} of session {@code id} is done with: the keeper ends it if it runs, and
+   * forgets it (not a newer program of the same session, started by a restart meanwhile).
+   */
+  void forget(String id, long pid) {
+    KeptPty p = held.get(id);
+    if (p != null && p.pid() == pid) {
+      held.remove(id, p);
+    }
+    JsonObject m = KeeperWire.message("forget");
+    m.addProperty("id", id);
+    m.addProperty("pid", pid);
+    try {
+      ask(m);
+    } catch (IOException e) {
+      LOG.debug("keeper forget {}: {}", id, e.getMessage());
+    }
+  }
+
+  private void tell(String type, String id) {
+    JsonObject m = KeeperWire.message(type);
+    m.addProperty("id", id);
+    try {
+      ask(m);
+    } catch (IOException e) {
+      LOG.debug("keeper {} {}: {}", type, id, e.getMessage());
+    }
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    wire.socket().shutdown();
+    wire.socket().close();
+  }
+}

@@ -1,0 +1,207 @@
+package dev.hack.node;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonParser;
+import dev.hack.keys.AuthorizedKeys;
+import dev.hack.keys.HackHome;
+import dev.hack.keys.KeyFiles;
+import dev.hack.node.testing.NodeProcess;
+import dev.hack.node.testing.Poll;
+import dev.hack.node.testing.TestNode;
+import dev.hack.node.testing.TmuxTerminal;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Sessions outlive the node (issue 13, docs/durability.md): with the keeper holding their PTYs, a
+ * node killed with SIGKILL takes no program with it, every byte printed while no node runs is in
+ * the log, and the next node takes the sessions back, screen and all.
+ */
+class DurabilityTest {
+  private static final Duration WAIT = Duration.ofSeconds(30);
+  private static final int LINES = 100_000;
+
+  @TempDir Path dir;
+  private final List<AutoCloseable> owned = new ArrayList<>();
+  private Path clientKey;
+  private NodeProcess node;
+
+  @AfterEach
+  void cleanUp() throws Exception {
+    for (int i = owned.size() - 1; i >= 0; i--) {
+      try {
+        owned.get(i).close();
+      } catch (Exception e) {
+        // best effort
+      }
+    }
+  }
+
+  @Test
+  void sessionsOutliveAKilledNodeWithEveryBytePrintedMeanwhileAndTheirScreen() throws Exception {
+    HackHome home = HackHome.at(dir.resolve("home"));
+    clientKey = dir.resolve("client").resolve("id_ed25519");
+    KeyFiles.loadOrCreate(clientKey, "test client");
+    new AuthorizedKeys(home.authorizedKeys(), w -> {})
+        .authorize(Files.readString(KeyFiles.publicKeyPath(clientKey)));
+    Path tmuxSocket = Files.createTempDirectory(Path.of("/tmp"), "hack-tmux").resolve("s");
+    Path numbers = dir.resolve("numbers.txt");
+    StringBuilder text = new StringBuilder();
+    for (int i = 1; i <= 200; i++) {
+      text.append("numbers line ").append(i).append('\n');
+    }
+    Files.writeString(numbers, text);
+
+    node = start(home, tmuxSocket, "node-1.log");
+    // keeperPid: the keeper must be cleaned up by the test, it outlives every node
+    owned.add(() -> killKeeper(home));
+    // printed only after the node is gone: 588 KiB, far more than a terminal buffers
+    assertThat(
+            ssh(
+                    "new",
+                    "--name",
+                    "flood",
+                    "--",
+                    "sh",
+                    "-c",
+                    "'sleep 3; seq 1 " + LINES + "; sleep 300'")
+                .exit())
+        .isZero();
+    assertThat(ssh("new", "--name", "sh1", "--", "sh").exit()).isZero();
+    assertThat(ssh("new", "--name", "pager", "--", "less", numbers.toString()).exit()).isZero();
+    Poll.until(
+        WAIT, "less drew its screen", () -> ssh("peek", "pager").out().contains("numbers line 1"));
+    String floodPid = field(ls(), "flood", "pid");
+
+    node.kill9();
+    assertThat(alive(floodPid)).as("the program outlives the killed node").isTrue();
+    Path floodLog = home.sessionsDir().resolve("flood").resolve("output.log");
+    byte[] expected = expectedSeq();
+    Poll.until(
+        WAIT,
+        "the whole seq in the log with no node running",
+        () -> Files.size(floodLog) >= expected.length);
+    assertThat(sha256(Files.readAllBytes(floodLog))).isEqualTo(sha256(expected));
+
+    node = start(home, tmuxSocket, "node-2.log");
+    JsonArray list = ls();
+    assertThat(field(list, "flood", "status")).as(list.toString()).isEqualTo("running");
+    assertThat(field(list, "sh1", "status")).isEqualTo("running");
+    assertThat(field(list, "pager", "status")).isEqualTo("running");
+    assertThat(field(list, "flood", "pid")).isEqualTo(floodPid);
+    byte[] logs = sshBytes("logs", "flood");
+    assertThat(sha256(logs)).isEqualTo(sha256(expected));
+
+    // the alternate screen of the pager is redrawn from the log
+    TmuxTerminal pager = terminal("attach", "pager");
+    String screen = pager.waitFor("numbers line 1", WAIT);
+    assertThat(pager.alternateScreen()).as(screen).isTrue();
+
+    TmuxTerminal shell = terminal("attach", "sh1");
+    Poll.until(WAIT, "sh1 attached", () -> field(ls(), "sh1", "attached").equals("1"));
+    shell.type("echo back-$((2+3))");
+    shell.keys("Enter");
+    shell.waitFor("back-5", WAIT);
+  }
+
+  private NodeProcess start(HackHome home, Path tmuxSocket, String log) throws Exception {
+    NodeProcess p =
+        NodeProcess.start(
+            home.root(), tmuxSocket, dir.resolve(log), WAIT, List.of("-Dhack.test.keeper=true"));
+    owned.add(p);
+    return p;
+  }
+
+  private TmuxTerminal terminal(String... command) throws Exception {
+    List<String> argv =
+        new ArrayList<>(TestNode.sshArgv(clientKey, node.port(), "-tt", "127.0.0.1"));
+    argv.addAll(List.of(command));
+    TmuxTerminal t = TmuxTerminal.start(100, 30, argv);
+    owned.add(t);
+    return t;
+  }
+
+  private TestNode.Result ssh(String... command) throws Exception {
+    List<String> argv = new ArrayList<>(TestNode.sshArgv(clientKey, node.port(), "127.0.0.1"));
+    argv.addAll(List.of(command));
+    return TestNode.run(argv);
+  }
+
+  private byte[] sshBytes(String... command) throws Exception {
+    List<String> argv = new ArrayList<>(TestNode.sshArgv(clientKey, node.port(), "127.0.0.1"));
+    argv.addAll(List.of(command));
+    Process p = new ProcessBuilder(argv).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    p.getOutputStream().close();
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    p.getInputStream().transferTo(out);
+    p.waitFor();
+    return out.toByteArray();
+  }
+
+  private JsonArray ls() throws Exception {
+    TestNode.Result r = ssh("ls", "--json");
+    assertThat(r.exit()).as(r.err()).isZero();
+    return JsonParser.parseString(r.out()).getAsJsonArray();
+  }
+
+  private static String field(JsonArray list, String id, String name) {
+    for (JsonElement e : list) {
+      if (e.getAsJsonObject().get("id").getAsString().equals(id)) {
+        JsonElement v = e.getAsJsonObject().get(name);
+        return v == null || v.isJsonNull() ? null : v.getAsString();
+      }
+    }
+    return null;
+  }
+
+  private static boolean alive(String pid) {
+    return ProcessHandle.of(Long.parseLong(pid)).map(ProcessHandle::isAlive).orElse(false);
+  }
+
+  /** What {@code seq 1 LINES} prints on a terminal: each line ends in CR LF. */
+  private static byte[] expectedSeq() {
+    StringBuilder sb = new StringBuilder();
+    for (int i = 1; i <= LINES; i++) {
+      sb.append(i).append("\r\n");
+    }
+    return sb.toString().getBytes(StandardCharsets.US_ASCII);
+  }
+
+  private static String sha256(byte[] b) throws Exception {
+    return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(b));
+  }
+
+  /** Ends the keeper and what it holds: it outlives every node by design. */
+  private static void killKeeper(HackHome home) throws Exception {
+    Path sessions = home.sessionsDir();
+    if (Files.isDirectory(sessions)) {
+      try (var dirs = Files.list(sessions)) {
+        for (Path d : (Iterable<Path>) dirs::iterator) {
+          Path meta = d.resolve("meta.json");
+          if (Files.exists(meta)) {
+            var o = JsonParser.parseString(Files.readString(meta)).getAsJsonObject();
+            if (o.has("pid") && !o.get("pid").isJsonNull()) {
+              ProcessHandle.of(o.get("pid").getAsLong()).ifPresent(ProcessHandle::destroyForcibly);
+            }
+          }
+        }
+      }
+    }
+    new ProcessBuilder("pkill", "-f", "KeeperServer " + home.daemonDir().resolve("keeper.sock"))
+        .start()
+        .waitFor();
+  }
+}
