@@ -18,13 +18,12 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 import java.util.function.BiConsumer;
 
 /**
- * The TUI's state and behaviour: nodes with their sessions, the selection, the preview, the
- * dialogs, and what each key does. Drawing is {@link PickerView}'s.
+ * The TUI's state and behaviour: the selection over the nodes {@link NodePoller} reports, the
+ * preview, the dialogs, and what each key does. Drawing is {@link PickerView}'s.
  *
  * <p>Threads: every method runs on the render thread. Backend calls run on {@code io}; their
  * results come back through {@link Host#post}, so the state is only ever touched by the render
@@ -56,40 +55,14 @@ final class Picker {
     SESSIONS
   }
 
-  enum Reach {
-    CONNECTING,
-    ONLINE,
-    OFFLINE
-  }
-
-  /** A node as the picker last saw it. */
-  static final class NodeState {
-    Backend.NodeRef ref;
-    Reach reach = Reach.CONNECTING;
-    Instant lastSeen;
-    String error;
-    List<Backend.SessionRow> sessions = List.of();
-    boolean polling;
-    Instant pollStarted;
-    long asked; // questions put to this node so far; each answer carries its number
-    long applied; // the newest question whose answer was applied: older answers are dropped
-    Backend.SessionRow created; // just started here; listed until an answer newer than it
-    long createdAsOf; // the last question asked before it was started
-
-    NodeState(Backend.NodeRef ref) {
-      this.ref = ref;
-      this.lastSeen = ref.lastSeen();
-    }
-
-    String name() {
-      return ref.name();
-    }
-  }
-
   /** A line of the sessions pane: a node's heading (session null) or one of its sessions. */
   record Row(NodeState node, Backend.SessionRow session) {
+    static String key(String node, String id) {
+      return node + "\u0000" + id;
+    }
+
     String key() {
-      return session == null ? null : node.name() + "\u0000" + session.info().id();
+      return session == null ? null : key(node.name(), session.info().id());
     }
   }
 
@@ -105,7 +78,8 @@ final class Picker {
   private final Host host;
   private final Clock clock;
 
-  final List<NodeState> nodes = new ArrayList<>();
+  private final NodePoller poller;
+  List<NodeState> nodes = List.of(); // as the poller last told them
   Pane focus = Pane.SESSIONS;
   int nodeIndex;
   String selected; // Row.key() of the selected session (kept while its node is offline)
@@ -129,11 +103,6 @@ final class Picker {
   private Instant nextPreview = Instant.EPOCH;
   int previewRows = 20;
 
-  private boolean listingNodes;
-  private Instant listingStarted;
-  private Instant nextPoll = Instant.EPOCH;
-  boolean loaded;
-
   /** Where the last frame put things, for mouse clicks. */
   final PickerView view = new PickerView(this);
 
@@ -143,6 +112,49 @@ final class Picker {
     this.host = host;
     this.options = options;
     this.clock = clock;
+    this.poller = new NodePoller(backend, io, host::post, options, clock, new Polls());
+  }
+
+  /** The poller's news, applied to the selection. */
+  private final class Polls implements NodePoller.Listener {
+    @Override
+    public void listed(List<NodeState> next) {
+      NodeState was = selectedNode();
+      nodes = next;
+      // the selected node by name: the registry may have gained or lost nodes before it
+      int at = was == null ? -1 : indexOf(was.name());
+      nodeIndex = at >= 0 ? at : Math.max(0, Math.min(nodeIndex, nodes.size() - 1));
+      keepSelection();
+    }
+
+    @Override
+    public void changed(List<NodeState> next) {
+      nodes = next;
+      keepSelection();
+    }
+
+    @Override
+    public void failed(String message) {
+      error(message);
+    }
+  }
+
+  /** The polls, for tests. */
+  NodePoller poller() {
+    return poller;
+  }
+
+  boolean loaded() {
+    return poller.loaded();
+  }
+
+  private int indexOf(String node) {
+    for (int i = 0; i < nodes.size(); i++) {
+      if (nodes.get(i).name().equals(node)) {
+        return i;
+      }
+    }
+    return -1;
   }
 
   Instant now() {
@@ -153,166 +165,12 @@ final class Picker {
 
   /** Called by the loop about once a second, and once at start. */
   void tick() {
+    poller.tick();
     Instant now = now();
-    if (listingNodes && Duration.between(listingStarted, now).compareTo(options.timeout()) > 0) {
-      listingNodes = false; // a listing that never came back must not stop the polls for good
-    }
-    if (!listingNodes && !now.isBefore(nextPoll)) {
-      nextPoll = now.plus(options.refresh());
-      refreshAll();
-    }
-    Duration stale = options.refresh().plus(options.timeout()).multipliedBy(2);
-    boolean changed = false;
-    for (NodeState n : nodes) {
-      if (n.polling
-          && n.reach != Reach.OFFLINE
-          && Duration.between(n.pollStarted, now).compareTo(options.timeout()) > 0) {
-        n.reach = Reach.OFFLINE; // its late answer, if any, still counts
-        n.error = "no answer within " + options.timeout().toSeconds() + " s";
-        changed = true;
-      } else if (n.reach == Reach.ONLINE
-          && n.lastSeen != null
-          && Duration.between(n.lastSeen, now).compareTo(stale) > 0) {
-        // whatever kept it from being asked, a node not heard from in two rounds is not online
-        n.reach = Reach.OFFLINE;
-        n.error = "no answer for " + Duration.between(n.lastSeen, now).toSeconds() + " s";
-        changed = true;
-      }
-    }
-    if (changed) {
-      keepSelection(); // its sessions are no longer listed
-    }
     if (!now.isBefore(nextPreview)) {
       nextPreview = now.plus(logView ? LOG_REFRESH : options.refresh());
       requestPreview(false);
     }
-  }
-
-  /** Lists the nodes again (the registry may have changed), then asks each one. */
-  void refreshAll() {
-    listingNodes = true;
-    listingStarted = now();
-    io.execute(
-        () -> {
-          try {
-            List<Backend.NodeRef> refs = backend.nodes();
-            host.post(
-                () -> {
-                  listingNodes = false;
-                  merge(refs);
-                  for (NodeState n : List.copyOf(nodes)) {
-                    poll(n);
-                  }
-                });
-          } catch (Exception e) {
-            host.post(
-                () -> {
-                  listingNodes = false;
-                  error("cannot list nodes: " + reason(e));
-                });
-          }
-        });
-  }
-
-  private void merge(List<Backend.NodeRef> refs) {
-    NodeState was = selectedNode();
-    List<NodeState> next = new ArrayList<>();
-    for (Backend.NodeRef r : refs) {
-      NodeState existing = null;
-      for (NodeState n : nodes) {
-        if (n.name().equals(r.name())) {
-          existing = n;
-        }
-      }
-      if (existing == null) {
-        existing = new NodeState(r);
-      } else {
-        existing.ref = r;
-        if (existing.lastSeen == null) {
-          existing.lastSeen = r.lastSeen();
-        }
-      }
-      next.add(existing);
-    }
-    nodes.clear();
-    nodes.addAll(next);
-    // the selected node by name: the registry may have gained or lost nodes before it
-    int at = was == null ? -1 : nodes.indexOf(was);
-    nodeIndex = at >= 0 ? at : Math.max(0, Math.min(nodeIndex, nodes.size() - 1));
-    loaded = true;
-    keepSelection();
-  }
-
-  /** Asks one node for its sessions, unless a question to it is already out. */
-  void poll(NodeState n) {
-    if (n.polling) {
-      return;
-    }
-    ask(n);
-  }
-
-  /**
-   * Puts a numbered question to {@code n}. Answers may come back in any order (the I/O pool runs
-   * them in parallel); only one newer than any applied so far is applied.
-   */
-  private void ask(NodeState n) {
-    n.polling = true;
-    n.pollStarted = now();
-    long seq = ++n.asked;
-    Backend.NodeRef ref = n.ref;
-    io.execute(
-        () -> {
-          try {
-            List<Backend.SessionRow> rows = backend.sessions(ref);
-            host.post(() -> online(n, rows, seq));
-          } catch (Exception e) {
-            host.post(() -> offline(n, reason(e), seq));
-          }
-        });
-  }
-
-  /** Whether the answer to question {@code seq} is the newest yet; marks it applied if so. */
-  private static boolean fresh(NodeState n, long seq) {
-    if (seq == n.asked) {
-      n.polling = false; // the last question out is answered
-    }
-    if (seq <= n.applied) {
-      return false;
-    }
-    n.applied = seq;
-    return true;
-  }
-
-  private void online(NodeState n, List<Backend.SessionRow> rows, long seq) {
-    if (!fresh(n, seq)) {
-      return;
-    }
-    n.reach = Reach.ONLINE;
-    n.error = null;
-    n.lastSeen = now();
-    List<Backend.SessionRow> list = new ArrayList<>(rows);
-    if (n.created != null) {
-      if (seq <= n.createdAsOf) {
-        // asked before the session was started: keep the new one listed
-        String id = n.created.info().id();
-        if (list.stream().noneMatch(r -> r.info().id().equals(id))) {
-          list.add(n.created);
-        }
-      } else {
-        n.created = null;
-      }
-    }
-    n.sessions = List.copyOf(list);
-    keepSelection();
-  }
-
-  private void offline(NodeState n, String why, long seq) {
-    if (!fresh(n, seq)) {
-      return;
-    }
-    n.reach = Reach.OFFLINE;
-    n.error = why;
-    keepSelection();
   }
 
   // ---- rows and selection ----
@@ -324,7 +182,8 @@ final class Picker {
     for (NodeState n : nodes) {
       List<Row> mine = new ArrayList<>();
       // an offline node's last list may be stale: show the node, not sessions it may have lost
-      List<Backend.SessionRow> known = n.reach == Reach.OFFLINE ? List.of() : n.sessions;
+      List<Backend.SessionRow> known =
+          n.reach() == NodeState.Reach.OFFLINE ? List.of() : n.sessions();
       for (Backend.SessionRow s : known) {
         if (f.isEmpty() || matches(n, s, f)) {
           mine.add(new Row(n, s));
@@ -373,7 +232,7 @@ final class Picker {
 
   private static Row firstOf(List<Row> rows, NodeState n) {
     for (Row r : rows) {
-      if (r.session() != null && (n == null || r.node() == n)) {
+      if (r.session() != null && (n == null || same(r.node(), n))) {
         return r;
       }
     }
@@ -401,15 +260,15 @@ final class Picker {
     Row kept = chosen ? find(rows, selected) : firstOf(rows, null);
     NodeState n = selectedNode();
     if (kept == null && n != null) {
-      boolean listed = rows.stream().anyMatch(r -> r.node() == n);
+      boolean listed = rows.stream().anyMatch(r -> same(r.node(), n));
       kept = firstOf(rows, listed ? n : null);
-      if (kept == null && listed && !(n.reach == Reach.OFFLINE && selected != null)) {
+      if (kept == null && listed && !(n.reach() == NodeState.Reach.OFFLINE && selected != null)) {
         selected = null;
       }
     }
     if (kept != null) {
       selected = kept.key();
-      nodeIndex = Math.max(0, nodes.indexOf(kept.node()));
+      nodeIndex = Math.max(0, indexOf(kept.node().name()));
     }
     shownChanged();
   }
@@ -442,7 +301,7 @@ final class Picker {
       // nothing listed is selected: start from the selected node's place in the list
       int before = 0;
       for (Row r : sessions) {
-        if (nodes.indexOf(r.node()) < nodeIndex) {
+        if (indexOf(r.node().name()) < nodeIndex) {
           before++;
         }
       }
@@ -452,13 +311,22 @@ final class Picker {
   }
 
   void select(Row r) {
-    if (r.session() == null) {
-      return;
+    if (r.session() != null) {
+      select(r.node().name(), r.session().info().id());
     }
+  }
+
+  /** Selects session {@code id} of node {@code node}, whether or not it is listed. */
+  private void select(String node, String id) {
     chosen = true;
-    selected = r.key();
-    nodeIndex = Math.max(0, nodes.indexOf(r.node()));
+    selected = Row.key(node, id);
+    nodeIndex = Math.max(0, indexOf(node));
     shownChanged();
+  }
+
+  /** Whether two snapshots are of the same node. */
+  private static boolean same(NodeState a, NodeState b) {
+    return a.name().equals(b.name());
   }
 
   private void moveNode(int delta) {
@@ -497,10 +365,10 @@ final class Picker {
     if (n == null) {
       return "no nodes";
     }
-    if (n.reach == Reach.OFFLINE) {
+    if (n.reach() == NodeState.Reach.OFFLINE) {
       return n.name() + " is offline";
     }
-    return rows().stream().anyMatch(r -> r.node() == n && r.session() != null)
+    return rows().stream().anyMatch(r -> same(r.node(), n) && r.session() != null)
         ? "no session selected"
         : "no sessions on " + n.name() + "; n starts one";
   }
@@ -532,7 +400,7 @@ final class Picker {
       previewNote = "your own tmux session: no log kept; Enter attaches";
       return;
     }
-    if (r.node().reach == Reach.OFFLINE) {
+    if (r.node().reach() == NodeState.Reach.OFFLINE) {
       previewNote = r.node().name() + " is offline";
       return;
     }
@@ -546,7 +414,7 @@ final class Picker {
     previewInFlight = true;
     boolean log = logView;
     int lines = Math.max(1, previewRows);
-    Backend.NodeRef ref = r.node().ref;
+    Backend.NodeRef ref = r.node().ref();
     String id = info.id();
     io.execute(
         () -> {
@@ -554,7 +422,7 @@ final class Picker {
             List<String> got = backend.preview(ref, id, log, lines);
             host.post(() -> previewDone(key, got, null));
           } catch (Exception e) {
-            host.post(() -> previewDone(key, null, reason(e)));
+            host.post(() -> previewDone(key, null, Text.reason(e)));
           }
         });
   }
@@ -756,7 +624,7 @@ final class Picker {
     }
     chosen = true; // acted on: coming back finds it where it was, whoever answers meanwhile
     SessionInfo info = r.session().info();
-    if (r.node().reach == Reach.OFFLINE) {
+    if (r.node().reach() == NodeState.Reach.OFFLINE) {
       error(r.node().name() + " is offline");
       return;
     }
@@ -773,7 +641,7 @@ final class Picker {
     NodeState n = r.node();
     CompletableFuture<String> done;
     try {
-      done = backend.attach(n.ref, info.id(), readOnly);
+      done = backend.attach(n.ref(), info.id(), readOnly);
     } catch (RuntimeException e) {
       done = CompletableFuture.failedFuture(e);
     }
@@ -781,11 +649,11 @@ final class Picker {
         done,
         (msg, err) -> {
           if (err != null) {
-            error("cannot attach to " + info.id() + ": " + reason(err));
+            error("cannot attach to " + info.id() + ": " + Text.reason(err));
           } else if (msg != null) {
             say(msg);
           }
-          poll(n);
+          poller.poll(n.name());
           requestPreview(false); // the screen it left, without blanking the old one first
         });
   }
@@ -830,24 +698,18 @@ final class Picker {
     io.execute(
         () -> {
           try {
-            SessionInfo s = backend.create(node.ref, spec);
+            SessionInfo s = backend.create(node.ref(), spec);
             host.post(
                 () -> {
                   say("started " + s.id() + " on " + node.name());
                   focus = Pane.SESSIONS;
                   Backend.SessionRow row = new Backend.SessionRow(s.withNode(node.name()), "");
-                  node.created = row;
-                  node.createdAsOf = node.asked;
-                  if (node.sessions.stream().noneMatch(x -> x.info().id().equals(s.id()))) {
-                    List<Backend.SessionRow> list = new ArrayList<>(node.sessions);
-                    list.add(row);
-                    node.sessions = List.copyOf(list);
-                  }
-                  select(new Row(node, row));
-                  refreshNode(node);
+                  nodes = poller.started(node.name(), row);
+                  select(node.name(), s.id());
+                  refreshNode(node.name());
                 });
           } catch (Exception e) {
-            host.post(() -> error("cannot start on " + node.name() + ": " + reason(e)));
+            host.post(() -> error("cannot start on " + node.name() + ": " + Text.reason(e)));
           }
         });
   }
@@ -900,25 +762,24 @@ final class Picker {
         () -> {
           try {
             if (c.verb().equals("stop")) {
-              backend.stop(c.node().ref, c.id());
+              backend.stop(c.node().ref(), c.id());
             } else {
-              backend.restart(c.node().ref, c.id());
+              backend.restart(c.node().ref(), c.id());
             }
             host.post(
                 () -> {
                   say((c.verb().equals("stop") ? "stopped " : "restarted ") + c.id());
-                  refreshNode(c.node());
+                  refreshNode(c.node().name());
                 });
           } catch (Exception e) {
-            host.post(() -> error("cannot " + c.verb() + " " + c.id() + ": " + reason(e)));
+            host.post(() -> error("cannot " + c.verb() + " " + c.id() + ": " + Text.reason(e)));
           }
         });
   }
 
   /** Asks a node again now (after an action), even if a question is already out. */
-  private void refreshNode(NodeState n) {
-    // an answer under way may predate the action: this newer question's answer wins over it
-    ask(n);
+  private void refreshNode(String node) {
+    poller.refresh(node);
     nextPreview = Instant.EPOCH;
   }
 
@@ -987,17 +848,6 @@ final class Picker {
       message = null;
     }
     return message;
-  }
-
-  static String reason(Throwable e) {
-    Throwable t = e;
-    while ((t instanceof CompletionException
-            || t instanceof java.util.concurrent.ExecutionException)
-        && t.getCause() != null) {
-      t = t.getCause();
-    }
-    String m = t.getMessage();
-    return m == null || m.isBlank() ? t.getClass().getSimpleName() : m.strip();
   }
 
   // ---- drawing ----

@@ -144,11 +144,11 @@ final class PickerView {
     bar(g);
     int sessions = 0;
     int offline = 0;
-    for (Picker.NodeState n : p.nodes) {
-      if (n.reach == Picker.Reach.OFFLINE) {
+    for (NodeState n : p.nodes) {
+      if (n.reach() == NodeState.Reach.OFFLINE) {
         offline++;
       } else {
-        sessions += n.sessions.size();
+        sessions += n.sessions().size();
       }
     }
     String nodes = p.nodes.size() + (p.nodes.size() == 1 ? " node" : " nodes");
@@ -299,7 +299,7 @@ final class PickerView {
     int per = wide ? 2 : 1;
     int fits = Math.max(1, (h - 1) / per);
     if (p.nodes.isEmpty()) {
-      g.putString(x, y + 1, Text.fit(p.loaded ? "  none yet" : "  loading…", w));
+      g.putString(x, y + 1, Text.fit(p.loaded() ? "  none yet" : "  loading…", w));
       return;
     }
     int sel = Math.min(p.nodeIndex, p.nodes.size() - 1);
@@ -307,16 +307,17 @@ final class PickerView {
     Instant now = p.now();
     int nameW = 4;
     int stateW = 6;
-    for (Picker.NodeState n : p.nodes) {
+    for (NodeState n : p.nodes) {
       nameW = Math.max(nameW, Math.min(16, Text.width(n.name())));
       stateW = Math.max(stateW, Math.min(16, Text.width(state(n, now, false))));
     }
     for (int i = nodeScroll; i < p.nodes.size() && (i - nodeScroll) < fits; i++) {
-      Picker.NodeState n = p.nodes.get(i);
+      NodeState n = p.nodes.get(i);
       int row = y + 1 + (i - nodeScroll) * per;
       boolean selected = i == sel;
       String mark = selected ? "> " : "  ";
-      String count = n.reach == Picker.Reach.ONLINE ? String.valueOf(n.sessions.size()) : "-";
+      String count =
+          n.reach() == NodeState.Reach.ONLINE ? String.valueOf(n.sessions().size()) : "-";
       String state = state(n, now, wide);
       if (selected && focused) {
         g.enableModifiers(SGR.REVERSE);
@@ -327,7 +328,7 @@ final class PickerView {
         // line 1: the name and how many sessions (or "offline"); line 2: the address and whether
         // it answers (or when it last did)
         String right =
-            switch (n.reach) {
+            switch (n.reach()) {
               case ONLINE -> count;
               case OFFLINE -> "offline";
               case CONNECTING -> "…";
@@ -338,19 +339,19 @@ final class PickerView {
         dot(g, x + 2, row, n);
         if (row + 1 < y + h) {
           String status =
-              switch (n.reach) {
+              switch (n.reach()) {
                 case ONLINE -> "online";
                 case CONNECTING -> "connecting";
-                case OFFLINE -> n.lastSeen == null ? "" : Text.age(n.lastSeen, now) + " ago";
+                case OFFLINE -> n.lastSeen() == null ? "" : Text.age(n.lastSeen(), now) + " ago";
               };
-          if (n.reach == Picker.Reach.OFFLINE
-              && n.lastSeen != null
-              && 4 + Text.width(n.ref.address()) + 6 + Text.width(status) <= w) {
+          if (n.reach() == NodeState.Reach.OFFLINE
+              && n.lastSeen() != null
+              && 4 + Text.width(n.ref().address()) + 6 + Text.width(status) <= w) {
             status = "seen " + status;
           }
-          String second = "    " + n.ref.address();
+          String second = "    " + n.ref().address();
           if (Text.width(second) + 1 + Text.width(status) > w) {
-            second = "  " + n.ref.address();
+            second = "  " + n.ref().address();
           }
           int sw = Text.width(status);
           g.putString(
@@ -367,7 +368,7 @@ final class PickerView {
                 + "  "
                 + Text.fit(state, stateW)
                 + "  "
-                + n.ref.address();
+                + n.ref().address();
         g.putString(x, row, Text.fit(line, w));
         dot(g, x + 2, row, n);
       }
@@ -376,23 +377,23 @@ final class PickerView {
     }
   }
 
-  private static String state(Picker.NodeState n, Instant now, boolean wide) {
-    return switch (n.reach) {
+  private static String state(NodeState n, Instant now, boolean wide) {
+    return switch (n.reach()) {
       case ONLINE -> "online";
       case CONNECTING -> "connecting…";
       case OFFLINE ->
-          n.lastSeen == null
+          n.lastSeen() == null
               ? "offline"
               : wide
-                  ? "offline, seen " + Text.age(n.lastSeen, now) + " ago"
-                  : "offline " + Text.age(n.lastSeen, now);
+                  ? "offline, seen " + Text.age(n.lastSeen(), now) + " ago"
+                  : "offline " + Text.age(n.lastSeen(), now);
     };
   }
 
-  private void dot(TextGraphics g, int x, int y, Picker.NodeState n) {
+  private void dot(TextGraphics g, int x, int y, NodeState n) {
     TextColor.ANSI c;
     char mark;
-    switch (n.reach) {
+    switch (n.reach()) {
       case ONLINE -> {
         mark = '●';
         c = TextColor.ANSI.GREEN;
@@ -435,7 +436,7 @@ final class PickerView {
       List<String> empty =
           !p.filter.isEmpty()
               ? List.of("  nothing matches " + p.filter + " (Esc clears)")
-              : p.loaded
+              : p.loaded()
                   ? List.of(
                       "  no nodes yet: run hack node serve here,",
                       "  or add one: hack node add NAME ssh://HOST:PORT")
@@ -468,7 +469,7 @@ final class PickerView {
       if (r.session() == null) {
         int listed = 0;
         for (Picker.Row o : rows) {
-          listed += o.node() == r.node() && o.session() != null ? 1 : 0;
+          listed += o.node().name().equals(r.node().name()) && o.session() != null ? 1 : 0;
         }
         heading(g, x, row, w, r.node(), p.filter.isEmpty() ? -1 : listed, now);
         continue;
@@ -486,15 +487,14 @@ final class PickerView {
   }
 
   /** A node's line in the sessions pane; {@code listed} is how many the filter lets through. */
-  private void heading(
-      TextGraphics g, int x, int y, int w, Picker.NodeState n, int listed, Instant now) {
+  private void heading(TextGraphics g, int x, int y, int w, NodeState n, int listed, Instant now) {
     String what;
-    if (n.reach == Picker.Reach.OFFLINE) {
-      what = state(n, now, true) + (n.error == null ? "" : ": " + shortReason(n));
-    } else if (n.reach == Picker.Reach.CONNECTING) {
+    if (n.reach() == NodeState.Reach.OFFLINE) {
+      what = state(n, now, true) + (n.error() == null ? "" : ": " + shortReason(n));
+    } else if (n.reach() == NodeState.Reach.CONNECTING) {
       what = "connecting…";
     } else {
-      int c = n.sessions.size();
+      int c = n.sessions().size();
       String of = c + (c == 1 ? " session" : " sessions");
       what = c == 0 ? "no sessions; n starts one" : listed >= 0 ? listed + " of " + of : of;
     }
@@ -504,8 +504,8 @@ final class PickerView {
   }
 
   /** "cannot reach beta (10.0.0.2:2222): Connection refused" under beta's name: the cause. */
-  private static String shortReason(Picker.NodeState n) {
-    String e = n.error;
+  private static String shortReason(NodeState n) {
+    String e = n.error();
     if (e.startsWith("cannot reach " + n.name()) && e.contains(": ")) {
       return e.substring(e.indexOf(": ") + 2);
     }

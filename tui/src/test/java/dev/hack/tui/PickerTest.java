@@ -476,7 +476,7 @@ class PickerTest {
         .contains("no answer within 5 s");
     assertThat(h.rows().get(h.rowOf("beta ·"))).contains("seen 8s ago");
     b.hung.clear();
-    h.picker.nodes.get(1).polling = false; // the hung call is gone for good in this fake
+    h.picker.poller().forgetQuestion("beta"); // the hung call is gone for good in this fake
     h.after(Duration.ofSeconds(2));
     assertThat(h.text()).contains("agent").doesNotContain("offline");
   }
