@@ -13,10 +13,7 @@ import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
-import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.function.BiConsumer;
@@ -50,22 +47,6 @@ final class Picker {
     void redrawAll();
   }
 
-  enum Pane {
-    NODES,
-    SESSIONS
-  }
-
-  /** A line of the sessions pane: a node's heading (session null) or one of its sessions. */
-  record Row(NodeState node, Backend.SessionRow session) {
-    static String key(String node, String id) {
-      return node + "\u0000" + id;
-    }
-
-    String key() {
-      return session == null ? null : key(node.name(), session.info().id());
-    }
-  }
-
   /** A stop or restart waiting for y. */
   record Confirm(String verb, NodeState node, String id) {}
 
@@ -79,13 +60,7 @@ final class Picker {
   private final Clock clock;
 
   private final NodePoller poller;
-  List<NodeState> nodes = List.of(); // as the poller last told them
-  Pane focus = Pane.SESSIONS;
-  int nodeIndex;
-  String selected; // Row.key() of the selected session (kept while its node is offline)
-  private String shown; // Row.key() of the session the preview is for (selected and listed)
-  private boolean chosen; // the user picked the selection (else it follows the first session)
-  String filter = "";
+  final Selection selection = new Selection(this::previewChanged);
   boolean editingFilter;
   boolean logView;
   boolean help;
@@ -119,18 +94,12 @@ final class Picker {
   private final class Polls implements NodePoller.Listener {
     @Override
     public void listed(List<NodeState> next) {
-      NodeState was = selectedNode();
-      nodes = next;
-      // the selected node by name: the registry may have gained or lost nodes before it
-      int at = was == null ? -1 : indexOf(was.name());
-      nodeIndex = at >= 0 ? at : Math.max(0, Math.min(nodeIndex, nodes.size() - 1));
-      keepSelection();
+      selection.relist(next);
     }
 
     @Override
     public void changed(List<NodeState> next) {
-      nodes = next;
-      keepSelection();
+      selection.update(next);
     }
 
     @Override
@@ -146,15 +115,6 @@ final class Picker {
 
   boolean loaded() {
     return poller.loaded();
-  }
-
-  private int indexOf(String node) {
-    for (int i = 0; i < nodes.size(); i++) {
-      if (nodes.get(i).name().equals(node)) {
-        return i;
-      }
-    }
-    return -1;
   }
 
   Instant now() {
@@ -173,205 +133,7 @@ final class Picker {
     }
   }
 
-  // ---- rows and selection ----
-
-  /** The sessions pane, top to bottom: each node's heading, then its sessions that match. */
-  List<Row> rows() {
-    List<Row> out = new ArrayList<>();
-    String f = filter.toLowerCase(Locale.ROOT);
-    for (NodeState n : nodes) {
-      List<Row> mine = new ArrayList<>();
-      // an offline node's last list may be stale: show the node, not sessions it may have lost
-      List<Backend.SessionRow> known =
-          n.reach() == NodeState.Reach.OFFLINE ? List.of() : n.sessions();
-      for (Backend.SessionRow s : known) {
-        if (f.isEmpty() || matches(n, s, f)) {
-          mine.add(new Row(n, s));
-        }
-      }
-      if (f.isEmpty() || !mine.isEmpty() || n.name().toLowerCase(Locale.ROOT).contains(f)) {
-        out.add(new Row(n, null));
-        out.addAll(mine);
-      }
-    }
-    return out;
-  }
-
-  private static boolean matches(NodeState n, Backend.SessionRow s, String f) {
-    SessionInfo i = s.info();
-    String hay =
-        String.join(
-                " ",
-                n.name(),
-                i.id(),
-                i.type(),
-                i.status(),
-                String.join(" ", i.command()),
-                i.project() == null ? "" : i.project(),
-                s.lastLine())
-            .toLowerCase(Locale.ROOT);
-    return hay.contains(f);
-  }
-
-  /** The selected session's row, or null when it is not listed. */
-  Row selectedRow() {
-    return find(rows(), selected);
-  }
-
-  private static Row find(List<Row> rows, String key) {
-    if (key == null) {
-      return null;
-    }
-    for (Row r : rows) {
-      if (r.session() != null && r.key().equals(key)) {
-        return r;
-      }
-    }
-    return null;
-  }
-
-  private static Row firstOf(List<Row> rows, NodeState n) {
-    for (Row r : rows) {
-      if (r.session() != null && (n == null || same(r.node(), n))) {
-        return r;
-      }
-    }
-    return null;
-  }
-
-  /**
-   * After the rows changed, the one selection rule: a node is selected (the Nodes pane's {@code
-   * >}), and the selected session, if any, is one of that node's.
-   *
-   * <ul>
-   *   <li>The selected session stays selected, by node and id, while it is listed.
-   *   <li>Until the user picks one, the first session listed is selected as the nodes answer.
-   *   <li>When it is no longer listed but its node lists others (it is gone, or the filter hides
-   *       it), the node's first listed session is selected.
-   *   <li>When its node lists none (offline, or no sessions left), the node stays selected with no
-   *       session; a session of an offline node is selected again when the node answers.
-   *   <li>When the filter hides the whole node, the first session it lets through is selected, and
-   *       its node with it.
-   * </ul>
-   */
-  void keepSelection() {
-    List<Row> rows = rows();
-    // until the user picks, the first session listed, whichever node answered first
-    Row kept = chosen ? find(rows, selected) : firstOf(rows, null);
-    NodeState n = selectedNode();
-    if (kept == null && n != null) {
-      boolean listed = rows.stream().anyMatch(r -> same(r.node(), n));
-      kept = firstOf(rows, listed ? n : null);
-      if (kept == null && listed && !(n.reach() == NodeState.Reach.OFFLINE && selected != null)) {
-        selected = null;
-      }
-    }
-    if (kept != null) {
-      selected = kept.key();
-      nodeIndex = Math.max(0, indexOf(kept.node().name()));
-    }
-    shownChanged();
-  }
-
-  /** Starts a new preview when the listed selection is not the one the preview is for. */
-  private void shownChanged() {
-    Row r = selectedRow();
-    String now = r == null ? null : r.key();
-    if (!Objects.equals(now, shown)) {
-      shown = now;
-      previewChanged();
-    }
-  }
-
-  private void moveSession(int delta) {
-    List<Row> sessions = rows().stream().filter(r -> r.session() != null).toList();
-    if (sessions.isEmpty()) {
-      return;
-    }
-    int at = -1;
-    for (int i = 0; i < sessions.size(); i++) {
-      if (sessions.get(i).key().equals(selected)) {
-        at = i;
-      }
-    }
-    int next;
-    if (at >= 0) {
-      next = at + delta;
-    } else {
-      // nothing listed is selected: start from the selected node's place in the list
-      int before = 0;
-      for (Row r : sessions) {
-        if (indexOf(r.node().name()) < nodeIndex) {
-          before++;
-        }
-      }
-      next = delta > 0 ? before + delta - 1 : before + delta;
-    }
-    select(sessions.get(Math.max(0, Math.min(sessions.size() - 1, next))));
-  }
-
-  void select(Row r) {
-    if (r.session() != null) {
-      select(r.node().name(), r.session().info().id());
-    }
-  }
-
-  /** Selects session {@code id} of node {@code node}, whether or not it is listed. */
-  private void select(String node, String id) {
-    chosen = true;
-    selected = Row.key(node, id);
-    nodeIndex = Math.max(0, indexOf(node));
-    shownChanged();
-  }
-
-  /** Whether two snapshots are of the same node. */
-  private static boolean same(NodeState a, NodeState b) {
-    return a.name().equals(b.name());
-  }
-
-  private void moveNode(int delta) {
-    if (!nodes.isEmpty()) {
-      selectNode(Math.max(0, Math.min(nodes.size() - 1, nodeIndex + delta)));
-    }
-  }
-
-  /**
-   * Selects a node and its first listed session (or none). Selecting the node that is already
-   * selected changes nothing: the session selected in it stays.
-   */
-  void selectNode(int index) {
-    if (index < 0 || index >= nodes.size()) {
-      return;
-    }
-    chosen = true;
-    if (index == nodeIndex) {
-      return;
-    }
-    nodeIndex = index;
-    Row first = firstOf(rows(), nodes.get(index));
-    selected = first == null ? null : first.key();
-    shownChanged();
-  }
-
-  NodeState selectedNode() {
-    return nodes.isEmpty() ? null : nodes.get(Math.min(nodeIndex, nodes.size() - 1));
-  }
-
   // ---- preview ----
-
-  /** Why no session is selected, for the preview and the status line. */
-  private String nothingSelected() {
-    NodeState n = selectedNode();
-    if (n == null) {
-      return "no nodes";
-    }
-    if (n.reach() == NodeState.Reach.OFFLINE) {
-      return n.name() + " is offline";
-    }
-    return rows().stream().anyMatch(r -> same(r.node(), n) && r.session() != null)
-        ? "no session selected"
-        : "no sessions on " + n.name() + "; n starts one";
-  }
 
   private void previewChanged() {
     previewLines = List.of();
@@ -380,17 +142,17 @@ final class Picker {
     requestPreview(true);
   }
 
-  private String previewKeyOf(Row r) {
+  private String previewKeyOf(Selection.Row r) {
     return r.key() + (logView ? "\u0000log" : "");
   }
 
   /** Fetches the selected session's screen (or log); one request at a time, newest wins. */
   void requestPreview(boolean changed) {
-    Row r = selectedRow();
+    Selection.Row r = selection.selectedRow();
     if (r == null) {
       previewKey = null;
       previewLines = List.of();
-      previewNote = nodes.isEmpty() ? null : nothingSelected();
+      previewNote = selection.nodes().isEmpty() ? null : selection.nothingSelected();
       return;
     }
     SessionInfo info = r.session().info();
@@ -429,7 +191,7 @@ final class Picker {
 
   private void previewDone(String key, List<String> lines, String error) {
     previewInFlight = false;
-    Row r = selectedRow();
+    Selection.Row r = selection.selectedRow();
     if (r == null || !previewKeyOf(r).equals(key)) {
       requestPreview(true); // the selection moved on meanwhile
       return;
@@ -497,16 +259,15 @@ final class Picker {
       case PageDown -> move(10);
       case Tab, ReverseTab, ArrowLeft, ArrowRight -> switchPane(t);
       case Enter -> {
-        if (focus == Pane.NODES) {
-          focus = Pane.SESSIONS;
+        if (selection.focus() == Selection.Pane.NODES) {
+          selection.focus(Selection.Pane.SESSIONS);
         } else {
           attach(false);
         }
       }
       case Escape -> {
-        if (!filter.isEmpty()) {
-          filter = "";
-          keepSelection();
+        if (!selection.filter().isEmpty()) {
+          selection.filter("");
         }
       }
       case Character -> mainChar(c);
@@ -526,10 +287,10 @@ final class Picker {
       case 's' -> askConfirm("stop");
       case 'r' -> askConfirm("restart");
       case 'l' -> {
-        if (selectedRow() == null) {
-          error(nothingSelected());
+        if (selection.selectedRow() == null) {
+          error(selection.nothingSelected());
         } else {
-          chosen = true; // the log followed must not switch sessions as other nodes answer
+          selection.choose(); // the log followed must not switch sessions as other nodes answer
           logView = true;
           nextPreview = Instant.EPOCH;
           previewChanged();
@@ -542,25 +303,25 @@ final class Picker {
   }
 
   private void move(int delta) {
-    if (focus == Pane.NODES) {
-      moveNode(delta);
-    } else {
-      moveSession(delta);
-    }
+    selection.move(delta);
   }
 
   private void switchPane(KeyType t) {
     if (t == KeyType.ArrowLeft) {
-      focus = Pane.NODES;
+      selection.focus(Selection.Pane.NODES);
     } else if (t == KeyType.ArrowRight) {
-      focus = Pane.SESSIONS;
+      selection.focus(Selection.Pane.SESSIONS);
     } else {
-      focus = focus == Pane.NODES ? Pane.SESSIONS : Pane.NODES;
+      selection.focus(
+          selection.focus() == Selection.Pane.NODES
+              ? Selection.Pane.SESSIONS
+              : Selection.Pane.NODES);
     }
     // nothing else changes: the selected session is always one of the selected node's
   }
 
   private void filterKey(KeyStroke k) {
+    String filter = selection.filter();
     switch (k.getKeyType()) {
       case Enter -> editingFilter = false;
       case Escape -> {
@@ -590,7 +351,7 @@ final class Picker {
       }
       default -> {}
     }
-    keepSelection();
+    selection.filter(filter);
   }
 
   private void logKey(KeyStroke k) {
@@ -617,12 +378,12 @@ final class Picker {
   // ---- actions ----
 
   private void attach(boolean readOnly) {
-    Row r = selectedRow();
+    Selection.Row r = selection.selectedRow();
     if (r == null) {
-      error(nothingSelected());
+      error(selection.nothingSelected());
       return;
     }
-    chosen = true; // acted on: coming back finds it where it was, whoever answers meanwhile
+    selection.choose(); // acted on: coming back finds it where it was, whoever answers meanwhile
     SessionInfo info = r.session().info();
     if (r.node().reach() == NodeState.Reach.OFFLINE) {
       error(r.node().name() + " is offline");
@@ -659,11 +420,12 @@ final class Picker {
   }
 
   private void openForm() {
+    List<NodeState> nodes = selection.nodes();
     if (nodes.isEmpty()) {
       error("no nodes to start a session on");
       return;
     }
-    form = new Form(nodes.stream().map(NodeState::name).toList(), nodeIndex);
+    form = new Form(nodes.stream().map(NodeState::name).toList(), selection.nodeIndex());
   }
 
   private void formKey(KeyStroke k) {
@@ -681,7 +443,7 @@ final class Picker {
   private void submit(Form f) {
     form = null;
     NodeState n = null;
-    for (NodeState s : nodes) {
+    for (NodeState s : selection.nodes()) {
       if (s.name().equals(f.nodeName())) {
         n = s;
       }
@@ -702,10 +464,9 @@ final class Picker {
             host.post(
                 () -> {
                   say("started " + s.id() + " on " + node.name());
-                  focus = Pane.SESSIONS;
+                  selection.focus(Selection.Pane.SESSIONS);
                   Backend.SessionRow row = new Backend.SessionRow(s.withNode(node.name()), "");
-                  nodes = poller.started(node.name(), row);
-                  select(node.name(), s.id());
+                  selection.started(poller.started(node.name(), row), node.name(), s.id());
                   refreshNode(node.name());
                 });
           } catch (Exception e) {
@@ -715,12 +476,12 @@ final class Picker {
   }
 
   private void askConfirm(String verb) {
-    Row r = selectedRow();
+    Selection.Row r = selection.selectedRow();
     if (r == null) {
-      error(nothingSelected());
+      error(selection.nothingSelected());
       return;
     }
-    chosen = true;
+    selection.choose();
     SessionInfo info = r.session().info();
     if (!info.managed()) {
       error(info.id() + " is your own tmux session; hack does not " + verb + " it");
@@ -813,15 +574,16 @@ final class Picker {
     }
     int node = view.nodeAt(p);
     if (node >= 0) {
-      focus = Pane.NODES;
-      selectNode(node);
+      selection.focus(Selection.Pane.NODES);
+      selection.selectNode(node);
       return;
     }
-    Row r = view.rowAt(p);
+    Selection.Row r = view.rowAt(p);
     if (r != null && r.session() != null) {
-      boolean again = r.key().equals(selected) && focus == Pane.SESSIONS;
-      focus = Pane.SESSIONS;
-      select(r);
+      boolean again =
+          r.key().equals(selection.selected()) && selection.focus() == Selection.Pane.SESSIONS;
+      selection.focus(Selection.Pane.SESSIONS);
+      selection.select(r);
       if (again) {
         attach(false); // a second click (a tap on a phone) on the selected session opens it
       }

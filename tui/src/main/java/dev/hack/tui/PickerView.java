@@ -38,7 +38,7 @@ final class PickerView {
   private int[] nodeAtRow = new int[0];
   private int nodesX0;
   private int nodesX1;
-  private Picker.Row[] rowAtRow = new Picker.Row[0];
+  private Selection.Row[] rowAtRow = new Selection.Row[0];
   private int rowsX0;
   private int rowsX1;
 
@@ -58,7 +58,7 @@ final class PickerView {
     return nodeAtRow[y];
   }
 
-  Picker.Row rowAt(TerminalPosition pos) {
+  Selection.Row rowAt(TerminalPosition pos) {
     int y = pos.getRow();
     int x = pos.getColumn();
     if (y < 0 || y >= rowAtRow.length || x < rowsX0 || x >= rowsX1) {
@@ -74,7 +74,7 @@ final class PickerView {
     g.fill(' ');
     nodeAtRow = new int[h];
     Arrays.fill(nodeAtRow, -1);
-    rowAtRow = new Picker.Row[h];
+    rowAtRow = new Selection.Row[h];
     if (w < MIN_COLUMNS || h < MIN_ROWS) {
       g.putString(0, 0, Text.cut("hack: make the terminal bigger", w));
       if (h > 1) {
@@ -99,7 +99,7 @@ final class PickerView {
       sessionsPane(g, rx, top, rw, sh, true);
       previewPane(g, rx, top + sh, rw, body - sh);
     } else {
-      int nh = 1 + Math.max(1, Math.min(Math.max(1, p.nodes.size()), body / 5));
+      int nh = 1 + Math.max(1, Math.min(Math.max(1, p.selection.nodes().size()), body / 5));
       int ph = body >= 14 ? Math.max(4, body / 3) : 0;
       int sh = body - nh - ph;
       nodesPane(g, 0, top, w, nh, false);
@@ -144,22 +144,23 @@ final class PickerView {
     bar(g);
     int sessions = 0;
     int offline = 0;
-    for (NodeState n : p.nodes) {
+    for (NodeState n : p.selection.nodes()) {
       if (n.reach() == NodeState.Reach.OFFLINE) {
         offline++;
       } else {
         sessions += n.sessions().size();
       }
     }
-    String nodes = p.nodes.size() + (p.nodes.size() == 1 ? " node" : " nodes");
+    String nodes =
+        p.selection.nodes().size() + (p.selection.nodes().size() == 1 ? " node" : " nodes");
     String count = sessions + (sessions == 1 ? " session" : " sessions");
     // the filter on the right, its end in view; the counts on the left, shortened to leave at
     // least two spaces between them, never running into it
     String right = "";
-    if (p.editingFilter || !p.filter.isEmpty()) {
+    if (p.editingFilter || !p.selection.filter().isEmpty()) {
       int max = Math.max(4, w / 2) - 1;
       String prefix = p.editingFilter || Text.width("filter: ") + 3 > max ? "/" : "filter: ";
-      String shown = p.filter;
+      String shown = p.selection.filter();
       if (Text.width(prefix + shown) > max) {
         shown = "…" + Text.tail(shown, max - Text.width(prefix) - 1);
       }
@@ -292,27 +293,27 @@ final class PickerView {
   }
 
   private void nodesPane(TextGraphics g, int x, int y, int w, int h, boolean wide) {
-    boolean focused = p.focus == Picker.Pane.NODES && !p.logView;
+    boolean focused = p.selection.focus() == Selection.Pane.NODES && !p.logView;
     title(g, x, y, w, "Nodes", focused);
     nodesX0 = x;
     nodesX1 = x + w;
     int per = wide ? 2 : 1;
     int fits = Math.max(1, (h - 1) / per);
-    if (p.nodes.isEmpty()) {
+    if (p.selection.nodes().isEmpty()) {
       g.putString(x, y + 1, Text.fit(p.loaded() ? "  none yet" : "  loading…", w));
       return;
     }
-    int sel = Math.min(p.nodeIndex, p.nodes.size() - 1);
-    nodeScroll = scroll(nodeScroll, sel, fits, p.nodes.size());
+    int sel = Math.min(p.selection.nodeIndex(), p.selection.nodes().size() - 1);
+    nodeScroll = scroll(nodeScroll, sel, fits, p.selection.nodes().size());
     Instant now = p.now();
     int nameW = 4;
     int stateW = 6;
-    for (NodeState n : p.nodes) {
+    for (NodeState n : p.selection.nodes()) {
       nameW = Math.max(nameW, Math.min(16, Text.width(n.name())));
       stateW = Math.max(stateW, Math.min(16, Text.width(state(n, now, false))));
     }
-    for (int i = nodeScroll; i < p.nodes.size() && (i - nodeScroll) < fits; i++) {
-      NodeState n = p.nodes.get(i);
+    for (int i = nodeScroll; i < p.selection.nodes().size() && (i - nodeScroll) < fits; i++) {
+      NodeState n = p.selection.nodes().get(i);
       int row = y + 1 + (i - nodeScroll) * per;
       boolean selected = i == sel;
       String mark = selected ? "> " : "  ";
@@ -414,11 +415,11 @@ final class PickerView {
   }
 
   private void sessionsPane(TextGraphics g, int x, int y, int w, int h, boolean wide) {
-    boolean focused = p.focus == Picker.Pane.SESSIONS;
+    boolean focused = p.selection.focus() == Selection.Pane.SESSIONS;
     title(g, x, y, w, "Sessions", focused);
     rowsX0 = x;
     rowsX1 = x + w;
-    List<Picker.Row> rows = p.rows();
+    List<Selection.Row> rows = p.selection.rows();
     int listTop = y + 1;
     int listH = h - 1;
     Columns cols = Columns.forWidth(w - 2, rows);
@@ -434,8 +435,8 @@ final class PickerView {
     }
     if (rows.isEmpty()) {
       List<String> empty =
-          !p.filter.isEmpty()
-              ? List.of("  nothing matches " + p.filter + " (Esc clears)")
+          !p.selection.filter().isEmpty()
+              ? List.of("  nothing matches " + p.selection.filter() + " (Esc clears)")
               : p.loaded()
                   ? List.of(
                       "  no nodes yet: run hack node serve here,",
@@ -448,7 +449,7 @@ final class PickerView {
     }
     int sel = -1;
     for (int i = 0; i < rows.size(); i++) {
-      if (rows.get(i).session() != null && rows.get(i).key().equals(p.selected)) {
+      if (rows.get(i).session() != null && rows.get(i).key().equals(p.selection.selected())) {
         sel = i;
       }
     }
@@ -463,15 +464,15 @@ final class PickerView {
     }
     Instant now = p.now();
     for (int i = sessionScroll; i < rows.size() && i - sessionScroll < listH; i++) {
-      Picker.Row r = rows.get(i);
+      Selection.Row r = rows.get(i);
       int row = listTop + (i - sessionScroll);
       rowAtRow[row] = r;
       if (r.session() == null) {
         int listed = 0;
-        for (Picker.Row o : rows) {
+        for (Selection.Row o : rows) {
           listed += o.node().name().equals(r.node().name()) && o.session() != null ? 1 : 0;
         }
-        heading(g, x, row, w, r.node(), p.filter.isEmpty() ? -1 : listed, now);
+        heading(g, x, row, w, r.node(), p.selection.filter().isEmpty() ? -1 : listed, now);
         continue;
       }
       boolean selected = i == sel;
@@ -540,7 +541,7 @@ final class PickerView {
     if (h <= 0) {
       return;
     }
-    Picker.Row r = p.selectedRow();
+    Selection.Row r = p.selection.selectedRow();
     String name = r == null ? "" : " · " + r.session().info().id() + "@" + r.node().name();
     title(g, x, y, w, "Preview" + name, false);
     p.previewRows = Math.max(1, h - 1);
@@ -548,7 +549,7 @@ final class PickerView {
   }
 
   private void logView(TextGraphics g, int x, int y, int w, int h) {
-    Picker.Row r = p.selectedRow();
+    Selection.Row r = p.selection.selectedRow();
     String name = r == null ? "" : " · " + r.session().info().id() + "@" + r.node().name();
     plain(g);
     g.enableModifiers(SGR.REVERSE);
@@ -727,9 +728,9 @@ final class PickerView {
 
   /** Which session columns fit in a width, and how wide each is. */
   record Columns(int id, int type, boolean attached, int status, boolean age, int last) {
-    static Columns forWidth(int w, List<Picker.Row> rows) {
+    static Columns forWidth(int w, List<Selection.Row> rows) {
       int longest = 7;
-      for (Picker.Row r : rows) {
+      for (Selection.Row r : rows) {
         if (r.session() != null) {
           longest = Math.max(longest, Text.width(r.session().info().id()));
         }

@@ -174,10 +174,10 @@ class PickerTest {
     h.type("kk");
     assertThat(h.rows().get(h.rowOf("● build"))).contains("> ● build");
     h.key(KeyType.Tab).key(KeyType.ArrowDown);
-    assertThat(h.picker.focus).isEqualTo(Picker.Pane.NODES);
+    assertThat(h.picker.selection.focus()).isEqualTo(Selection.Pane.NODES);
     assertThat(h.rows().get(h.rowOf("● agent"))).contains("> ● agent");
     h.key(KeyType.Enter);
-    assertThat(h.picker.focus).isEqualTo(Picker.Pane.SESSIONS);
+    assertThat(h.picker.selection.focus()).isEqualTo(Selection.Pane.SESSIONS);
   }
 
   @Test
@@ -342,7 +342,7 @@ class PickerTest {
     h.key(KeyType.Tab);
     h.type("j").type("k").key(KeyType.ArrowDown).key(KeyType.ArrowUp).type("G").type("g");
     h.key(KeyType.Enter); // in the Nodes pane: to its sessions
-    assertThat(h.picker.focus).isEqualTo(Picker.Pane.SESSIONS);
+    assertThat(h.picker.selection.focus()).isEqualTo(Selection.Pane.SESSIONS);
     assertThat(h.rows().get(h.rowOf("● web"))).contains("> ● web");
     assertThat(h.rows().get(h.rowOf("● build"))).doesNotContain(">");
     assertThat(h.text()).contains("Preview · web@alpha");
@@ -671,7 +671,7 @@ class PickerTest {
     h.resume();
     int nodeRow = h.rowOf("● alpha");
     h.key(new MouseAction(MouseActionType.CLICK_DOWN, 1, new TerminalPosition(4, nodeRow)));
-    assertThat(h.picker.focus).isEqualTo(Picker.Pane.NODES);
+    assertThat(h.picker.selection.focus()).isEqualTo(Selection.Pane.NODES);
     assertThat(h.rows().get(h.rowOf("● build"))).contains("> ● build");
   }
 
