@@ -11,7 +11,6 @@ import dev.hack.node.api.SessionInfo;
 import dev.hack.node.api.SessionStatus;
 import java.io.IOException;
 import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -50,9 +49,6 @@ final class Picker {
   /** A stop or restart waiting for y. */
   record Confirm(String verb, NodeState node, String id) {}
 
-  private static final Duration MESSAGE_TIME = Duration.ofSeconds(6);
-  private static final Duration LOG_REFRESH = Duration.ofSeconds(1);
-
   final Backend backend;
   final TuiOptions options;
   private final Executor io;
@@ -60,23 +56,14 @@ final class Picker {
   private final Clock clock;
 
   private final NodePoller poller;
-  final Selection selection = new Selection(this::previewChanged);
+  final Selection selection;
+  final Preview preview;
+  final StatusLine status;
   boolean editingFilter;
   boolean logView;
   boolean help;
   Form form;
   Confirm confirm;
-  String message;
-  boolean messageIsError;
-  private Instant messageUntil = Instant.EPOCH;
-
-  // preview of the selected session
-  String previewKey;
-  List<String> previewLines = List.of();
-  String previewNote;
-  private boolean previewInFlight;
-  private Instant nextPreview = Instant.EPOCH;
-  int previewRows = 20;
 
   /** Where the last frame put things, for mouse clicks. */
   final PickerView view = new PickerView(this);
@@ -87,7 +74,15 @@ final class Picker {
     this.host = host;
     this.options = options;
     this.clock = clock;
+    this.selection = new Selection(this::selectionChanged);
+    this.preview = new Preview(backend, io, host::post, selection, options.refresh(), clock);
+    this.status = new StatusLine(clock);
     this.poller = new NodePoller(backend, io, host::post, options, clock, new Polls());
+  }
+
+  /** The selection's callback: the selected session changed, so the preview starts over. */
+  private void selectionChanged() {
+    preview.changed();
   }
 
   /** The poller's news, applied to the selection. */
@@ -126,83 +121,7 @@ final class Picker {
   /** Called by the loop about once a second, and once at start. */
   void tick() {
     poller.tick();
-    Instant now = now();
-    if (!now.isBefore(nextPreview)) {
-      nextPreview = now.plus(logView ? LOG_REFRESH : options.refresh());
-      requestPreview(false);
-    }
-  }
-
-  // ---- preview ----
-
-  private void previewChanged() {
-    previewLines = List.of();
-    previewNote = null;
-    previewKey = null;
-    requestPreview(true);
-  }
-
-  private String previewKeyOf(Selection.Row r) {
-    return r.key() + (logView ? "\u0000log" : "");
-  }
-
-  /** Fetches the selected session's screen (or log); one request at a time, newest wins. */
-  void requestPreview(boolean changed) {
-    Selection.Row r = selection.selectedRow();
-    if (r == null) {
-      previewKey = null;
-      previewLines = List.of();
-      previewNote = selection.nodes().isEmpty() ? null : selection.nothingSelected();
-      return;
-    }
-    SessionInfo info = r.session().info();
-    if (!info.managed()) {
-      previewKey = previewKeyOf(r);
-      previewLines = List.of();
-      previewNote = "your own tmux session: no log kept; Enter attaches";
-      return;
-    }
-    if (r.node().reach() == NodeState.Reach.OFFLINE) {
-      previewNote = r.node().name() + " is offline";
-      return;
-    }
-    if (previewInFlight) {
-      return; // when it comes back, a stale answer asks again
-    }
-    String key = previewKeyOf(r);
-    if (changed || previewKey == null || !previewKey.equals(key)) {
-      previewNote = "…";
-    }
-    previewInFlight = true;
-    boolean log = logView;
-    int lines = Math.max(1, previewRows);
-    Backend.NodeRef ref = r.node().ref();
-    String id = info.id();
-    io.execute(
-        () -> {
-          try {
-            List<String> got = backend.preview(ref, id, log, lines);
-            host.post(() -> previewDone(key, got, null));
-          } catch (Exception e) {
-            host.post(() -> previewDone(key, null, Text.reason(e)));
-          }
-        });
-  }
-
-  private void previewDone(String key, List<String> lines, String error) {
-    previewInFlight = false;
-    Selection.Row r = selection.selectedRow();
-    if (r == null || !previewKeyOf(r).equals(key)) {
-      requestPreview(true); // the selection moved on meanwhile
-      return;
-    }
-    previewKey = key;
-    if (lines != null) {
-      previewLines = List.copyOf(lines);
-      previewNote = lines.isEmpty() ? "(no output yet)" : null;
-    } else {
-      previewNote = error;
-    }
+    preview.tick();
   }
 
   // ---- keys ----
@@ -216,7 +135,7 @@ final class Picker {
       return;
     }
     if (k.getKeyType() != KeyType.Character || !k.isCtrlDown() || k.getCharacter() != 'l') {
-      message = null; // any key clears the status line
+      status.clear(); // any key clears the status line
     }
     if (help) {
       help = false;
@@ -292,8 +211,7 @@ final class Picker {
         } else {
           selection.choose(); // the log followed must not switch sessions as other nodes answer
           logView = true;
-          nextPreview = Instant.EPOCH;
-          previewChanged();
+          preview.follow(true);
         }
       }
       case '/' -> editingFilter = true;
@@ -363,10 +281,10 @@ final class Picker {
                 && !k.isCtrlDown());
     if (back) {
       logView = false;
-      previewChanged();
+      preview.follow(false);
     } else if (t == KeyType.Enter) {
       logView = false;
-      previewChanged();
+      preview.follow(false);
       attach(false);
     } else if (t == KeyType.Character && k.isCtrlDown() && k.getCharacter() == 'c') {
       host.quit();
@@ -415,7 +333,7 @@ final class Picker {
             say(msg);
           }
           poller.poll(n.name());
-          requestPreview(false); // the screen it left, without blanking the old one first
+          preview.request(false); // the screen it left, without blanking the old one first
         });
   }
 
@@ -541,7 +459,7 @@ final class Picker {
   /** Asks a node again now (after an action), even if a question is already out. */
   private void refreshNode(String node) {
     poller.refresh(node);
-    nextPreview = Instant.EPOCH;
+    preview.soon();
   }
 
   // ---- mouse ----
@@ -593,23 +511,11 @@ final class Picker {
   // ---- status line ----
 
   void say(String text) {
-    message = text;
-    messageIsError = false;
-    messageUntil = now().plus(MESSAGE_TIME);
+    status.say(text);
   }
 
   void error(String text) {
-    message = text;
-    messageIsError = true;
-    messageUntil = now().plus(MESSAGE_TIME);
-  }
-
-  /** The status line's message, while it is fresh. */
-  String currentMessage() {
-    if (message != null && now().isAfter(messageUntil)) {
-      message = null;
-    }
-    return message;
+    status.error(text);
   }
 
   // ---- drawing ----

@@ -228,15 +228,15 @@ final class PickerView {
   }
 
   private void keyBar(TextGraphics g, int w, int y) {
-    String msg = p.currentMessage();
+    String msg = p.status.current();
     bar(g);
     if (msg != null) {
-      if (p.messageIsError && p.options.color()) {
+      if (p.status.isError() && p.options.color()) {
         g.clearModifiers();
         g.setBackgroundColor(TextColor.ANSI.RED);
         g.setForegroundColor(TextColor.ANSI.WHITE);
       }
-      g.putString(0, y, Text.fit((p.messageIsError ? " ! " : " ") + msg, w));
+      g.putString(0, y, Text.fit((p.status.isError() ? " ! " : " ") + msg, w));
       plain(g);
       return;
     }
@@ -544,7 +544,7 @@ final class PickerView {
     Selection.Row r = p.selection.selectedRow();
     String name = r == null ? "" : " · " + r.session().info().id() + "@" + r.node().name();
     title(g, x, y, w, "Preview" + name, false);
-    p.previewRows = Math.max(1, h - 1);
+    p.preview.rows(Math.max(1, h - 1));
     body(g, x, y + 1, w, h - 1);
   }
 
@@ -555,7 +555,7 @@ final class PickerView {
     g.enableModifiers(SGR.REVERSE);
     g.putString(x, y, Text.fit(" Log" + name + " (following; Esc back)", w));
     plain(g);
-    p.previewRows = Math.max(1, h - 1);
+    p.preview.rows(Math.max(1, h - 1));
     body(g, x, y + 1, w, h - 1);
   }
 
@@ -564,10 +564,10 @@ final class PickerView {
     if (h <= 0) {
       return;
     }
-    List<String> lines = p.previewLines;
+    List<String> lines = p.preview.lines();
     int row = y;
-    if (p.previewNote != null) {
-      g.putString(x, row++, Text.fit("  " + p.previewNote, w));
+    if (p.preview.note() != null) {
+      g.putString(x, row++, Text.fit("  " + p.preview.note(), w));
     }
     int room = y + h - row;
     int from = Math.max(0, lines.size() - room);
