@@ -11,7 +11,6 @@ import dev.hack.node.api.SessionInfo;
 import dev.hack.node.api.SessionStatus;
 import java.io.IOException;
 import java.time.Clock;
-import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
@@ -65,8 +64,8 @@ final class Picker {
   Form form;
   Confirm confirm;
 
-  /** Where the last frame put things, for mouse clicks. */
-  final PickerView view = new PickerView(this);
+  private final PickerView view;
+  private PickerView.Drawn drawn = PickerView.Drawn.NONE; // where the last frame put things
 
   Picker(Backend backend, Executor io, Host host, TuiOptions options, Clock clock) {
     this.backend = backend;
@@ -77,6 +76,7 @@ final class Picker {
     this.selection = new Selection(this::selectionChanged);
     this.preview = new Preview(backend, io, host::post, selection, options.refresh(), clock);
     this.status = new StatusLine(clock);
+    this.view = new PickerView(options.color());
     this.poller = new NodePoller(backend, io, host::post, options, clock, new Polls());
   }
 
@@ -106,14 +106,6 @@ final class Picker {
   /** The polls, for tests. */
   NodePoller poller() {
     return poller;
-  }
-
-  boolean loaded() {
-    return poller.loaded();
-  }
-
-  Instant now() {
-    return clock.instant();
   }
 
   // ---- the periodic work ----
@@ -490,13 +482,13 @@ final class Picker {
     if (logView) {
       return;
     }
-    int node = view.nodeAt(p);
+    int node = drawn.hits().nodeAt(p);
     if (node >= 0) {
       selection.focus(Selection.Pane.NODES);
       selection.selectNode(node);
       return;
     }
-    Selection.Row r = view.rowAt(p);
+    Selection.Row r = drawn.hits().rowAt(p);
     if (r != null && r.session() != null) {
       boolean again =
           r.key().equals(selection.selected()) && selection.focus() == Selection.Pane.SESSIONS;
@@ -522,6 +514,46 @@ final class Picker {
 
   /** Draws the whole frame; returns where the cursor goes, or null to hide it. */
   TerminalPosition draw(TextGraphics g, TerminalSize size) {
-    return view.draw(g, size);
+    drawn = view.draw(g, size, frame());
+    if (drawn.previewRows() > 0) {
+      preview.rows(drawn.previewRows());
+    }
+    return drawn.cursor();
+  }
+
+  /** What the screen shows now, for the view to draw. */
+  Frame frame() {
+    Frame.Showing showing;
+    if (form != null) {
+      showing = Frame.Showing.FORM;
+    } else if (confirm != null) {
+      showing = Frame.Showing.CONFIRM;
+    } else if (help) {
+      showing = Frame.Showing.HELP;
+    } else if (editingFilter) {
+      showing = Frame.Showing.FILTER;
+    } else if (logView) {
+      showing = Frame.Showing.LOG;
+    } else {
+      showing = Frame.Showing.MAIN;
+    }
+    String message = status.current();
+    return new Frame(
+        clock.instant(),
+        selection.nodes(),
+        poller.loaded(),
+        selection.nodeIndex(),
+        selection.focus(),
+        selection.rows(),
+        selection.selected(),
+        selection.selectedRow(),
+        selection.filter(),
+        preview.lines(),
+        preview.note(),
+        message,
+        status.isError(),
+        showing,
+        form == null ? null : form.shown(),
+        confirm);
   }
 }
