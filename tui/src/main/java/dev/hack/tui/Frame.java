@@ -41,7 +41,7 @@ record Frame(
     boolean messageIsError,
     Frame.Showing showing,
     Form.Shown form,
-    Picker.Confirm confirm) {
+    ConfirmMode.Confirm confirm) {
 
   /** What the keys do now, and so what the frame shows besides the panes. */
   enum Showing {

@@ -745,7 +745,7 @@ final class PickerView {
   }
 
   private void confirmBox(TextGraphics g, int w, int h) {
-    Picker.Confirm c = f.confirm();
+    ConfirmMode.Confirm c = f.confirm();
     int[] b = box(g, w, h, 44, 5, c.verb().equals("stop") ? "Stop" : "Restart");
     String q =
         (c.verb().equals("stop") ? "Stop " : "Restart ") + c.id() + " on " + c.node().name() + "?";
