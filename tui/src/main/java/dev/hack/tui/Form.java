@@ -2,6 +2,7 @@ package dev.hack.tui;
 
 import com.googlecode.lanterna.input.KeyStroke;
 import com.googlecode.lanterna.input.KeyType;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
@@ -27,6 +28,24 @@ final class Form {
 
   /** The row after the fields: the Create button. */
   static final int CREATE = LABELS.length;
+
+  /**
+   * The form as it is now, for drawing.
+   *
+   * @param field the focused row: a field's index, or {@link #CREATE}
+   * @param nodeName the node chosen
+   * @param type the type chosen, an index into {@link #TYPES}
+   * @param text the text fields' contents, by field index
+   * @param cursor where the cursor is in each text field
+   * @param note why the last key did nothing, or null
+   */
+  record Shown(
+      int field, String nodeName, int type, List<String> text, List<Integer> cursor, String note) {
+    Shown {
+      text = List.copyOf(text);
+      cursor = List.copyOf(cursor);
+    }
+  }
 
   /** What a key did to the form. */
   enum Outcome {
@@ -68,6 +87,16 @@ final class Form {
   /** The type to ask for: blank for the node's default. */
   String type() {
     return type == 0 ? "" : TYPES[type];
+  }
+
+  Shown shown() {
+    List<String> texts = new ArrayList<>();
+    List<Integer> cursors = new ArrayList<>();
+    for (int i = 0; i < text.length; i++) {
+      texts.add(text[i].toString());
+      cursors.add(cursor[i]);
+    }
+    return new Shown(field, nodeName(), type, texts, cursors, note);
   }
 
   Outcome key(KeyStroke k) {

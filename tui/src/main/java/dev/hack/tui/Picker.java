@@ -6,31 +6,33 @@ import com.googlecode.lanterna.graphics.TextGraphics;
 import com.googlecode.lanterna.input.KeyStroke;
 import com.googlecode.lanterna.input.KeyType;
 import com.googlecode.lanterna.input.MouseAction;
-import com.googlecode.lanterna.input.MouseActionType;
 import dev.hack.node.api.SessionInfo;
-import dev.hack.node.api.SessionStatus;
 import java.io.IOException;
 import java.time.Clock;
-import java.time.Duration;
-import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
-import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 import java.util.function.BiConsumer;
 
 /**
- * The TUI's state and behaviour: nodes with their sessions, the selection, the preview, the
- * dialogs, and what each key does. Drawing is {@link PickerView}'s.
+ * The TUI: ties the pieces together and does what they ask of the backend.
+ *
+ * <ul>
+ *   <li>{@link NodePoller} asks the nodes for their sessions and tells the {@link Selection};
+ *   <li>the {@link Selection} keeps the rows and the cursor, and tells the {@link Preview} when the
+ *       selected session changes;
+ *   <li>the current {@link Mode} gets every key and returns the next mode;
+ *   <li>{@link PickerView} draws a {@link Frame} made from all of them.
+ * </ul>
+ *
+ * The picker itself attaches, starts, stops and restarts sessions (the {@link Mode.Context}), and
+ * keeps the status line.
  *
  * <p>Threads: every method runs on the render thread. Backend calls run on {@code io}; their
  * results come back through {@link Host#post}, so the state is only ever touched by the render
  * thread and needs no locks. Nothing here blocks.
  */
-final class Picker {
+final class Picker implements Mode.Context {
   /** What the picker needs from the loop that runs it. */
   interface Host {
     /** Runs {@code task} on the render thread, soon; from any thread. */
@@ -51,712 +53,151 @@ final class Picker {
     void redrawAll();
   }
 
-  enum Pane {
-    NODES,
-    SESSIONS
-  }
-
-  enum Reach {
-    CONNECTING,
-    ONLINE,
-    OFFLINE
-  }
-
-  /** A node as the picker last saw it. */
-  static final class NodeState {
-    Backend.NodeRef ref;
-    Reach reach = Reach.CONNECTING;
-    Instant lastSeen;
-    String error;
-    List<Backend.SessionRow> sessions = List.of();
-    boolean polling;
-    Instant pollStarted;
-    long asked; // questions put to this node so far; each answer carries its number
-    long applied; // the newest question whose answer was applied: older answers are dropped
-    Backend.SessionRow created; // just started here; listed until an answer newer than it
-    long createdAsOf; // the last question asked before it was started
-
-    NodeState(Backend.NodeRef ref) {
-      this.ref = ref;
-      this.lastSeen = ref.lastSeen();
-    }
-
-    String name() {
-      return ref.name();
-    }
-  }
-
-  /** A line of the sessions pane: a node's heading (session null) or one of its sessions. */
-  record Row(NodeState node, Backend.SessionRow session) {
-    String key() {
-      return session == null ? null : node.name() + "\u0000" + session.info().id();
-    }
-  }
-
-  /** A stop or restart waiting for y. */
-  record Confirm(String verb, NodeState node, String id) {}
-
-  private static final Duration MESSAGE_TIME = Duration.ofSeconds(6);
-  private static final Duration LOG_REFRESH = Duration.ofSeconds(1);
-
-  final Backend backend;
-  final TuiOptions options;
+  private final Backend backend;
   private final Executor io;
   private final Host host;
   private final Clock clock;
 
-  final List<NodeState> nodes = new ArrayList<>();
-  Pane focus = Pane.SESSIONS;
-  int nodeIndex;
-  String selected; // Row.key() of the selected session (kept while its node is offline)
-  private String shown; // Row.key() of the session the preview is for (selected and listed)
-  private boolean chosen; // the user picked the selection (else it follows the first session)
-  String filter = "";
-  boolean editingFilter;
-  boolean logView;
-  boolean help;
-  Form form;
-  Confirm confirm;
-  String message;
-  boolean messageIsError;
-  private Instant messageUntil = Instant.EPOCH;
-
-  // preview of the selected session
-  String previewKey;
-  List<String> previewLines = List.of();
-  String previewNote;
-  private boolean previewInFlight;
-  private Instant nextPreview = Instant.EPOCH;
-  int previewRows = 20;
-
-  private boolean listingNodes;
-  private Instant listingStarted;
-  private Instant nextPoll = Instant.EPOCH;
-  boolean loaded;
-
-  /** Where the last frame put things, for mouse clicks. */
-  final PickerView view = new PickerView(this);
+  private final Selection selection;
+  private final Preview preview;
+  private final StatusLine status;
+  private final NodePoller poller;
+  private final PickerView view;
+  private Mode mode = MainMode.INSTANCE;
+  private PickerView.Drawn drawn = PickerView.Drawn.NONE; // where the last frame put things
 
   Picker(Backend backend, Executor io, Host host, TuiOptions options, Clock clock) {
     this.backend = backend;
     this.io = io;
     this.host = host;
-    this.options = options;
     this.clock = clock;
+    this.selection = new Selection(this::selectionChanged);
+    this.preview = new Preview(backend, io, host::post, selection, options.refresh(), clock);
+    this.status = new StatusLine(clock);
+    this.poller = new NodePoller(backend, io, host::post, options, clock, new Polls());
+    this.view = new PickerView(options.color());
   }
 
-  Instant now() {
-    return clock.instant();
+  /** The selection's callback: the selected session changed, so the preview starts over. */
+  private void selectionChanged() {
+    preview.changed();
   }
 
-  // ---- the periodic work ----
+  /** The poller's news, applied to the selection. */
+  private final class Polls implements NodePoller.Listener {
+    @Override
+    public void listed(List<NodeState> next) {
+      selection.relist(next);
+    }
+
+    @Override
+    public void changed(List<NodeState> next) {
+      selection.update(next);
+    }
+
+    @Override
+    public void failed(String message) {
+      error(message);
+    }
+  }
+
+  /** The polls, for tests. */
+  NodePoller poller() {
+    return poller;
+  }
 
   /** Called by the loop about once a second, and once at start. */
   void tick() {
-    Instant now = now();
-    if (listingNodes && Duration.between(listingStarted, now).compareTo(options.timeout()) > 0) {
-      listingNodes = false; // a listing that never came back must not stop the polls for good
-    }
-    if (!listingNodes && !now.isBefore(nextPoll)) {
-      nextPoll = now.plus(options.refresh());
-      refreshAll();
-    }
-    Duration stale = options.refresh().plus(options.timeout()).multipliedBy(2);
-    boolean changed = false;
-    for (NodeState n : nodes) {
-      if (n.polling
-          && n.reach != Reach.OFFLINE
-          && Duration.between(n.pollStarted, now).compareTo(options.timeout()) > 0) {
-        n.reach = Reach.OFFLINE; // its late answer, if any, still counts
-        n.error = "no answer within " + options.timeout().toSeconds() + " s";
-        changed = true;
-      } else if (n.reach == Reach.ONLINE
-          && n.lastSeen != null
-          && Duration.between(n.lastSeen, now).compareTo(stale) > 0) {
-        // whatever kept it from being asked, a node not heard from in two rounds is not online
-        n.reach = Reach.OFFLINE;
-        n.error = "no answer for " + Duration.between(n.lastSeen, now).toSeconds() + " s";
-        changed = true;
-      }
-    }
-    if (changed) {
-      keepSelection(); // its sessions are no longer listed
-    }
-    if (!now.isBefore(nextPreview)) {
-      nextPreview = now.plus(logView ? LOG_REFRESH : options.refresh());
-      requestPreview(false);
-    }
+    poller.tick();
+    preview.tick();
   }
 
-  /** Lists the nodes again (the registry may have changed), then asks each one. */
-  void refreshAll() {
-    listingNodes = true;
-    listingStarted = now();
-    io.execute(
-        () -> {
-          try {
-            List<Backend.NodeRef> refs = backend.nodes();
-            host.post(
-                () -> {
-                  listingNodes = false;
-                  merge(refs);
-                  for (NodeState n : List.copyOf(nodes)) {
-                    poll(n);
-                  }
-                });
-          } catch (Exception e) {
-            host.post(
-                () -> {
-                  listingNodes = false;
-                  error("cannot list nodes: " + reason(e));
-                });
-          }
-        });
-  }
-
-  private void merge(List<Backend.NodeRef> refs) {
-    NodeState was = selectedNode();
-    List<NodeState> next = new ArrayList<>();
-    for (Backend.NodeRef r : refs) {
-      NodeState existing = null;
-      for (NodeState n : nodes) {
-        if (n.name().equals(r.name())) {
-          existing = n;
-        }
-      }
-      if (existing == null) {
-        existing = new NodeState(r);
-      } else {
-        existing.ref = r;
-        if (existing.lastSeen == null) {
-          existing.lastSeen = r.lastSeen();
-        }
-      }
-      next.add(existing);
-    }
-    nodes.clear();
-    nodes.addAll(next);
-    // the selected node by name: the registry may have gained or lost nodes before it
-    int at = was == null ? -1 : nodes.indexOf(was);
-    nodeIndex = at >= 0 ? at : Math.max(0, Math.min(nodeIndex, nodes.size() - 1));
-    loaded = true;
-    keepSelection();
-  }
-
-  /** Asks one node for its sessions, unless a question to it is already out. */
-  void poll(NodeState n) {
-    if (n.polling) {
-      return;
-    }
-    ask(n);
-  }
-
-  /**
-   * Puts a numbered question to {@code n}. Answers may come back in any order (the I/O pool runs
-   * them in parallel); only one newer than any applied so far is applied.
-   */
-  private void ask(NodeState n) {
-    n.polling = true;
-    n.pollStarted = now();
-    long seq = ++n.asked;
-    Backend.NodeRef ref = n.ref;
-    io.execute(
-        () -> {
-          try {
-            List<Backend.SessionRow> rows = backend.sessions(ref);
-            host.post(() -> online(n, rows, seq));
-          } catch (Exception e) {
-            host.post(() -> offline(n, reason(e), seq));
-          }
-        });
-  }
-
-  /** Whether the answer to question {@code seq} is the newest yet; marks it applied if so. */
-  private static boolean fresh(NodeState n, long seq) {
-    if (seq == n.asked) {
-      n.polling = false; // the last question out is answered
-    }
-    if (seq <= n.applied) {
-      return false;
-    }
-    n.applied = seq;
-    return true;
-  }
-
-  private void online(NodeState n, List<Backend.SessionRow> rows, long seq) {
-    if (!fresh(n, seq)) {
-      return;
-    }
-    n.reach = Reach.ONLINE;
-    n.error = null;
-    n.lastSeen = now();
-    List<Backend.SessionRow> list = new ArrayList<>(rows);
-    if (n.created != null) {
-      if (seq <= n.createdAsOf) {
-        // asked before the session was started: keep the new one listed
-        String id = n.created.info().id();
-        if (list.stream().noneMatch(r -> r.info().id().equals(id))) {
-          list.add(n.created);
-        }
-      } else {
-        n.created = null;
-      }
-    }
-    n.sessions = List.copyOf(list);
-    keepSelection();
-  }
-
-  private void offline(NodeState n, String why, long seq) {
-    if (!fresh(n, seq)) {
-      return;
-    }
-    n.reach = Reach.OFFLINE;
-    n.error = why;
-    keepSelection();
-  }
-
-  // ---- rows and selection ----
-
-  /** The sessions pane, top to bottom: each node's heading, then its sessions that match. */
-  List<Row> rows() {
-    List<Row> out = new ArrayList<>();
-    String f = filter.toLowerCase(Locale.ROOT);
-    for (NodeState n : nodes) {
-      List<Row> mine = new ArrayList<>();
-      // an offline node's last list may be stale: show the node, not sessions it may have lost
-      List<Backend.SessionRow> known = n.reach == Reach.OFFLINE ? List.of() : n.sessions;
-      for (Backend.SessionRow s : known) {
-        if (f.isEmpty() || matches(n, s, f)) {
-          mine.add(new Row(n, s));
-        }
-      }
-      if (f.isEmpty() || !mine.isEmpty() || n.name().toLowerCase(Locale.ROOT).contains(f)) {
-        out.add(new Row(n, null));
-        out.addAll(mine);
-      }
-    }
-    return out;
-  }
-
-  private static boolean matches(NodeState n, Backend.SessionRow s, String f) {
-    SessionInfo i = s.info();
-    String hay =
-        String.join(
-                " ",
-                n.name(),
-                i.id(),
-                i.type(),
-                i.status(),
-                String.join(" ", i.command()),
-                i.project() == null ? "" : i.project(),
-                s.lastLine())
-            .toLowerCase(Locale.ROOT);
-    return hay.contains(f);
-  }
-
-  /** The selected session's row, or null when it is not listed. */
-  Row selectedRow() {
-    return find(rows(), selected);
-  }
-
-  private static Row find(List<Row> rows, String key) {
-    if (key == null) {
-      return null;
-    }
-    for (Row r : rows) {
-      if (r.session() != null && r.key().equals(key)) {
-        return r;
-      }
-    }
-    return null;
-  }
-
-  private static Row firstOf(List<Row> rows, NodeState n) {
-    for (Row r : rows) {
-      if (r.session() != null && (n == null || r.node() == n)) {
-        return r;
-      }
-    }
-    return null;
-  }
-
-  /**
-   * After the rows changed, the one selection rule: a node is selected (the Nodes pane's {@code
-   * >}), and the selected session, if any, is one of that node's.
-   *
-   * <ul>
-   *   <li>The selected session stays selected, by node and id, while it is listed.
-   *   <li>Until the user picks one, the first session listed is selected as the nodes answer.
-   *   <li>When it is no longer listed but its node lists others (it is gone, or the filter hides
-   *       it), the node's first listed session is selected.
-   *   <li>When its node lists none (offline, or no sessions left), the node stays selected with no
-   *       session; a session of an offline node is selected again when the node answers.
-   *   <li>When the filter hides the whole node, the first session it lets through is selected, and
-   *       its node with it.
-   * </ul>
-   */
-  void keepSelection() {
-    List<Row> rows = rows();
-    // until the user picks, the first session listed, whichever node answered first
-    Row kept = chosen ? find(rows, selected) : firstOf(rows, null);
-    NodeState n = selectedNode();
-    if (kept == null && n != null) {
-      boolean listed = rows.stream().anyMatch(r -> r.node() == n);
-      kept = firstOf(rows, listed ? n : null);
-      if (kept == null && listed && !(n.reach == Reach.OFFLINE && selected != null)) {
-        selected = null;
-      }
-    }
-    if (kept != null) {
-      selected = kept.key();
-      nodeIndex = Math.max(0, nodes.indexOf(kept.node()));
-    }
-    shownChanged();
-  }
-
-  /** Starts a new preview when the listed selection is not the one the preview is for. */
-  private void shownChanged() {
-    Row r = selectedRow();
-    String now = r == null ? null : r.key();
-    if (!Objects.equals(now, shown)) {
-      shown = now;
-      previewChanged();
-    }
-  }
-
-  private void moveSession(int delta) {
-    List<Row> sessions = rows().stream().filter(r -> r.session() != null).toList();
-    if (sessions.isEmpty()) {
-      return;
-    }
-    int at = -1;
-    for (int i = 0; i < sessions.size(); i++) {
-      if (sessions.get(i).key().equals(selected)) {
-        at = i;
-      }
-    }
-    int next;
-    if (at >= 0) {
-      next = at + delta;
-    } else {
-      // nothing listed is selected: start from the selected node's place in the list
-      int before = 0;
-      for (Row r : sessions) {
-        if (nodes.indexOf(r.node()) < nodeIndex) {
-          before++;
-        }
-      }
-      next = delta > 0 ? before + delta - 1 : before + delta;
-    }
-    select(sessions.get(Math.max(0, Math.min(sessions.size() - 1, next))));
-  }
-
-  void select(Row r) {
-    if (r.session() == null) {
-      return;
-    }
-    chosen = true;
-    selected = r.key();
-    nodeIndex = Math.max(0, nodes.indexOf(r.node()));
-    shownChanged();
-  }
-
-  private void moveNode(int delta) {
-    if (!nodes.isEmpty()) {
-      selectNode(Math.max(0, Math.min(nodes.size() - 1, nodeIndex + delta)));
-    }
-  }
-
-  /**
-   * Selects a node and its first listed session (or none). Selecting the node that is already
-   * selected changes nothing: the session selected in it stays.
-   */
-  void selectNode(int index) {
-    if (index < 0 || index >= nodes.size()) {
-      return;
-    }
-    chosen = true;
-    if (index == nodeIndex) {
-      return;
-    }
-    nodeIndex = index;
-    Row first = firstOf(rows(), nodes.get(index));
-    selected = first == null ? null : first.key();
-    shownChanged();
-  }
-
-  NodeState selectedNode() {
-    return nodes.isEmpty() ? null : nodes.get(Math.min(nodeIndex, nodes.size() - 1));
-  }
-
-  // ---- preview ----
-
-  /** Why no session is selected, for the preview and the status line. */
-  private String nothingSelected() {
-    NodeState n = selectedNode();
-    if (n == null) {
-      return "no nodes";
-    }
-    if (n.reach == Reach.OFFLINE) {
-      return n.name() + " is offline";
-    }
-    return rows().stream().anyMatch(r -> r.node() == n && r.session() != null)
-        ? "no session selected"
-        : "no sessions on " + n.name() + "; n starts one";
-  }
-
-  private void previewChanged() {
-    previewLines = List.of();
-    previewNote = null;
-    previewKey = null;
-    requestPreview(true);
-  }
-
-  private String previewKeyOf(Row r) {
-    return r.key() + (logView ? "\u0000log" : "");
-  }
-
-  /** Fetches the selected session's screen (or log); one request at a time, newest wins. */
-  void requestPreview(boolean changed) {
-    Row r = selectedRow();
-    if (r == null) {
-      previewKey = null;
-      previewLines = List.of();
-      previewNote = nodes.isEmpty() ? null : nothingSelected();
-      return;
-    }
-    SessionInfo info = r.session().info();
-    if (!info.managed()) {
-      previewKey = previewKeyOf(r);
-      previewLines = List.of();
-      previewNote = "your own tmux session: no log kept; Enter attaches";
-      return;
-    }
-    if (r.node().reach == Reach.OFFLINE) {
-      previewNote = r.node().name() + " is offline";
-      return;
-    }
-    if (previewInFlight) {
-      return; // when it comes back, a stale answer asks again
-    }
-    String key = previewKeyOf(r);
-    if (changed || previewKey == null || !previewKey.equals(key)) {
-      previewNote = "…";
-    }
-    previewInFlight = true;
-    boolean log = logView;
-    int lines = Math.max(1, previewRows);
-    Backend.NodeRef ref = r.node().ref;
-    String id = info.id();
-    io.execute(
-        () -> {
-          try {
-            List<String> got = backend.preview(ref, id, log, lines);
-            host.post(() -> previewDone(key, got, null));
-          } catch (Exception e) {
-            host.post(() -> previewDone(key, null, reason(e)));
-          }
-        });
-  }
-
-  private void previewDone(String key, List<String> lines, String error) {
-    previewInFlight = false;
-    Row r = selectedRow();
-    if (r == null || !previewKeyOf(r).equals(key)) {
-      requestPreview(true); // the selection moved on meanwhile
-      return;
-    }
-    previewKey = key;
-    if (lines != null) {
-      previewLines = List.copyOf(lines);
-      previewNote = lines.isEmpty() ? "(no output yet)" : null;
-    } else {
-      previewNote = error;
-    }
-  }
-
-  // ---- keys ----
-
-  /** Handles one key (or mouse event) on the render thread. */
+  /** Handles one key (or mouse event). */
   void onKey(KeyStroke k) {
     if (k.getKeyType() == KeyType.MouseEvent) {
       if (k instanceof MouseAction m) {
-        onMouse(m);
+        mode = mode.onMouse(m, this);
       }
       return;
     }
     if (k.getKeyType() != KeyType.Character || !k.isCtrlDown() || k.getCharacter() != 'l') {
-      message = null; // any key clears the status line
+      status.clear(); // any key clears the status line
     }
-    if (help) {
-      help = false;
-      return;
-    }
-    if (form != null) {
-      formKey(k);
-      return;
-    }
-    if (confirm != null) {
-      confirmKey(k);
-      return;
-    }
-    if (editingFilter) {
-      filterKey(k);
-      return;
-    }
-    if (logView) {
-      logKey(k);
-      return;
-    }
-    mainKey(k);
+    mode = mode.onKey(k, this);
   }
 
-  private void mainKey(KeyStroke k) {
-    KeyType t = k.getKeyType();
-    Character c = t == KeyType.Character ? k.getCharacter() : null;
-    if (c != null && k.isCtrlDown()) {
-      if (c == 'c' || c == 'd') {
-        host.quit();
-      } else if (c == 'l') {
-        host.redrawAll();
-      }
-      return;
+  /** Draws the whole frame; returns where the cursor goes, or null to hide it. */
+  TerminalPosition draw(TextGraphics g, TerminalSize size) {
+    drawn = view.draw(g, size, frame());
+    if (drawn.previewRows() > 0) {
+      preview.rows(drawn.previewRows());
     }
-    switch (t) {
-      case ArrowUp -> move(-1);
-      case ArrowDown -> move(1);
-      case PageUp -> move(-10);
-      case PageDown -> move(10);
-      case Tab, ReverseTab, ArrowLeft, ArrowRight -> switchPane(t);
-      case Enter -> {
-        if (focus == Pane.NODES) {
-          focus = Pane.SESSIONS;
-        } else {
-          attach(false);
-        }
-      }
-      case Escape -> {
-        if (!filter.isEmpty()) {
-          filter = "";
-          keepSelection();
-        }
-      }
-      case Character -> mainChar(c);
-      default -> {}
-    }
+    return drawn.cursor();
   }
 
-  private void mainChar(char c) {
-    switch (c) {
-      case 'q' -> host.quit();
-      case 'j' -> move(1);
-      case 'k' -> move(-1);
-      case 'g' -> move(-100_000);
-      case 'G' -> move(100_000);
-      case 'v' -> attach(true);
-      case 'n' -> openForm();
-      case 's' -> askConfirm("stop");
-      case 'r' -> askConfirm("restart");
-      case 'l' -> {
-        if (selectedRow() == null) {
-          error(nothingSelected());
-        } else {
-          chosen = true; // the log followed must not switch sessions as other nodes answer
-          logView = true;
-          nextPreview = Instant.EPOCH;
-          previewChanged();
-        }
-      }
-      case '/' -> editingFilter = true;
-      case '?' -> help = true;
-      default -> {}
-    }
+  /** What the screen shows now, for the view to draw. */
+  Frame frame() {
+    return new Frame(
+        clock.instant(),
+        selection.nodes(),
+        poller.loaded(),
+        selection.nodeIndex(),
+        selection.focus(),
+        selection.rows(),
+        selection.selected(),
+        selection.selectedRow(),
+        selection.filter(),
+        preview.lines(),
+        preview.note(),
+        status.current(),
+        status.isError(),
+        mode.showing(),
+        mode instanceof FormMode f ? f.form().shown() : null,
+        mode instanceof ConfirmMode c ? c.confirm() : null);
   }
 
-  private void move(int delta) {
-    if (focus == Pane.NODES) {
-      moveNode(delta);
-    } else {
-      moveSession(delta);
-    }
+  // ---- what the modes may do ----
+
+  @Override
+  public Selection selection() {
+    return selection;
   }
 
-  private void switchPane(KeyType t) {
-    if (t == KeyType.ArrowLeft) {
-      focus = Pane.NODES;
-    } else if (t == KeyType.ArrowRight) {
-      focus = Pane.SESSIONS;
-    } else {
-      focus = focus == Pane.NODES ? Pane.SESSIONS : Pane.NODES;
-    }
-    // nothing else changes: the selected session is always one of the selected node's
+  @Override
+  public PickerView.Hits hits() {
+    return drawn.hits();
   }
 
-  private void filterKey(KeyStroke k) {
-    switch (k.getKeyType()) {
-      case Enter -> editingFilter = false;
-      case Escape -> {
-        editingFilter = false;
-        filter = "";
-      }
-      case Backspace -> {
-        if (!filter.isEmpty()) {
-          filter = filter.substring(0, filter.length() - 1);
-        }
-      }
-      case Character -> {
-        char c = k.getCharacter();
-        if (k.isCtrlDown() && (c == 'u' || c == 'c')) {
-          filter = "";
-          if (c == 'c') {
-            editingFilter = false;
-          }
-        } else if (!k.isCtrlDown() && !k.isAltDown() && c >= 0x20 && filter.length() < 100) {
-          filter = filter + c;
-        }
-      }
-      case ArrowDown, ArrowUp -> {
-        editingFilter = false;
-        mainKey(k);
-        return;
-      }
-      default -> {}
-    }
-    keepSelection();
+  @Override
+  public void followLog(boolean on) {
+    preview.follow(on);
   }
 
-  private void logKey(KeyStroke k) {
-    KeyType t = k.getKeyType();
-    boolean back =
-        t == KeyType.Escape
-            || (t == KeyType.Character
-                && (k.getCharacter() == 'q' || k.getCharacter() == 'l')
-                && !k.isCtrlDown());
-    if (back) {
-      logView = false;
-      previewChanged();
-    } else if (t == KeyType.Enter) {
-      logView = false;
-      previewChanged();
-      attach(false);
-    } else if (t == KeyType.Character && k.isCtrlDown() && k.getCharacter() == 'c') {
-      host.quit();
-    } else if (t == KeyType.Character && k.isCtrlDown() && k.getCharacter() == 'l') {
-      host.redrawAll();
-    }
+  @Override
+  public void error(String text) {
+    status.error(text);
   }
 
-  // ---- actions ----
+  @Override
+  public void quit() {
+    host.quit();
+  }
 
-  private void attach(boolean readOnly) {
-    Row r = selectedRow();
+  @Override
+  public void redrawAll() {
+    host.redrawAll();
+  }
+
+  @Override
+  public void attach(boolean readOnly) {
+    Selection.Row r = selection.selectedRow();
     if (r == null) {
-      error(nothingSelected());
+      error(selection.nothingSelected());
       return;
     }
-    chosen = true; // acted on: coming back finds it where it was, whoever answers meanwhile
+    selection.choose(); // acted on: coming back finds it where it was, whoever answers meanwhile
     SessionInfo info = r.session().info();
-    if (r.node().reach == Reach.OFFLINE) {
+    if (r.node().reach() == NodeState.Reach.OFFLINE) {
       error(r.node().name() + " is offline");
       return;
     }
@@ -773,7 +214,7 @@ final class Picker {
     NodeState n = r.node();
     CompletableFuture<String> done;
     try {
-      done = backend.attach(n.ref, info.id(), readOnly);
+      done = backend.attach(n.ref(), info.id(), readOnly);
     } catch (RuntimeException e) {
       done = CompletableFuture.failedFuture(e);
     }
@@ -781,229 +222,84 @@ final class Picker {
         done,
         (msg, err) -> {
           if (err != null) {
-            error("cannot attach to " + info.id() + ": " + reason(err));
+            error("cannot attach to " + info.id() + ": " + Text.reason(err));
           } else if (msg != null) {
-            say(msg);
+            status.say(msg);
           }
-          poll(n);
-          requestPreview(false); // the screen it left, without blanking the old one first
+          poller.poll(n.name());
+          preview.request(false); // the screen it left, without blanking the old one first
         });
   }
 
-  private void openForm() {
-    if (nodes.isEmpty()) {
-      error("no nodes to start a session on");
-      return;
-    }
-    form = new Form(nodes.stream().map(NodeState::name).toList(), nodeIndex);
-  }
-
-  private void formKey(KeyStroke k) {
-    if (k.getKeyType() == KeyType.Character && k.isCtrlDown() && k.getCharacter() == 'c') {
-      form = null;
-      return;
-    }
-    switch (form.key(k)) {
-      case CANCEL -> form = null;
-      case SUBMIT -> submit(form);
-      default -> {}
-    }
-  }
-
-  private void submit(Form f) {
-    form = null;
-    NodeState n = null;
-    for (NodeState s : nodes) {
-      if (s.name().equals(f.nodeName())) {
-        n = s;
-      }
-    }
-    if (n == null) {
+  @Override
+  public void create(Form f) {
+    NodeState node = current(f.nodeName());
+    if (node == null) {
       error("node " + f.nodeName() + " is gone");
       return;
     }
-    NodeState node = n;
     Backend.NewSession spec =
         new Backend.NewSession(
             f.value(Form.NAME), f.type(), f.value(Form.CWD), f.value(Form.COMMAND));
-    say("starting a session on " + node.name() + "…");
+    status.say("starting a session on " + node.name() + "…");
     io.execute(
         () -> {
           try {
-            SessionInfo s = backend.create(node.ref, spec);
+            SessionInfo s = backend.create(node.ref(), spec);
             host.post(
                 () -> {
-                  say("started " + s.id() + " on " + node.name());
-                  focus = Pane.SESSIONS;
+                  status.say("started " + s.id() + " on " + node.name());
+                  selection.focus(Selection.Pane.SESSIONS);
                   Backend.SessionRow row = new Backend.SessionRow(s.withNode(node.name()), "");
-                  node.created = row;
-                  node.createdAsOf = node.asked;
-                  if (node.sessions.stream().noneMatch(x -> x.info().id().equals(s.id()))) {
-                    List<Backend.SessionRow> list = new ArrayList<>(node.sessions);
-                    list.add(row);
-                    node.sessions = List.copyOf(list);
-                  }
-                  select(new Row(node, row));
-                  refreshNode(node);
+                  selection.started(poller.started(node.name(), row), node.name(), s.id());
+                  refreshNode(node.name());
                 });
           } catch (Exception e) {
-            host.post(() -> error("cannot start on " + node.name() + ": " + reason(e)));
+            host.post(() -> error("cannot start on " + node.name() + ": " + Text.reason(e)));
           }
         });
   }
 
-  private void askConfirm(String verb) {
-    Row r = selectedRow();
-    if (r == null) {
-      error(nothingSelected());
-      return;
-    }
-    chosen = true;
-    SessionInfo info = r.session().info();
-    if (!info.managed()) {
-      error(info.id() + " is your own tmux session; hack does not " + verb + " it");
-      return;
-    }
-    if (verb.equals("stop") && !info.isRunning()) {
-      error(info.id() + " is not running (" + status(info) + "); r restarts it");
-      return;
-    }
-    confirm = new Confirm(verb, r.node(), info.id());
-  }
-
-  private static String status(SessionInfo s) {
-    return s.state() == SessionStatus.EXITED && s.exitCode() != null
-        ? "exited(" + s.exitCode() + ")"
-        : s.status();
-  }
-
-  private void confirmKey(KeyStroke k) {
-    Confirm c = confirm;
-    KeyType t = k.getKeyType();
-    if (t == KeyType.Character && (k.getCharacter() == 'y' || k.getCharacter() == 'Y')) {
-      confirm = null;
-      run(c);
-    } else if (t == KeyType.Escape
-        || (t == KeyType.Character
-            && (k.getCharacter() == 'n'
-                || k.getCharacter() == 'N'
-                || k.getCharacter() == 'q'
-                || k.isCtrlDown()))) {
-      confirm = null;
-    }
-  }
-
-  private void run(Confirm c) {
-    String doing = c.verb().equals("stop") ? "stopping " : "restarting ";
-    say(doing + c.id() + " on " + c.node().name() + "…");
+  @Override
+  public void run(ConfirmMode.Confirm c) {
+    boolean stop = c.verb().equals("stop");
+    // the node as the registry lists it now: the question may have waited a while for its y
+    NodeState now = current(c.node().name());
+    Backend.NodeRef ref = now == null ? c.node().ref() : now.ref();
+    status.say((stop ? "stopping " : "restarting ") + c.id() + " on " + c.node().name() + "…");
     io.execute(
         () -> {
           try {
-            if (c.verb().equals("stop")) {
-              backend.stop(c.node().ref, c.id());
+            if (stop) {
+              backend.stop(ref, c.id());
             } else {
-              backend.restart(c.node().ref, c.id());
+              backend.restart(ref, c.id());
             }
             host.post(
                 () -> {
-                  say((c.verb().equals("stop") ? "stopped " : "restarted ") + c.id());
-                  refreshNode(c.node());
+                  status.say((stop ? "stopped " : "restarted ") + c.id());
+                  refreshNode(c.node().name());
                 });
           } catch (Exception e) {
-            host.post(() -> error("cannot " + c.verb() + " " + c.id() + ": " + reason(e)));
+            host.post(() -> error("cannot " + c.verb() + " " + c.id() + ": " + Text.reason(e)));
           }
         });
   }
 
+  /** The node named {@code name} as last seen (the last of that name), or null. */
+  private NodeState current(String name) {
+    NodeState found = null;
+    for (NodeState n : selection.nodes()) {
+      if (n.name().equals(name)) {
+        found = n;
+      }
+    }
+    return found;
+  }
+
   /** Asks a node again now (after an action), even if a question is already out. */
-  private void refreshNode(NodeState n) {
-    // an answer under way may predate the action: this newer question's answer wins over it
-    ask(n);
-    nextPreview = Instant.EPOCH;
-  }
-
-  // ---- mouse ----
-
-  private void onMouse(MouseAction m) {
-    if (form != null || confirm != null) {
-      return;
-    }
-    if (help) {
-      if (m.getActionType() == MouseActionType.CLICK_DOWN) {
-        help = false;
-      }
-      return;
-    }
-    switch (m.getActionType()) {
-      case SCROLL_UP -> move(-1);
-      case SCROLL_DOWN -> move(1);
-      case CLICK_DOWN -> {
-        if (m.getButton() == 1) {
-          click(m.getPosition());
-        }
-      }
-      default -> {}
-    }
-  }
-
-  private void click(TerminalPosition p) {
-    if (logView) {
-      return;
-    }
-    int node = view.nodeAt(p);
-    if (node >= 0) {
-      focus = Pane.NODES;
-      selectNode(node);
-      return;
-    }
-    Row r = view.rowAt(p);
-    if (r != null && r.session() != null) {
-      boolean again = r.key().equals(selected) && focus == Pane.SESSIONS;
-      focus = Pane.SESSIONS;
-      select(r);
-      if (again) {
-        attach(false); // a second click (a tap on a phone) on the selected session opens it
-      }
-    }
-  }
-
-  // ---- status line ----
-
-  void say(String text) {
-    message = text;
-    messageIsError = false;
-    messageUntil = now().plus(MESSAGE_TIME);
-  }
-
-  void error(String text) {
-    message = text;
-    messageIsError = true;
-    messageUntil = now().plus(MESSAGE_TIME);
-  }
-
-  /** The status line's message, while it is fresh. */
-  String currentMessage() {
-    if (message != null && now().isAfter(messageUntil)) {
-      message = null;
-    }
-    return message;
-  }
-
-  static String reason(Throwable e) {
-    Throwable t = e;
-    while ((t instanceof CompletionException
-            || t instanceof java.util.concurrent.ExecutionException)
-        && t.getCause() != null) {
-      t = t.getCause();
-    }
-    String m = t.getMessage();
-    return m == null || m.isBlank() ? t.getClass().getSimpleName() : m.strip();
-  }
-
-  // ---- drawing ----
-
-  /** Draws the whole frame; returns where the cursor goes, or null to hide it. */
-  TerminalPosition draw(TextGraphics g, TerminalSize size) {
-    return view.draw(g, size);
+  private void refreshNode(String node) {
+    poller.refresh(node);
+    preview.soon();
   }
 }

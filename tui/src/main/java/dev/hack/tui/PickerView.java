@@ -11,10 +11,12 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * Draws the picker into a {@link TextGraphics}, every cell of every frame (the screen sends only
- * what changed), and remembers where rows went for mouse clicks.
+ * what changed), from a {@link Frame} alone, and returns where rows went for mouse clicks. The only
+ * state it keeps between frames is how far each list is scrolled.
  *
  * <p>Layouts: from {@link #WIDE} columns, nodes on the left and sessions above the preview on the
  * right; below that, the three panes stacked, one line per node, fewer session columns, and the
@@ -32,49 +34,113 @@ final class PickerView {
   static final int MIN_COLUMNS = 20;
   static final int MIN_ROWS = 6;
 
-  private final Picker p;
+  /**
+   * What drawing a frame left behind.
+   *
+   * @param cursor where the terminal's cursor goes, or null to hide it
+   * @param previewRows how many lines the preview (or log) had room for, or 0 when none was drawn
+   * @param hits where things went, for mouse clicks
+   */
+  record Drawn(TerminalPosition cursor, int previewRows, Hits hits) {
+    static final Drawn NONE = new Drawn(null, 0, Hits.NONE);
 
-  // hit testing, from the last frame: screen row -> node index / sessions row, -1/null for none
-  private int[] nodeAtRow = new int[0];
-  private int nodesX0;
-  private int nodesX1;
-  private Picker.Row[] rowAtRow = new Picker.Row[0];
-  private int rowsX0;
-  private int rowsX1;
+    Drawn {
+      Objects.requireNonNull(hits, "hits");
+    }
+  }
 
+  /** Which node or sessions row each screen row shows, for mouse clicks. Immutable. */
+  static final class Hits {
+    static final Hits NONE = new Hits(new int[0], 0, 0, new Selection.Row[0], 0, 0);
+
+    private final int[] nodeAtRow; // screen row -> node index, -1 for none
+    private final int nodesX0;
+    private final int nodesX1;
+    private final Selection.Row[] rowAtRow; // screen row -> sessions row, null for none
+    private final int rowsX0;
+    private final int rowsX1;
+
+    private Hits(
+        int[] nodeAtRow,
+        int nodesX0,
+        int nodesX1,
+        Selection.Row[] rowAtRow,
+        int rowsX0,
+        int rowsX1) {
+      this.nodeAtRow = nodeAtRow.clone();
+      this.nodesX0 = nodesX0;
+      this.nodesX1 = nodesX1;
+      this.rowAtRow = rowAtRow.clone();
+      this.rowsX0 = rowsX0;
+      this.rowsX1 = rowsX1;
+    }
+
+    /** The index of the node drawn at {@code pos} in the Nodes pane, or -1. */
+    int nodeAt(TerminalPosition pos) {
+      int y = pos.getRow();
+      int x = pos.getColumn();
+      if (y < 0 || y >= nodeAtRow.length || x < nodesX0 || x >= nodesX1) {
+        return -1;
+      }
+      return nodeAtRow[y];
+    }
+
+    /** The sessions pane's row drawn at {@code pos} (a heading or a session), or null. */
+    Selection.Row rowAt(TerminalPosition pos) {
+      int y = pos.getRow();
+      int x = pos.getColumn();
+      if (y < 0 || y >= rowAtRow.length || x < rowsX0 || x >= rowsX1) {
+        return null;
+      }
+      return rowAtRow[y];
+    }
+  }
+
+  private final boolean color;
+
+  // where the list panes are scrolled to, kept from frame to frame
   private int sessionScroll;
   private int nodeScroll;
 
-  PickerView(Picker p) {
-    this.p = p;
+  // while drawing: the frame, and where things go
+  private Frame f;
+  private int[] nodeAtRow;
+  private int nodesX0;
+  private int nodesX1;
+  private Selection.Row[] rowAtRow;
+  private int rowsX0;
+  private int rowsX1;
+  private int previewRows;
+
+  /**
+   * @param color whether colour is used (else attributes and marks only)
+   */
+  PickerView(boolean color) {
+    this.color = color;
   }
 
-  int nodeAt(TerminalPosition pos) {
-    int y = pos.getRow();
-    int x = pos.getColumn();
-    if (y < 0 || y >= nodeAtRow.length || x < nodesX0 || x >= nodesX1) {
-      return -1;
-    }
-    return nodeAtRow[y];
-  }
-
-  Picker.Row rowAt(TerminalPosition pos) {
-    int y = pos.getRow();
-    int x = pos.getColumn();
-    if (y < 0 || y >= rowAtRow.length || x < rowsX0 || x >= rowsX1) {
-      return null;
-    }
-    return rowAtRow[y];
-  }
-
-  TerminalPosition draw(TextGraphics g, TerminalSize size) {
+  /** Draws every cell of {@code frame}. Render thread only. */
+  Drawn draw(TextGraphics g, TerminalSize size, Frame frame) {
+    f = Objects.requireNonNull(frame, "frame");
     int w = size.getColumns();
     int h = size.getRows();
-    plain(g);
-    g.fill(' ');
     nodeAtRow = new int[h];
     Arrays.fill(nodeAtRow, -1);
-    rowAtRow = new Picker.Row[h];
+    rowAtRow = new Selection.Row[h];
+    nodesX0 = 0;
+    nodesX1 = 0;
+    rowsX0 = 0;
+    rowsX1 = 0;
+    previewRows = 0;
+    TerminalPosition cursor = everything(g, w, h);
+    Hits hits = new Hits(nodeAtRow, nodesX0, nodesX1, rowAtRow, rowsX0, rowsX1);
+    f = null;
+    return new Drawn(cursor, previewRows, hits);
+  }
+
+  private TerminalPosition everything(TextGraphics g, int w, int h) {
+    plain(g);
+    g.fill(' ');
     if (w < MIN_COLUMNS || h < MIN_ROWS) {
       g.putString(0, 0, Text.cut("hack: make the terminal bigger", w));
       if (h > 1) {
@@ -85,7 +151,7 @@ final class PickerView {
     TerminalPosition cursor = titleBar(g, w);
     int top = 1;
     int body = h - 2;
-    if (p.logView) {
+    if (f.showing() == Frame.Showing.LOG) {
       logView(g, 0, top, w, body);
     } else if (w >= WIDE) {
       int nw = Math.max(24, Math.min(34, w / 3));
@@ -99,7 +165,7 @@ final class PickerView {
       sessionsPane(g, rx, top, rw, sh, true);
       previewPane(g, rx, top + sh, rw, body - sh);
     } else {
-      int nh = 1 + Math.max(1, Math.min(Math.max(1, p.nodes.size()), body / 5));
+      int nh = 1 + Math.max(1, Math.min(Math.max(1, f.nodes().size()), body / 5));
       int ph = body >= 14 ? Math.max(4, body / 3) : 0;
       int sh = body - nh - ph;
       nodesPane(g, 0, top, w, nh, false);
@@ -109,12 +175,11 @@ final class PickerView {
       }
     }
     keyBar(g, w, h - 1);
-    if (p.form != null) {
-      cursor = formBox(g, w, h);
-    } else if (p.confirm != null) {
-      confirmBox(g, w, h);
-    } else if (p.help) {
-      helpBox(g, w, h);
+    switch (f.showing()) {
+      case FORM -> cursor = formBox(g, w, h);
+      case CONFIRM -> confirmBox(g, w, h);
+      case HELP -> helpBox(g, w, h);
+      default -> {}
     }
     return cursor;
   }
@@ -128,7 +193,7 @@ final class PickerView {
   }
 
   private void color(TextGraphics g, TextColor.ANSI c) {
-    if (p.options.color()) {
+    if (color) {
       g.setForegroundColor(c);
     }
   }
@@ -144,22 +209,25 @@ final class PickerView {
     bar(g);
     int sessions = 0;
     int offline = 0;
-    for (Picker.NodeState n : p.nodes) {
-      if (n.reach == Picker.Reach.OFFLINE) {
+    for (NodeState n : f.nodes()) {
+      if (n.reach() == NodeState.Reach.OFFLINE) {
         offline++;
       } else {
-        sessions += n.sessions.size();
+        sessions += n.sessions().size();
       }
     }
-    String nodes = p.nodes.size() + (p.nodes.size() == 1 ? " node" : " nodes");
+    String nodes = f.nodes().size() + (f.nodes().size() == 1 ? " node" : " nodes");
     String count = sessions + (sessions == 1 ? " session" : " sessions");
     // the filter on the right, its end in view; the counts on the left, shortened to leave at
     // least two spaces between them, never running into it
     String right = "";
-    if (p.editingFilter || !p.filter.isEmpty()) {
+    if (f.showing() == Frame.Showing.FILTER || !f.filter().isEmpty()) {
       int max = Math.max(4, w / 2) - 1;
-      String prefix = p.editingFilter || Text.width("filter: ") + 3 > max ? "/" : "filter: ";
-      String shown = p.filter;
+      String prefix =
+          f.showing() == Frame.Showing.FILTER || Text.width("filter: ") + 3 > max
+              ? "/"
+              : "filter: ";
+      String shown = f.filter();
       if (Text.width(prefix + shown) > max) {
         shown = "…" + Text.tail(shown, max - Text.width(prefix) - 1);
       }
@@ -181,7 +249,7 @@ final class PickerView {
     g.putString(0, 0, Text.fit(left, w - rw) + right);
     plain(g);
     // while typing, the cursor is on the space after the filter
-    return p.editingFilter ? new TerminalPosition(w - 1, 0) : null;
+    return f.showing() == Frame.Showing.FILTER ? new TerminalPosition(w - 1, 0) : null;
   }
 
   /** A key and what it does, for the key bar; lower {@code rank}s stay longer as it narrows. */
@@ -227,33 +295,33 @@ final class PickerView {
   }
 
   private void keyBar(TextGraphics g, int w, int y) {
-    String msg = p.currentMessage();
+    String msg = f.message();
     bar(g);
     if (msg != null) {
-      if (p.messageIsError && p.options.color()) {
+      if (f.messageIsError() && color) {
         g.clearModifiers();
         g.setBackgroundColor(TextColor.ANSI.RED);
         g.setForegroundColor(TextColor.ANSI.WHITE);
       }
-      g.putString(0, y, Text.fit((p.messageIsError ? " ! " : " ") + msg, w));
+      g.putString(0, y, Text.fit((f.messageIsError() ? " ! " : " ") + msg, w));
       plain(g);
       return;
     }
     String enter = w >= WIDE ? "Enter " : "↵ ";
     String keys;
-    if (p.form != null) {
+    if (f.showing() == Frame.Showing.FORM) {
       List<Hint> some =
           List.of(
               new Hint(w >= WIDE ? "Tab/↓ next field" : "Tab next", 1),
               new Hint("←→ or a letter choose", 2),
               new Hint(enter + "create", 0));
       keys = hints(w, " · ", some, List.of(new Hint("Esc cancel", 0)));
-    } else if (p.confirm != null) {
+    } else if (f.showing() == Frame.Showing.CONFIRM) {
       keys = hints(w, " · ", List.of(), List.of(new Hint("y yes", 0), new Hint("n no", 0)));
-    } else if (p.editingFilter) {
+    } else if (f.showing() == Frame.Showing.FILTER) {
       List<Hint> some = List.of(new Hint("type to filter", 1), new Hint(enter + "keep", 0));
       keys = hints(w, " · ", some, List.of(new Hint("Esc clear", 0)));
-    } else if (p.logView) {
+    } else if (f.showing() == Frame.Showing.LOG) {
       List<Hint> some = List.of(new Hint("following the log", 1), new Hint(enter + "attach", 0));
       keys = hints(w, " · ", some, List.of(new Hint("Esc back", 0)));
     } else {
@@ -292,31 +360,32 @@ final class PickerView {
   }
 
   private void nodesPane(TextGraphics g, int x, int y, int w, int h, boolean wide) {
-    boolean focused = p.focus == Picker.Pane.NODES && !p.logView;
+    boolean focused = f.focus() == Selection.Pane.NODES && f.showing() != Frame.Showing.LOG;
     title(g, x, y, w, "Nodes", focused);
     nodesX0 = x;
     nodesX1 = x + w;
     int per = wide ? 2 : 1;
     int fits = Math.max(1, (h - 1) / per);
-    if (p.nodes.isEmpty()) {
-      g.putString(x, y + 1, Text.fit(p.loaded ? "  none yet" : "  loading…", w));
+    if (f.nodes().isEmpty()) {
+      g.putString(x, y + 1, Text.fit(f.loaded() ? "  none yet" : "  loading…", w));
       return;
     }
-    int sel = Math.min(p.nodeIndex, p.nodes.size() - 1);
-    nodeScroll = scroll(nodeScroll, sel, fits, p.nodes.size());
-    Instant now = p.now();
+    int sel = Math.min(f.nodeIndex(), f.nodes().size() - 1);
+    nodeScroll = scroll(nodeScroll, sel, fits, f.nodes().size());
+    Instant now = f.now();
     int nameW = 4;
     int stateW = 6;
-    for (Picker.NodeState n : p.nodes) {
+    for (NodeState n : f.nodes()) {
       nameW = Math.max(nameW, Math.min(16, Text.width(n.name())));
       stateW = Math.max(stateW, Math.min(16, Text.width(state(n, now, false))));
     }
-    for (int i = nodeScroll; i < p.nodes.size() && (i - nodeScroll) < fits; i++) {
-      Picker.NodeState n = p.nodes.get(i);
+    for (int i = nodeScroll; i < f.nodes().size() && (i - nodeScroll) < fits; i++) {
+      NodeState n = f.nodes().get(i);
       int row = y + 1 + (i - nodeScroll) * per;
       boolean selected = i == sel;
       String mark = selected ? "> " : "  ";
-      String count = n.reach == Picker.Reach.ONLINE ? String.valueOf(n.sessions.size()) : "-";
+      String count =
+          n.reach() == NodeState.Reach.ONLINE ? String.valueOf(n.sessions().size()) : "-";
       String state = state(n, now, wide);
       if (selected && focused) {
         g.enableModifiers(SGR.REVERSE);
@@ -327,7 +396,7 @@ final class PickerView {
         // line 1: the name and how many sessions (or "offline"); line 2: the address and whether
         // it answers (or when it last did)
         String right =
-            switch (n.reach) {
+            switch (n.reach()) {
               case ONLINE -> count;
               case OFFLINE -> "offline";
               case CONNECTING -> "…";
@@ -338,19 +407,19 @@ final class PickerView {
         dot(g, x + 2, row, n);
         if (row + 1 < y + h) {
           String status =
-              switch (n.reach) {
+              switch (n.reach()) {
                 case ONLINE -> "online";
                 case CONNECTING -> "connecting";
-                case OFFLINE -> n.lastSeen == null ? "" : Text.age(n.lastSeen, now) + " ago";
+                case OFFLINE -> n.lastSeen() == null ? "" : Text.age(n.lastSeen(), now) + " ago";
               };
-          if (n.reach == Picker.Reach.OFFLINE
-              && n.lastSeen != null
-              && 4 + Text.width(n.ref.address()) + 6 + Text.width(status) <= w) {
+          if (n.reach() == NodeState.Reach.OFFLINE
+              && n.lastSeen() != null
+              && 4 + Text.width(n.ref().address()) + 6 + Text.width(status) <= w) {
             status = "seen " + status;
           }
-          String second = "    " + n.ref.address();
+          String second = "    " + n.ref().address();
           if (Text.width(second) + 1 + Text.width(status) > w) {
-            second = "  " + n.ref.address();
+            second = "  " + n.ref().address();
           }
           int sw = Text.width(status);
           g.putString(
@@ -367,7 +436,7 @@ final class PickerView {
                 + "  "
                 + Text.fit(state, stateW)
                 + "  "
-                + n.ref.address();
+                + n.ref().address();
         g.putString(x, row, Text.fit(line, w));
         dot(g, x + 2, row, n);
       }
@@ -376,23 +445,23 @@ final class PickerView {
     }
   }
 
-  private static String state(Picker.NodeState n, Instant now, boolean wide) {
-    return switch (n.reach) {
+  private static String state(NodeState n, Instant now, boolean wide) {
+    return switch (n.reach()) {
       case ONLINE -> "online";
       case CONNECTING -> "connecting…";
       case OFFLINE ->
-          n.lastSeen == null
+          n.lastSeen() == null
               ? "offline"
               : wide
-                  ? "offline, seen " + Text.age(n.lastSeen, now) + " ago"
-                  : "offline " + Text.age(n.lastSeen, now);
+                  ? "offline, seen " + Text.age(n.lastSeen(), now) + " ago"
+                  : "offline " + Text.age(n.lastSeen(), now);
     };
   }
 
-  private void dot(TextGraphics g, int x, int y, Picker.NodeState n) {
+  private void dot(TextGraphics g, int x, int y, NodeState n) {
     TextColor.ANSI c;
     char mark;
-    switch (n.reach) {
+    switch (n.reach()) {
       case ONLINE -> {
         mark = '●';
         c = TextColor.ANSI.GREEN;
@@ -413,14 +482,14 @@ final class PickerView {
   }
 
   private void sessionsPane(TextGraphics g, int x, int y, int w, int h, boolean wide) {
-    boolean focused = p.focus == Picker.Pane.SESSIONS;
+    boolean focused = f.focus() == Selection.Pane.SESSIONS;
     title(g, x, y, w, "Sessions", focused);
     rowsX0 = x;
     rowsX1 = x + w;
-    List<Picker.Row> rows = p.rows();
+    List<Selection.Row> rows = f.rows();
     int listTop = y + 1;
     int listH = h - 1;
-    Columns cols = Columns.forWidth(w - 2, rows);
+    SessionColumns cols = SessionColumns.forWidth(w - 2, rows);
     if (wide && listH >= 6) {
       g.enableModifiers(SGR.BOLD);
       g.putString(x, listTop, Text.fit("  " + cols.heading(), w));
@@ -433,9 +502,9 @@ final class PickerView {
     }
     if (rows.isEmpty()) {
       List<String> empty =
-          !p.filter.isEmpty()
-              ? List.of("  nothing matches " + p.filter + " (Esc clears)")
-              : p.loaded
+          !f.filter().isEmpty()
+              ? List.of("  nothing matches " + f.filter() + " (Esc clears)")
+              : f.loaded()
                   ? List.of(
                       "  no nodes yet: run hack node serve here,",
                       "  or add one: hack node add NAME ssh://HOST:PORT")
@@ -447,7 +516,7 @@ final class PickerView {
     }
     int sel = -1;
     for (int i = 0; i < rows.size(); i++) {
-      if (rows.get(i).session() != null && rows.get(i).key().equals(p.selected)) {
+      if (rows.get(i).session() != null && rows.get(i).key().equals(f.selected())) {
         sel = i;
       }
     }
@@ -460,17 +529,17 @@ final class PickerView {
     if (sel >= 0 && sel >= sessionScroll + listH) {
       sessionScroll = sel - listH + 1;
     }
-    Instant now = p.now();
+    Instant now = f.now();
     for (int i = sessionScroll; i < rows.size() && i - sessionScroll < listH; i++) {
-      Picker.Row r = rows.get(i);
+      Selection.Row r = rows.get(i);
       int row = listTop + (i - sessionScroll);
       rowAtRow[row] = r;
       if (r.session() == null) {
         int listed = 0;
-        for (Picker.Row o : rows) {
-          listed += o.node() == r.node() && o.session() != null ? 1 : 0;
+        for (Selection.Row o : rows) {
+          listed += o.node().name().equals(r.node().name()) && o.session() != null ? 1 : 0;
         }
-        heading(g, x, row, w, r.node(), p.filter.isEmpty() ? -1 : listed, now);
+        heading(g, x, row, w, r.node(), f.filter().isEmpty() ? -1 : listed, now);
         continue;
       }
       boolean selected = i == sel;
@@ -486,15 +555,14 @@ final class PickerView {
   }
 
   /** A node's line in the sessions pane; {@code listed} is how many the filter lets through. */
-  private void heading(
-      TextGraphics g, int x, int y, int w, Picker.NodeState n, int listed, Instant now) {
+  private void heading(TextGraphics g, int x, int y, int w, NodeState n, int listed, Instant now) {
     String what;
-    if (n.reach == Picker.Reach.OFFLINE) {
-      what = state(n, now, true) + (n.error == null ? "" : ": " + shortReason(n));
-    } else if (n.reach == Picker.Reach.CONNECTING) {
+    if (n.reach() == NodeState.Reach.OFFLINE) {
+      what = state(n, now, true) + (n.error() == null ? "" : ": " + shortReason(n));
+    } else if (n.reach() == NodeState.Reach.CONNECTING) {
       what = "connecting…";
     } else {
-      int c = n.sessions.size();
+      int c = n.sessions().size();
       String of = c + (c == 1 ? " session" : " sessions");
       what = c == 0 ? "no sessions; n starts one" : listed >= 0 ? listed + " of " + of : of;
     }
@@ -504,8 +572,8 @@ final class PickerView {
   }
 
   /** "cannot reach beta (10.0.0.2:2222): Connection refused" under beta's name: the cause. */
-  private static String shortReason(Picker.NodeState n) {
-    String e = n.error;
+  private static String shortReason(NodeState n) {
+    String e = n.error();
     if (e.startsWith("cannot reach " + n.name()) && e.contains(": ")) {
       return e.substring(e.indexOf(": ") + 2);
     }
@@ -540,21 +608,21 @@ final class PickerView {
     if (h <= 0) {
       return;
     }
-    Picker.Row r = p.selectedRow();
+    Selection.Row r = f.selectedRow();
     String name = r == null ? "" : " · " + r.session().info().id() + "@" + r.node().name();
     title(g, x, y, w, "Preview" + name, false);
-    p.previewRows = Math.max(1, h - 1);
+    previewRows = Math.max(1, h - 1);
     body(g, x, y + 1, w, h - 1);
   }
 
   private void logView(TextGraphics g, int x, int y, int w, int h) {
-    Picker.Row r = p.selectedRow();
+    Selection.Row r = f.selectedRow();
     String name = r == null ? "" : " · " + r.session().info().id() + "@" + r.node().name();
     plain(g);
     g.enableModifiers(SGR.REVERSE);
     g.putString(x, y, Text.fit(" Log" + name + " (following; Esc back)", w));
     plain(g);
-    p.previewRows = Math.max(1, h - 1);
+    previewRows = Math.max(1, h - 1);
     body(g, x, y + 1, w, h - 1);
   }
 
@@ -563,10 +631,10 @@ final class PickerView {
     if (h <= 0) {
       return;
     }
-    List<String> lines = p.previewLines;
+    List<String> lines = f.previewLines();
     int row = y;
-    if (p.previewNote != null) {
-      g.putString(x, row++, Text.fit("  " + p.previewNote, w));
+    if (f.previewNote() != null) {
+      g.putString(x, row++, Text.fit("  " + f.previewNote(), w));
     }
     int room = y + h - row;
     int from = Math.max(0, lines.size() - room);
@@ -601,7 +669,7 @@ final class PickerView {
    * button, then a line saying what the focused row takes (or why the last key did nothing).
    */
   private TerminalPosition formBox(TextGraphics g, int w, int h) {
-    Form f = p.form;
+    Form.Shown form = f.form();
     int[] b = box(g, w, h, 58, 9, "New session");
     int bx = b[0];
     int by = b[1];
@@ -615,27 +683,27 @@ final class PickerView {
     // the focused one is always in view
     int rowsTotal = Form.LABELS.length + 2;
     int visible = Math.max(1, bh - 2);
-    int offset = Math.max(0, Math.min(f.field - visible + 1, rowsTotal - visible));
+    int offset = Math.max(0, Math.min(form.field() - visible + 1, rowsTotal - visible));
     offset = Math.max(0, offset);
     for (int i = offset; i < Form.LABELS.length && i - offset < visible; i++) {
       int y = by + 1 + i - offset;
-      boolean on = f.field == i;
+      boolean on = form.field() == i;
       boolean text = Form.isText(i);
       g.putString(bx + 2, y, Text.fit(Form.LABELS[i], labelW));
       String value;
       if (i == Form.NODE) {
-        value = "◂ " + f.nodeName() + " ▸";
+        value = "◂ " + form.nodeName() + " ▸";
       } else if (i == Form.TYPE) {
-        value = "◂ " + Form.TYPES[f.type] + " ▸";
+        value = "◂ " + Form.TYPES[form.type()] + " ▸";
       } else {
-        value = f.text[i].toString();
+        value = form.text().get(i);
       }
       if (on) {
         g.enableModifiers(SGR.REVERSE);
       } else if (text) {
         g.enableModifiers(SGR.UNDERLINE);
       }
-      int cur = text ? f.cursor[i] : 0;
+      int cur = text ? form.cursor().get(i) : 0;
       int start = text && cur >= fieldW ? cur - fieldW + 1 : 0; // keep the cursor in view
       String clean = Text.clean(value);
       String shown = Text.fit(clean.substring(Math.min(start, clean.length())), fieldW);
@@ -650,7 +718,7 @@ final class PickerView {
     }
     int buttonY = by + 1 + Form.LABELS.length - offset;
     if (buttonY > by && buttonY < by + bh - 1) {
-      if (f.field == Form.CREATE) {
+      if (form.field() == Form.CREATE) {
         g.enableModifiers(SGR.REVERSE);
       }
       g.putString(fieldX, buttonY, Text.cut("[ Create ]", Math.max(0, bw - 2 - labelW - 2)));
@@ -658,9 +726,9 @@ final class PickerView {
     }
     if (buttonY + 1 > by && buttonY + 1 < by + bh - 1) {
       String line =
-          f.note != null
-              ? f.note
-              : Form.isText(f.field) || f.field == Form.CREATE
+          form.note() != null
+              ? form.note()
+              : Form.isText(form.field()) || form.field() == Form.CREATE
                   ? "Enter creates · Esc cancels"
                   : "← → or a first letter chooses · Enter creates";
       g.putString(bx + 2, buttonY + 1, Text.fit(line, bw - 4));
@@ -677,7 +745,7 @@ final class PickerView {
   }
 
   private void confirmBox(TextGraphics g, int w, int h) {
-    Picker.Confirm c = p.confirm;
+    ConfirmMode.Confirm c = f.confirm();
     int[] b = box(g, w, h, 44, 5, c.verb().equals("stop") ? "Stop" : "Restart");
     String q =
         (c.verb().equals("stop") ? "Stop " : "Restart ") + c.id() + " on " + c.node().name() + "?";
@@ -723,109 +791,5 @@ final class PickerView {
       s = selected - visible + 1;
     }
     return Math.max(0, Math.min(s, Math.max(0, total - visible)));
-  }
-
-  /** Which session columns fit in a width, and how wide each is. */
-  record Columns(int id, int type, boolean attached, int status, boolean age, int last) {
-    static Columns forWidth(int w, List<Picker.Row> rows) {
-      int longest = 7;
-      for (Picker.Row r : rows) {
-        if (r.session() != null) {
-          longest = Math.max(longest, Text.width(r.session().info().id()));
-        }
-      }
-      // dot(2) id status age always; the type (short when narrower) and an attached column when
-      // there is room (else "+N" after the status); the last line gets the rest
-      int type = w >= 70 ? 7 : w >= 44 ? 4 : 0;
-      boolean attached = w >= 70;
-      int status = w >= 40 ? 11 : 8;
-      boolean age = w >= 30;
-      int fixed = 2 + status + 1 + (age ? 5 : 0) + (type > 0 ? type + 1 : 0) + (attached ? 4 : 0);
-      int id = Math.max(4, Math.min(longest, Math.min(24, (w - fixed) / 2)));
-      int last = Math.max(0, w - fixed - id - 1);
-      return new Columns(id, type, attached, status, age, last);
-    }
-
-    String heading() {
-      StringBuilder b = new StringBuilder("  ");
-      b.append(Text.fit("SESSION", id)).append(' ');
-      if (type > 0) {
-        b.append(Text.fit("TYPE", type)).append(' ');
-      }
-      b.append(Text.fit("STATUS", status)).append(' ');
-      if (attached) {
-        b.append(Text.fit("ATT", 3)).append(' ');
-      }
-      if (age) {
-        b.append(Text.right("AGE", 4)).append(' ');
-      }
-      if (last > 0) {
-        b.append("LAST LINE");
-      }
-      return b.toString();
-    }
-
-    private String type(SessionInfo s) {
-      String t = s.type();
-      if (type < 7) {
-        t =
-            switch (t) {
-              case "shell" -> "sh";
-              case "process" -> "proc";
-              default -> t;
-            };
-      }
-      return t; // the user's own tmux sessions say so in their last line
-    }
-
-    /**
-     * The status in the column's width, with "+N" attached clients when there is no column for
-     * them: the longest form that fits, down to "run +1" and "ex 2 +1" (the mark before the id
-     * tells running from ended anyway), so the count is the last thing to go.
-     */
-    String status(SessionInfo s) {
-      String st = s.status();
-      Integer code = s.exitCode();
-      boolean exited = s.state() == SessionStatus.EXITED && code != null;
-      String plus = !attached && s.attached() > 0 ? " +" + s.attached() : "";
-      List<String> forms =
-          List.of(
-              (exited ? "exited(" + code + ")" : st) + plus,
-              (exited ? "exit " + code : st) + plus,
-              (exited ? "ex " + code : s.isRunning() ? "run" : st) + plus);
-      for (String f : forms) {
-        if (Text.width(f) <= status) {
-          return f;
-        }
-      }
-      return forms.get(2);
-    }
-
-    String row(Backend.SessionRow r, Instant now) {
-      SessionInfo s = r.info();
-      StringBuilder b = new StringBuilder("  ");
-      b.append(Text.fit(s.id(), id)).append(' ');
-      if (type > 0) {
-        b.append(Text.fit(type(s), type)).append(' ');
-      }
-      b.append(Text.fit(status(s), status)).append(' ');
-      if (attached) {
-        b.append(Text.fit(s.attached() > 0 ? String.valueOf(s.attached()) : "", 3)).append(' ');
-      }
-      if (age) {
-        b.append(Text.right(Text.age(Text.parse(s.createdAt()), now), 4)).append(' ');
-      }
-      if (last > 0) {
-        String line = r.lastLine().strip();
-        if (line.isEmpty() && !s.managed()) {
-          line = "(your own tmux session)";
-        }
-        if (s.logError() != null) {
-          line = "! not logging (" + s.logError() + ") " + line;
-        }
-        b.append(Text.cut(line, last));
-      }
-      return b.toString();
-    }
   }
 }

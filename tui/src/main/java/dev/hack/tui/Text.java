@@ -3,8 +3,13 @@ package dev.hack.tui;
 import com.googlecode.lanterna.TerminalTextUtils;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
 
-/** Text measured in terminal columns, cleaned of anything that is not safe to draw. */
+/**
+ * Text shown to people: measured in terminal columns, cleaned of anything that is not safe to draw,
+ * and the reason a call failed.
+ */
 final class Text {
   private Text() {}
 
@@ -102,5 +107,16 @@ final class Text {
     } catch (RuntimeException e) {
       return null;
     }
+  }
+
+  /** Why {@code e} happened, in its own words: the cause's message, or its class's name. */
+  static String reason(Throwable e) {
+    Throwable t = e;
+    while ((t instanceof CompletionException || t instanceof ExecutionException)
+        && t.getCause() != null) {
+      t = t.getCause();
+    }
+    String m = t.getMessage();
+    return m == null || m.isBlank() ? t.getClass().getSimpleName() : m.strip();
   }
 }

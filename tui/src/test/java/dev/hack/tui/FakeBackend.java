@@ -29,6 +29,9 @@ final class FakeBackend implements Backend {
   CompletableFuture<String> attach;
   NewSession created;
 
+  /** When set, previews fail with this message. */
+  String previewError;
+
   FakeBackend node(String name, SessionRow... rows) {
     sessions.put(name, new ArrayList<>(List.of(rows)));
     return this;
@@ -92,8 +95,11 @@ final class FakeBackend implements Backend {
   }
 
   @Override
-  public List<String> preview(NodeRef node, String id, boolean log, int lines) {
+  public List<String> preview(NodeRef node, String id, boolean log, int lines) throws IOException {
     calls.add((log ? "log " : "screen ") + id + "@" + node.name());
+    if (previewError != null) {
+      throw new IOException(previewError);
+    }
     return screens.getOrDefault(id, List.of("$ echo from " + id, "from " + id));
   }
 

@@ -174,10 +174,10 @@ class PickerTest {
     h.type("kk");
     assertThat(h.rows().get(h.rowOf("● build"))).contains("> ● build");
     h.key(KeyType.Tab).key(KeyType.ArrowDown);
-    assertThat(h.picker.focus).isEqualTo(Picker.Pane.NODES);
+    assertThat(h.picker.selection().focus()).isEqualTo(Selection.Pane.NODES);
     assertThat(h.rows().get(h.rowOf("● agent"))).contains("> ● agent");
     h.key(KeyType.Enter);
-    assertThat(h.picker.focus).isEqualTo(Picker.Pane.SESSIONS);
+    assertThat(h.picker.selection().focus()).isEqualTo(Selection.Pane.SESSIONS);
   }
 
   @Test
@@ -248,12 +248,12 @@ class PickerTest {
     assertThat(rows.get(name + 5)).contains("[ Create ]");
     assertThat(h.screen.getCursorPosition().getRow()).isEqualTo(name); // typing goes to Name
     h.key(KeyType.ArrowUp).key(KeyType.ReverseTab); // already at the top: stays
-    assertThat(h.picker.form.field).isEqualTo(Form.NAME);
+    assertThat(h.picker.frame().form().field()).isEqualTo(Form.NAME);
     h.type("web").key(KeyType.Tab).type("sh -lc 'echo -lweb'");
     for (int i = 0; i < 8; i++) {
       h.key(KeyType.ArrowDown); // down to Create, and no further
     }
-    assertThat(h.picker.form.field).isEqualTo(Form.CREATE);
+    assertThat(h.picker.frame().form().field()).isEqualTo(Form.CREATE);
     assertThat(h.text()).contains("◂ alpha ▸").contains("◂ default ▸");
     h.key(KeyType.Enter);
     assertThat(h.backend.created)
@@ -316,7 +316,7 @@ class PickerTest {
                 new Backend.SessionRow(FakeBackend.info("short", "exited", 2, true), "failing"));
     Harness h = Harness.start(b, 80, 24);
     h.type("s");
-    assertThat(h.picker.confirm).isNull();
+    assertThat(h.picker.frame().confirm()).isNull();
     assertThat(h.text()).doesNotContain("Stop short");
     assertThat(h.rows().get(23)).contains("short is not running (exited(2)); r restarts it");
     h.type("y");
@@ -342,7 +342,7 @@ class PickerTest {
     h.key(KeyType.Tab);
     h.type("j").type("k").key(KeyType.ArrowDown).key(KeyType.ArrowUp).type("G").type("g");
     h.key(KeyType.Enter); // in the Nodes pane: to its sessions
-    assertThat(h.picker.focus).isEqualTo(Picker.Pane.SESSIONS);
+    assertThat(h.picker.selection().focus()).isEqualTo(Selection.Pane.SESSIONS);
     assertThat(h.rows().get(h.rowOf("● web"))).contains("> ● web");
     assertThat(h.rows().get(h.rowOf("● build"))).doesNotContain(">");
     assertThat(h.text()).contains("Preview · web@alpha");
@@ -476,7 +476,7 @@ class PickerTest {
         .contains("no answer within 5 s");
     assertThat(h.rows().get(h.rowOf("beta ·"))).contains("seen 8s ago");
     b.hung.clear();
-    h.picker.nodes.get(1).polling = false; // the hung call is gone for good in this fake
+    h.picker.poller().forgetQuestion("beta"); // the hung call is gone for good in this fake
     h.after(Duration.ofSeconds(2));
     assertThat(h.text()).contains("agent").doesNotContain("offline");
   }
@@ -671,7 +671,7 @@ class PickerTest {
     h.resume();
     int nodeRow = h.rowOf("● alpha");
     h.key(new MouseAction(MouseActionType.CLICK_DOWN, 1, new TerminalPosition(4, nodeRow)));
-    assertThat(h.picker.focus).isEqualTo(Picker.Pane.NODES);
+    assertThat(h.picker.selection().focus()).isEqualTo(Selection.Pane.NODES);
     assertThat(h.rows().get(h.rowOf("● build"))).contains("> ● build");
   }
 
