@@ -115,6 +115,19 @@ class DurabilityTest {
     shell.type("echo back-$((2+3))");
     shell.keys("Enter");
     shell.waitFor("back-5", WAIT);
+
+    // a node stopped cleanly (SIGTERM, as hack daemon stop does) lets go the same way
+    node.close();
+    Poll.until(WAIT, "the attached client told the node went away", shell::exited);
+    assertThat(alive(floodPid)).isTrue();
+    node = start(home, tmuxSocket, "node-3.log");
+    assertThat(field(ls(), "sh1", "status")).isEqualTo("running");
+    TmuxTerminal again = terminal("attach", "sh1");
+    String redrawn = again.waitFor("back-5", WAIT); // the screen as it was
+    again.type("echo third-$((3+4))");
+    again.keys("Enter");
+    again.waitFor("third-7", WAIT);
+    assertThat(redrawn).contains("back-5");
   }
 
   private NodeProcess start(HackHome home, Path tmuxSocket, String log) throws Exception {
