@@ -126,7 +126,7 @@ final class KeeperClient implements AutoCloseable {
             "-XX:TieredStopAtLevel=1",
             "-Xmx64m",
             "-cp",
-            System.getProperty("java.class.path"),
+            keeperClassPath(socket.getParent()),
             KeeperServer.class.getName(),
             socket.toString()));
     ProcessBuilder pb = new ProcessBuilder(cmd);
@@ -135,6 +135,35 @@ final class KeeperClient implements AutoCloseable {
     pb.redirectErrorStream(true);
     Process p = pb.start();
     LOG.info("started the keeper, pid {} (its output: {})", p.pid(), logFile);
+  }
+
+  /**
+   * The class path the keeper runs from. A node run from a jar gives the keeper its own copy under
+   * {@code daemon/keeper/}: the keeper outlives upgrades of {@code hack.jar} and the temporary
+   * copies {@code scripts/hack} runs, and loads classes from its jar long after it started.
+   */
+  private static String keeperClassPath(Path daemonDir) throws IOException {
+    String cp = System.getProperty("java.class.path");
+    Path jar = Path.of(cp);
+    if (cp.contains(java.io.File.pathSeparator)
+        || !cp.endsWith(".jar")
+        || !Files.isRegularFile(jar)) {
+      return cp; // classes from directories (tests, a development build)
+    }
+    Path dir = Files.createDirectories(daemonDir.resolve("keeper"));
+    Path copy =
+        dir.resolve(
+            "hack-keeper-"
+                + Files.size(jar)
+                + "-"
+                + Files.getLastModifiedTime(jar).toMillis()
+                + ".jar");
+    if (!Files.exists(copy)) {
+      Path tmp = Files.createTempFile(dir, "copy", ".tmp");
+      Files.copy(jar, tmp, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      Files.move(tmp, copy, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+    return copy.toString();
   }
 
   private void readLoop() {

@@ -169,8 +169,7 @@ public final class PtySession extends Session {
       status = SessionStatus.RUNNING;
       exitCode = null;
       startedRunAt = Instant.now();
-      updatedAt = startedRunAt;
-      persist();
+      updatedAt = Instant.parse(meta.updatedAt()); // its record is unchanged: no write needed
       Pty current = pty;
       Thread reader = new Thread(() -> readLoop(current), "pty-read-" + id);
       reader.setDaemon(true);

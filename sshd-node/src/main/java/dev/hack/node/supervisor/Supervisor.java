@@ -406,6 +406,7 @@ public final class Supervisor implements AutoCloseable {
     for (Tmux.Listed l : refreshTmux()) {
       byName.put(l.name(), l);
     }
+    long started = System.nanoTime();
     for (Path dir : dirs) {
       try {
         SessionMeta meta = SessionMeta.read(dir);
@@ -434,6 +435,12 @@ public final class Supervisor implements AutoCloseable {
       } catch (IOException | RuntimeException e) {
         LOG.warn("skipping {}: {}", dir, e.getMessage());
       }
+    }
+    if (!dirs.isEmpty()) {
+      LOG.info(
+          "recovered {} sessions in {} ms",
+          sessions.size(),
+          (System.nanoTime() - started) / 1_000_000);
     }
   }
 
