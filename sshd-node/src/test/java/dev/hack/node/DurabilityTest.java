@@ -117,8 +117,21 @@ class DurabilityTest {
     shell.waitFor("back-5", WAIT);
 
     // a node stopped cleanly (SIGTERM, as hack daemon stop does) lets go the same way
+    List<String> plain =
+        new ArrayList<>(TestNode.sshArgv(clientKey, node.port(), "-tt", "127.0.0.1"));
+    plain.addAll(List.of("attach", "flood"));
+    Process watcher =
+        new ProcessBuilder(plain)
+            .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+            .redirectError(ProcessBuilder.Redirect.DISCARD)
+            .start(); // stdin stays open: it never detaches by itself
+    owned.add(watcher::destroyForcibly);
+    Poll.until(WAIT, "flood attached", () -> "1".equals(field(ls(), "flood", "attached")));
     node.close();
-    Poll.until(WAIT, "the attached client told the node went away", shell::exited);
+    shell.waitFor("sh1 keeps running; attach again once the node is back", WAIT);
+    assertThat(watcher.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+    assertThat(watcher.exitValue()).as("75: try again").isEqualTo(75);
+    Poll.until(WAIT, "the attached client ended", shell::exited);
     assertThat(alive(floodPid)).isTrue();
     node = start(home, tmuxSocket, "node-3.log");
     assertThat(field(ls(), "sh1", "status")).isEqualTo("running");

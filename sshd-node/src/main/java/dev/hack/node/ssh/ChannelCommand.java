@@ -59,12 +59,20 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
    * @param shellApp what a shell request with a pty runs, or null for the session list and usage
    */
   ChannelCommand(
-      String line, NodeContext node, ExecutorService executor, ChannelApp.Factory shellApp) {
+      String line,
+      NodeContext node,
+      ExecutorService executor,
+      ChannelApp.Factory shellApp,
+      java.util.Set<SshCall> live) {
     this.line = line;
     this.node = node;
     this.executor = executor;
     this.shellApp = shellApp;
+    this.live = live;
   }
+
+  /** Every call of the server that has not been destroyed, for telling them the node stops. */
+  private final java.util.Set<SshCall> live;
 
   @Override
   public void setChannelSession(ChannelSession session) {
@@ -107,6 +115,7 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
         new SshCall(
             node, executor, audit, login, channel.getServerSession(), out, err, exit, env, keys);
     call = c;
+    live.add(c);
     if (line == null && c.pty() && shellApp != null) {
       // created here, before any input can arrive, so that none is lost while the app starts
       AppChannel a =
@@ -289,6 +298,7 @@ final class ChannelCommand implements AsyncCommand, ChannelSessionAware, Channel
     }
     SshCall c = call;
     if (c != null) {
+      live.remove(c);
       c.close();
     } else {
       keys.close();

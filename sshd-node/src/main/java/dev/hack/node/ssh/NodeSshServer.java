@@ -172,6 +172,40 @@ public final class NodeSshServer implements AutoCloseable {
   public static final int LISTEN_BACKLOG = 128;
 
   private final ListeningServer server;
+
+  /** The calls (channels) now open, so that attached clients hear why the node goes away. */
+  private final java.util.Set<SshCall> live = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+  /** How long stopping waits for attached clients to have been told. */
+  private static final Duration TELL_WAIT = Duration.ofSeconds(1);
+
+  private final NodeContext context;
+
+  /**
+   * Before the connections close: every attached client gets one line saying the node is stopping
+   * and whether its session goes on, and its channel ends with exit status 75 (try again).
+   */
+  private void tellAttachedClients() {
+    boolean survive = context.supervisor().sessionsOutliveNode();
+    List<SshCall> told = new ArrayList<>();
+    for (SshCall c : live) {
+      if (c.nodeStopping(survive)) {
+        told.add(c);
+      }
+    }
+    long deadline = System.nanoTime() + TELL_WAIT.toNanos();
+    for (SshCall c : told) {
+      while (!c.exited() && System.nanoTime() < deadline) {
+        try {
+          Thread.sleep(10);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return;
+        }
+      }
+    }
+  }
+
   private final ExecutorService executor;
   private final KeepAlive keepAlive;
   private final LoginWatch logins;
@@ -179,6 +213,7 @@ public final class NodeSshServer implements AutoCloseable {
 
   public NodeSshServer(
       AuthorizedKeys authorizedKeys, KeyPair hostKey, NodeContext node, Settings settings) {
+    this.context = node;
     AtomicInteger n = new AtomicInteger();
     this.executor =
         Executors.newCachedThreadPool(
@@ -279,9 +314,9 @@ public final class NodeSshServer implements AutoCloseable {
             tailnet,
             (session, why) -> SshAudit.loginEnded(node.home(), session, why));
     server.setCommandFactory(
-        (channel, command) -> new ChannelCommand(command, node, executor, null));
+        (channel, command) -> new ChannelCommand(command, node, executor, null, live));
     server.setShellFactory(
-        channel -> new ChannelCommand(null, node, executor, settings.shellApp()));
+        channel -> new ChannelCommand(null, node, executor, settings.shellApp(), live));
   }
 
   /**
@@ -361,6 +396,7 @@ public final class NodeSshServer implements AutoCloseable {
   @Override
   public void close() throws IOException {
     logins.close();
+    tellAttachedClients();
     server.stop(true);
     keepAlive.close();
     executor.shutdownNow();

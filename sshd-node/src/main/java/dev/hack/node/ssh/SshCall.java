@@ -233,6 +233,36 @@ final class SshCall {
     exitWith(code, msg);
   }
 
+  /** How {@code ssh … attach} exits when the node stops under it: EX_TEMPFAIL, try again. */
+  static final int NODE_STOPPING = 75;
+
+  /**
+   * The node is stopping: an attached client is told in one line whether its session goes on, and
+   * the channel ends with {@link #NODE_STOPPING} (a client may take that as "attach again").
+   * Returns whether this call had an attachment to end.
+   */
+  boolean nodeStopping(boolean sessionsSurvive) {
+    Attachment a = keys.close();
+    if (a == null) {
+      return false;
+    }
+    a.detach();
+    audit.ok("detach", "detach " + attachedTo, "the node is stopping");
+    String what =
+        sessionsSurvive
+            ? attachedTo + " keeps running; attach again once the node is back"
+            : attachedTo + " ends with it";
+    exitWith(
+        NODE_STOPPING,
+        TerminalReset.SEQUENCE + "\r\n[hack: the node is stopping; " + what + "]\r\n");
+    return true;
+  }
+
+  /** Whether the channel has ended (its exit status sent). */
+  boolean exited() {
+    return exited.get();
+  }
+
   /** The detach key left {@code a}: the client is told, and the channel ends. */
   void detached(Attachment a) {
     a.detach();

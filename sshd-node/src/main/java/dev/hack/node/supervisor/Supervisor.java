@@ -95,6 +95,11 @@ public final class Supervisor implements AutoCloseable {
     };
   }
 
+  /** Whether PTY sessions go on running when this node stops: the keeper holds them. */
+  public boolean sessionsOutliveNode() {
+    return keeper != null;
+  }
+
   /** Called (from any thread) whenever a session starts, ends, or its attachments change. */
   public void setListener(Runnable listener) {
     this.listener = listener;
