@@ -1,6 +1,7 @@
 package dev.hack.cli;
 
 import dev.hack.keys.HackHome;
+import dev.hack.node.api.ExitCodes;
 import dev.hack.node.client.CommandLines;
 import dev.hack.node.client.DetachKeys;
 import dev.hack.node.client.NodeClient;
@@ -112,10 +113,11 @@ final class Attacher {
             ch.waitFor(EnumSet.of(ClientChannelEvent.CLOSED), 0L);
             current = null;
             Integer code = ch.getExitStatus();
-            if (code != null) {
+            if (code != null && !(reconnect && code == ExitCodes.NODE_STOPPING)) {
               return code; // detached, the session ended, or the node refused with a message
             }
-            lost = "lost the connection to " + ref.name();
+            // the node said it is stopping (a restart, an upgrade): its session may go on
+            lost = code != null ? ref.name() + " stopped" : "lost the connection to " + ref.name();
           }
         } catch (IOException e) {
           if (!raw || !reconnect) {

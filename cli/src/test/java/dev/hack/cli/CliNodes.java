@@ -78,10 +78,10 @@ final class CliNodes implements AutoCloseable {
   }
 
   /** Starts a node from {@code home}, the gateway on {@code gatewayPort}; returns its SSH port. */
-  int serve(Path home, String name, int gatewayPort) throws Exception {
-    ProcessBuilder pb =
-        new ProcessBuilder(
-            hackArgv(
+  int serve(Path home, String name, int gatewayPort, String... more) throws Exception {
+    List<String> words =
+        new java.util.ArrayList<>(
+            List.of(
                 "node",
                 "serve",
                 "--ssh-port",
@@ -92,6 +92,8 @@ final class CliNodes implements AutoCloseable {
                 name,
                 "--tmux-socket",
                 dir.resolve(name + ".tmux").toString()));
+    words.addAll(List.of(more));
+    ProcessBuilder pb = new ProcessBuilder(hackArgv(words.toArray(String[]::new)));
     pb.environment().put("HACK_HOME", home.toString());
     pb.redirectError(dir.resolve(name + ".err").toFile());
     Process p = pb.start();

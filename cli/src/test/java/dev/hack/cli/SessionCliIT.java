@@ -304,6 +304,45 @@ class SessionCliIT {
   }
 
   @Test
+  void attachWaitsThroughARestartOfANodeWhoseKeeperHoldsTheSession() throws Exception {
+    Path me = dir.resolve("me");
+    cli.serve(me, "alpha", -1, "--keeper");
+    assertThat(hack(me, "session", "start", "--name", "p1", "--", "sh").exit()).isZero();
+    try {
+      TmuxTerminal t = TmuxTerminal.start(90, 25, List.of("sh"));
+      terminals.add(t);
+      t.type(
+          "HACK_HOME="
+              + me
+              + " java -jar "
+              + System.getProperty("hack.jar")
+              + " session attach p1; echo attach-exit=$?");
+      t.keys("Enter");
+      t.type("echo before-$((1+1))");
+      t.keys("Enter");
+      t.waitFor("before-2", WAIT);
+
+      cli.stop("alpha"); // a restart: SIGTERM, as hack daemon restart does
+      t.waitFor("p1 keeps running; attach again once the node is back", WAIT);
+      t.waitFor("reconnecting", WAIT);
+      cli.serve(me, "alpha", -1, "--keeper");
+      Poll.until(
+          WAIT,
+          "reattached to the same shell",
+          () -> {
+            t.type("echo after-$((2+3))");
+            t.keys("Enter");
+            Thread.sleep(500);
+            return t.screen().contains("after-5");
+          });
+      t.keys("C-\\");
+      t.waitFor("attach-exit=0", WAIT);
+    } finally {
+      hack(me, "session", "stop", "p1"); // the keeper outlives every node: leave nothing behind
+    }
+  }
+
+  @Test
   void jobRunSurvivesTheNodeGoingAwayAndPrintsNothingTwice() throws Exception {
     Path me = dir.resolve("me");
     serve(me, "alpha");

@@ -233,9 +233,6 @@ final class SshCall {
     exitWith(code, msg);
   }
 
-  /** How {@code ssh … attach} exits when the node stops under it: EX_TEMPFAIL, try again. */
-  static final int NODE_STOPPING = 75;
-
   /**
    * The node is stopping: an attached client is told in one line whether its session goes on, and
    * the channel ends with {@link #NODE_STOPPING} (a client may take that as "attach again").
@@ -253,7 +250,7 @@ final class SshCall {
             ? attachedTo + " keeps running; attach again once the node is back"
             : attachedTo + " ends with it";
     exitWith(
-        NODE_STOPPING,
+        dev.hack.node.api.ExitCodes.NODE_STOPPING,
         TerminalReset.SEQUENCE + "\r\n[hack: the node is stopping; " + what + "]\r\n");
     return true;
   }
