@@ -143,6 +143,37 @@ class DurabilityTest {
     assertThat(redrawn).contains("back-5");
   }
 
+  @Test
+  void aKilledKeeperTakesNoSessionTheNodeHoldsAndANewOneStartsForNewSessions() throws Exception {
+    HackHome home = HackHome.at(dir.resolve("home"));
+    clientKey = dir.resolve("client").resolve("id_ed25519");
+    KeyFiles.loadOrCreate(clientKey, "test client");
+    new AuthorizedKeys(home.authorizedKeys(), w -> {})
+        .authorize(Files.readString(KeyFiles.publicKeyPath(clientKey)));
+    Path tmuxSocket = Files.createTempDirectory(Path.of("/tmp"), "hack-tmux").resolve("s");
+    node = start(home, tmuxSocket, "node-1.log");
+    owned.add(() -> killKeeper(home));
+    assertThat(ssh("new", "--name", "s1", "--", "sh").exit()).isZero();
+    String pid = field(ls(), "s1", "pid");
+
+    TestNode.Result killed =
+        TestNode.run(
+            List.of(
+                "pkill", "-9", "-f", "KeeperServer " + home.daemonDir().resolve("keeper.sock")));
+    assertThat(killed.exit()).as("a keeper was running").isZero();
+    Thread.sleep(500);
+    assertThat(alive(pid)).as("the node's descriptor keeps the terminal open").isTrue();
+    TmuxTerminal shell = terminal("attach", "s1");
+    shell.type("echo still-$((4+4))");
+    shell.keys("Enter");
+    shell.waitFor("still-8", WAIT);
+
+    TestNode.Result created =
+        ssh("new", "--name", "s2", "--", "sh", "-c", "'echo s2-up; sleep 60'");
+    assertThat(created.exit()).as(created.err()).isZero();
+    Poll.until(WAIT, "s2 runs under a new keeper", () -> ssh("logs", "s2").out().contains("s2-up"));
+  }
+
   private NodeProcess start(HackHome home, Path tmuxSocket, String log) throws Exception {
     NodeProcess p =
         NodeProcess.start(

@@ -46,6 +46,11 @@ final class KeeperClient implements AutoCloseable {
     this.keeperPid = keeperPid;
   }
 
+  /** Whether the connection to the keeper has ended. */
+  boolean isClosed() {
+    return closed;
+  }
+
   /** The keeper's process id. */
   long keeperPid() {
     return keeperPid;

@@ -46,7 +46,26 @@ public final class Supervisor implements AutoCloseable {
   private final Object createLock = new Object();
 
   /** The keeper that holds the PTYs, or null when the node holds them itself. */
-  private final KeeperClient keeper;
+  private volatile KeeperClient keeper;
+
+  private KeeperClient connectKeeper() throws IOException {
+    return KeeperClient.connectOrStart(
+        config.keeperSocket(), config.keeperSocket().resolveSibling("keeper.log"));
+  }
+
+  /**
+   * The keeper, connected again (and started again) if it went away: new programs need one. The
+   * sessions the old one held go on, but their exit codes can no longer be known.
+   */
+  private synchronized KeeperClient keeper() throws IOException {
+    KeeperClient k = keeper;
+    if (k.isClosed()) {
+      LOG.warn("the keeper went away; starting another for new sessions");
+      k = connectKeeper();
+      keeper = k;
+    }
+    return k;
+  }
 
   /** Where new programs are spawned: here, or through the keeper. */
   private final PtyHost ptys;
@@ -73,12 +92,11 @@ public final class Supervisor implements AutoCloseable {
     this.tmux = new Tmux(config.tmuxSocket());
     this.screenExecutor = Executors.newSingleThreadScheduledExecutor(named("screen-model"));
     this.poller = Executors.newSingleThreadScheduledExecutor(named("supervisor-poll"));
-    this.keeper =
-        config.keeperSocket() == null
-            ? null
-            : KeeperClient.connectOrStart(
-                config.keeperSocket(), config.keeperSocket().resolveSibling("keeper.log"));
-    this.ptys = keeper == null ? LOCAL : keeper::spawn;
+    this.keeper = config.keeperSocket() == null ? null : connectKeeper();
+    this.ptys =
+        keeper == null
+            ? LOCAL
+            : (id, argv, cwd, env, size, log) -> keeper().spawn(id, argv, cwd, env, size, log);
     recover();
     removeExpired();
     poller.scheduleWithFixedDelay(
