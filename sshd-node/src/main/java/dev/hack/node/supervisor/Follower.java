@@ -5,8 +5,8 @@ import java.io.UncheckedIOException;
 import java.util.function.Supplier;
 
 /**
- * One client's position in a session's {@link OutputLog}, and the pump that moves bytes from the
- * log to its {@link Sink}.
+ * One client's position in a log ({@link LogSource}: a session's {@link OutputLog}, a job's log),
+ * and the pump that moves bytes from the log to its {@link Sink}.
  *
  * <p>The session's reader hands each new chunk to {@link #offer}; a follower that is caught up and
  * idle sends it straight on (the hot path: no copy through the log, no thread hop). A follower that
@@ -21,7 +21,7 @@ import java.util.function.Supplier;
 public final class Follower {
   private static final int CHUNK = 64 * 1024;
 
-  private final OutputLog log;
+  private final LogSource log;
   private final Sink sink;
   private final Supplier<Snapshot> screen;
   private final long maxLag;
@@ -39,7 +39,7 @@ public final class Follower {
    * @param screen source of fresh screens for resync, or null for a raw follower that must see
    *     every byte (logs)
    */
-  Follower(OutputLog log, Sink sink, long from, Supplier<Snapshot> screen, long maxLag) {
+  Follower(LogSource log, Sink sink, long from, Supplier<Snapshot> screen, long maxLag) {
     this.log = log;
     this.sink = sink;
     this.cursor = from;
