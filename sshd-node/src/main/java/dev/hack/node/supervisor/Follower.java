@@ -23,7 +23,8 @@ import java.util.function.Supplier;
  *
  * <p>A follower built with {@link #over} (a job's log) is not handed chunks: it is {@link #poke}d
  * when its log changes and reads everything from the log. It may pump on an executor, so that
- * whoever pokes it (a job's threads, which must not block) never reads a log or sends.
+ * whoever pokes it (a job's threads, which must not block) never reads a log or sends, and it may
+ * send {@link Marks} between the bytes (a job's events), through the same one send in flight.
  *
  * <p>Thread-safe; at most one send is outstanding. The pump runs on one thread at a time: the
  * caller's (the session's reader, the sink's completion thread) or, if it has one, the executor's.
@@ -44,6 +45,7 @@ public final class Follower {
   private final long maxLag;
   private final Executor executor; // null: the pump runs on the caller's thread
   private final Consumer<IOException> onReadError; // null: a read error is thrown to the caller
+  private final Marks marks; // null: nothing goes between the bytes
   private byte[] buffer;
   private long cursor;
   private boolean inFlight;
@@ -61,7 +63,7 @@ public final class Follower {
    *     every byte (logs)
    */
   Follower(LogSource log, Sink sink, long from, Supplier<Snapshot> screen, long maxLag) {
-    this(log, sink, from, screen, maxLag, null, null);
+    this(log, sink, from, screen, maxLag, null, null, null);
   }
 
   private Follower(
@@ -71,7 +73,8 @@ public final class Follower {
       Supplier<Snapshot> screen,
       long maxLag,
       Executor executor,
-      Consumer<IOException> onReadError) {
+      Consumer<IOException> onReadError,
+      Marks marks) {
     this.log = Objects.requireNonNull(log, "log");
     this.sink = Objects.requireNonNull(sink, "sink");
     this.cursor = from;
@@ -79,6 +82,7 @@ public final class Follower {
     this.maxLag = maxLag;
     this.executor = executor;
     this.onReadError = onReadError;
+    this.marks = marks;
   }
 
   /** A raw follower of {@code log}: every byte from an offset, in order, to {@code sink}. */
@@ -93,6 +97,7 @@ public final class Follower {
     private long from;
     private Executor executor;
     private Consumer<IOException> onReadError;
+    private Marks marks;
 
     private Builder(LogSource log, Sink sink) {
       this.log = log;
@@ -127,9 +132,18 @@ public final class Follower {
       return this;
     }
 
+    /**
+     * Sends {@code marks}' messages between the log's bytes. The follower counts as drained only
+     * when there is none left to send either.
+     */
+    public Builder marks(Marks marks) {
+      this.marks = Objects.requireNonNull(marks, "marks");
+      return this;
+    }
+
     /** The follower, not yet sending: see {@link Follower#start()} and {@link #whenDrained}. */
     public Follower build() {
-      return new Follower(log, sink, from, null, 0, executor, onReadError);
+      return new Follower(log, sink, from, null, 0, executor, onReadError, marks);
     }
   }
 
@@ -331,20 +345,34 @@ public final class Follower {
    */
   private Runnable pumpUntilIdle() {
     while (true) {
-      long from;
-      long end;
-      boolean resync;
       synchronized (this) {
         if (closed || inFlight) {
           return null;
         }
-        woken = false;
+        woken = false; // before looking: a poke from here on makes the pump look again
+      }
+      // asked before the end is read, so that the end covers the bytes before the next mark
+      long markAt = marks == null ? -1 : marks.next();
+      long from;
+      long end;
+      long to; // where this read stops: the end, or the next mark
+      boolean resync;
+      boolean mark = false;
+      synchronized (this) {
+        if (closed || inFlight) {
+          return null;
+        }
         end = Math.min(log.end(), limit);
+        to = markAt >= 0 ? Math.min(end, markAt) : end;
         if (stale) {
           stale = false;
           resync = true;
+        } else if (markAt >= 0 && cursor >= markAt) {
+          resync = false;
+          mark = true;
+          inFlight = true;
         } else {
-          if (cursor >= end) {
+          if (cursor >= to) {
             Runnable drained = whenDrained;
             whenDrained = null;
             return drained;
@@ -352,6 +380,10 @@ public final class Follower {
           resync = screen != null && end - cursor > maxLag;
         }
         from = cursor;
+      }
+      if (mark) {
+        marks.send(this::onSent);
+        continue;
       }
       // I/O and screen rendering happen outside the lock: the reader's offer() must never wait
       // on it (while pumping is set, offer() leaves the cursor and the sink to this loop)
@@ -366,7 +398,7 @@ public final class Follower {
       } else {
         out = buffer();
         try {
-          n = log.read(from, out, 0, (int) Math.min(out.length, end - from));
+          n = log.read(from, out, 0, (int) Math.min(out.length, to - from));
         } catch (IOException e) {
           if (onReadError == null) {
             throw new UncheckedIOException(e);
@@ -375,6 +407,18 @@ public final class Follower {
           return () -> onReadError.accept(e);
         }
         if (n <= 0) {
+          if (markAt >= 0 && to == markAt) {
+            // what is left before the mark cannot go yet (half a character): the mark goes
+            // first, those bytes with the ones that complete them
+            synchronized (this) {
+              if (closed) {
+                return null;
+              }
+              inFlight = true;
+            }
+            marks.send(this::onSent);
+            continue;
+          }
           synchronized (this) {
             heldAt = end; // nothing usable at the cursor: wait for the log to grow or be poked
           }

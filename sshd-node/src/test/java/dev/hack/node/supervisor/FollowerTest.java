@@ -319,6 +319,52 @@ class FollowerTest {
     }
   }
 
+  @Test
+  void marksGoBetweenTheBytesEachAfterTheBytesBeforeItsPlaceAndShareTheOneSend() throws Exception {
+    try (OutputLog log = OutputLog.open(dir.resolve("out.log"))) {
+      HeldSink sink = new HeldSink();
+      java.util.ArrayDeque<Long> places = new java.util.ArrayDeque<>();
+      java.util.ArrayDeque<String> names = new java.util.ArrayDeque<>();
+      Marks marks =
+          new Marks() {
+            @Override
+            public long next() {
+              return places.isEmpty() ? -1 : places.peek();
+            }
+
+            @Override
+            public void send(Runnable onSent) {
+              places.poll();
+              byte[] b = ("<" + names.poll() + ">").getBytes(StandardCharsets.UTF_8);
+              sink.send(b, 0, b.length, onSent);
+            }
+          };
+      Follower f = Follower.over(log, sink).marks(marks).build();
+      byte[] b = "abcdef".getBytes(StandardCharsets.UTF_8);
+      log.append(b, 0, b.length);
+      places.add(0L); // before any byte
+      names.add("start");
+      places.add(3L);
+      names.add("after c");
+      places.add(3L);
+      names.add("also after c");
+      f.start();
+      List<String> drained = new ArrayList<>();
+      f.whenDrained(() -> drained.add(sink.text()));
+      assertThat(sink.sends).as("one send at a time, marks included").isEqualTo(1);
+      sink.releaseAll();
+      assertThat(sink.text()).isEqualTo("<start>abc<after c><also after c>def");
+      assertThat(drained).containsExactly("<start>abc<after c><also after c>def");
+
+      places.add(6L); // a mark at the end: the follower is not drained until it went too
+      names.add("end");
+      f.whenDrained(() -> drained.add(sink.text()));
+      assertThat(drained).hasSize(1);
+      sink.releaseAll();
+      assertThat(drained).last().isEqualTo("<start>abc<after c><also after c>def<end>");
+    }
+  }
+
   /** Waits until every task handed to {@code pumps} so far has run. */
   private static void drain(ExecutorService pumps) throws Exception {
     pumps.submit(() -> {}).get(T.toMillis(), TimeUnit.MILLISECONDS);
