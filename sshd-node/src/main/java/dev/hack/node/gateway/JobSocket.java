@@ -7,10 +7,13 @@ import dev.hack.node.NodeFailures;
 import dev.hack.node.api.Json;
 import dev.hack.node.jobs.Job;
 import dev.hack.node.jobs.JobEvent;
+import dev.hack.node.supervisor.Follower;
+import dev.hack.node.supervisor.Marks;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayDeque;
+import java.util.List;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.jetty.websocket.api.Callback;
@@ -31,12 +34,12 @@ import org.slf4j.LoggerFactory;
  * events it is missing. Chunks are cut at UTF-8 character boundaries. Log bytes are always sent
  * before the events that follow them, so {@code job.completed} comes after the last byte.
  *
- * <p>One message is in flight at a time; a slow client only slows its own stream. (Public: Jetty
- * instantiates endpoints reflectively.)
+ * <p>A {@link Follower} over the job's log sends the stream, with the events as {@link Marks}
+ * between the bytes: one message is in flight at a time, a slow client only slows its own stream,
+ * and the job's threads never wait for it. (Public: Jetty instantiates endpoints reflectively.)
  */
 public final class JobSocket implements Session.Listener.AutoDemanding, StreamRegistry.Stream {
   private static final Logger LOG = LoggerFactory.getLogger(JobSocket.class);
-  static final int CHUNK = 64 * 1024;
   static volatile long heartbeatMillis = 15_000;
 
   private final GatewayContext ctx;
@@ -50,33 +53,22 @@ public final class JobSocket implements Session.Listener.AutoDemanding, StreamRe
   private volatile String endReason;
 
   private volatile Session ws;
-  private Runnable unsubscribe; // guarded by flags
-  private ScheduledFuture<?> heartbeat; // guarded by flags
 
-  /**
-   * Guards the four flags below, and nothing slow: the job's reader thread takes it (through {@link
-   * #pump}) and must never wait for a log read.
-   */
-  private final Object flags = new Object();
+  /** Guards the four fields below, and nothing slow. */
+  private final Object lock = new Object();
 
   private boolean started;
-  private boolean sending;
-  private boolean dirty;
   private boolean closed;
-
-  // The cursor: written only by the one sender (whoever set sending), or by hello before start.
-  private volatile long logsSent;
-  private volatile long eventsSent;
-  private ArrayDeque<JobEvent> roundEvents;
-  private long roundEnd;
-  private boolean roundFinished;
+  private Runnable stop; // ends the follower and its pokes
+  private ScheduledFuture<?> heartbeat;
 
   /**
-   * The read buffer, one per stream thread rather than one per stream: only the stream's single
-   * sender reads the log, always on a stream thread, and a thousand idle streams must not hold 64
-   * KiB each.
+   * Where the stream is, for heartbeats: the offset after the last log message, the seq of the last
+   * event message. Written by the follower's pumping thread (or hello, before it starts).
    */
-  private static final ThreadLocal<byte[]> BUF = ThreadLocal.withInitial(() -> new byte[CHUNK]);
+  private volatile long logsSent;
+
+  private volatile long eventsSent;
 
   JobSocket(GatewayContext ctx, Caller caller, String path, Job job, StreamRegistry.Slot slot) {
     this.ctx = ctx;
@@ -139,7 +131,7 @@ public final class JobSocket implements Session.Listener.AutoDemanding, StreamRe
       error("invalid_offset: logsFrom " + logsFrom + " is past the end of the log (" + end + ")");
       return;
     }
-    synchronized (flags) {
+    synchronized (lock) {
       if (started) {
         error("the stream has already started; open a new one to start from other offsets");
         return;
@@ -149,35 +141,37 @@ public final class JobSocket implements Session.Listener.AutoDemanding, StreamRe
       eventsSent = Math.min(eventsFrom, job.lastEventSeq());
     }
     send(ShellSocket.message("ready", "logsOffset", job.logEnd(), "eventsSeq", job.lastEventSeq()));
-    Runnable unsub = job.subscribe(this::pump);
+    Follower follower =
+        Follower.over(Utf8.whole(job.log()), this::sendLog)
+            .from(logsFrom)
+            .pumpOn(ctx::onStreamThread)
+            .marks(new Events(eventsSent))
+            .onReadError(this::unreadable)
+            .build();
+    Runnable following = job.follow(follower, this::jobFinished);
     boolean closedMeanwhile;
-    synchronized (flags) {
+    synchronized (lock) {
       closedMeanwhile = closed;
       if (!closed) {
-        unsubscribe = unsub;
+        stop = following;
       }
     }
     if (closedMeanwhile) {
-      unsub.run(); // closed (or revoked) while subscribing: cleanup could not see it
+      following.run(); // closed (or revoked) while starting: cleanup could not see it
       return;
     }
-    // The final event is announced a moment before the job counts as finished; a stream that
-    // looked in between must look again once it is, or it would never close.
-    job.finished().whenComplete((meta, error) -> pump());
     ScheduledFuture<?> beat =
         ctx.timer.scheduleAtFixedRate(
             NodeFailures.guarded("job stream heartbeat", this::heartbeat),
             heartbeatMillis,
             heartbeatMillis,
             TimeUnit.MILLISECONDS);
-    synchronized (flags) {
+    synchronized (lock) {
       heartbeat = beat;
       if (closed) {
         beat.cancel(false);
-        return;
       }
     }
-    pump();
   }
 
   private static long offset(JsonObject msg, String field) {
@@ -206,20 +200,18 @@ public final class JobSocket implements Session.Listener.AutoDemanding, StreamRe
   }
 
   private void cleanup() {
-    Runnable unsub;
-    synchronized (flags) {
+    Runnable following;
+    ScheduledFuture<?> beat;
+    synchronized (lock) {
       if (closed) {
         return;
       }
       closed = true;
-      unsub = unsubscribe;
-    }
-    if (unsub != null) {
-      unsub.run();
-    }
-    ScheduledFuture<?> beat;
-    synchronized (flags) {
+      following = stop;
       beat = heartbeat;
+    }
+    if (following != null) {
+      following.run();
     }
     if (beat != null) {
       beat.cancel(false);
@@ -235,104 +227,72 @@ public final class JobSocket implements Session.Listener.AutoDemanding, StreamRe
             "heartbeat", "ts", Instant.now().toString(), "logsOffset", l, "eventsSeq", e));
   }
 
-  /** Something changed (or a send finished): send what is missing, one message at a time. */
-  private void pump() {
-    synchronized (flags) {
-      if (!started || closed) {
-        return;
-      }
-      if (sending) {
-        dirty = true;
-        return;
-      }
-      sending = true;
-      dirty = false;
-    }
-    ctx.onStreamThread(this::sendNext);
+  /** The follower's sink: whole characters of the log, as one {@code log} message. */
+  private void sendLog(byte[] data, int off, int len, Runnable onSent) {
+    long offset = logsSent + len;
+    logsSent = offset;
+    String text = new String(data, off, len, StandardCharsets.UTF_8);
+    sendFrame(
+        Json.GSON.toJson(
+            ShellSocket.message("log", "stream", "combined", "offset", offset, "data", text)),
+        onSent);
   }
 
-  private void sendNext() {
-    String frame;
-    boolean done = false;
-    try {
-      // only this sender touches the cursor, so the log is read without holding any lock
-      frame = nextFrame();
-      while (frame == null) {
-        synchronized (flags) {
-          if (!dirty) {
-            sending = false;
-            break;
-          }
-          dirty = false;
-        }
-        frame = nextFrame();
-      }
-      if (frame == null) {
-        done =
-            roundFinished
-                && job.isFinished()
-                && logsSent >= job.logEnd()
-                && eventsSent >= job.lastEventSeq();
-      }
-    } catch (IOException e) {
-      LOG.warn("job stream {}: reading {}: {}", streamId, job.id(), e.toString());
-      error("cannot read the job's log: " + e.getMessage());
-      ws.close(StatusCode.SERVER_ERROR, "log unreadable", Callback.NOOP);
-      return;
-    }
-    Session s = ws;
-    if (frame == null) {
-      if (done && s.isOpen()) {
-        s.close(StatusCode.NORMAL, "job finished", Callback.NOOP);
-      }
-      return;
-    }
+  private void sendFrame(String frame, Runnable onSent) {
     ctx.metrics.streamBytesSent.addAndGet(frame.length());
-    s.sendText(frame, ShellSocket.sent(s, () -> ctx.onStreamThread(this::sendNext), streamId));
+    Session s = ws;
+    s.sendText(frame, ShellSocket.sent(s, onSent, streamId));
   }
 
-  /** The next message to send, or null when the client has everything there is. */
-  private String nextFrame() throws IOException {
-    byte[] buf = BUF.get();
-    for (int pass = 0; pass < 2; pass++) {
-      if (roundEvents == null) {
-        // Events first, then the log end: every event taken now has its bytes before roundEnd.
-        roundFinished = job.isFinished();
-        roundEvents = new ArrayDeque<>(job.eventsAfter(eventsSent));
-        roundEnd = job.logEnd();
-      }
-      if (logsSent < roundEnd) {
-        int want = (int) Math.min(CHUNK, roundEnd - logsSent);
-        int n = job.readLog(logsSent, buf, 0, want);
-        if (n > 0) {
-          int complete = Utf8.completeLength(buf, 0, n);
-          boolean atEnd = logsSent + n >= roundEnd;
-          if (complete < n && (!atEnd || roundFinished) && complete == 0) {
-            complete = n; // not UTF-8 at all: send it as it is
-          } else if (complete < n && atEnd && roundFinished) {
-            complete = n; // the job is over: nothing will come to complete the character
-          }
-          if (complete > 0) {
-            logsSent += complete;
-            String data = new String(buf, 0, complete, StandardCharsets.UTF_8);
-            return Json.GSON.toJson(
-                ShellSocket.message("log", "stream", "combined", "offset", logsSent, "data", data));
-          }
-        }
-      }
-      if (!roundEvents.isEmpty()) {
-        JobEvent e = roundEvents.poll();
-        eventsSent = e.seq();
-        return Json.GSON.toJson(ShellSocket.message("event", "seq", e.seq(), "event", e));
-      }
-      boolean more = job.lastEventSeq() > eventsSent || job.logEnd() > roundEnd;
-      boolean finishing = !roundFinished && job.isFinished();
-      roundEvents = null;
-      if (!more && !finishing) {
-        return null;
-      }
+  /** The job has finished and the client has every byte and event: the stream ends normally. */
+  private void jobFinished() {
+    Session s = ws;
+    if (s.isOpen()) {
+      s.close(StatusCode.NORMAL, "job finished", Callback.NOOP);
     }
-    return null;
+  }
+
+  private void unreadable(IOException e) {
+    LOG.warn("job stream {}: reading {}: {}", streamId, job.id(), e.toString());
+    error("cannot read the job's log: " + e.getMessage());
+    ws.close(StatusCode.SERVER_ERROR, "log unreadable", Callback.NOOP);
+  }
+
+  /**
+   * The job's events, between the log's bytes: the events seen at one look go out once the log has
+   * been sent up to its end as of that look, so every event comes after the bytes written before
+   * it, and {@code job.completed} after the last byte. Used by the follower's pumping thread only.
+   */
+  private final class Events implements Marks {
+    private final ArrayDeque<JobEvent> due = new ArrayDeque<>();
+    private long at;
+    private long seen;
+
+    Events(long after) {
+      this.seen = after;
+    }
+
+    @Override
+    public long next() {
+      if (due.isEmpty()) {
+        List<JobEvent> fresh = job.eventsAfter(seen);
+        if (fresh.isEmpty()) {
+          return -1;
+        }
+        // the events first, then the log's end: every event taken has its bytes before it
+        at = job.logEnd();
+        due.addAll(fresh);
+        seen = fresh.get(fresh.size() - 1).seq();
+      }
+      return at;
+    }
+
+    @Override
+    public void send(Runnable onSent) {
+      JobEvent e = due.poll();
+      eventsSent = e.seq();
+      sendFrame(Json.GSON.toJson(ShellSocket.message("event", "seq", e.seq(), "event", e)), onSent);
+    }
   }
 
   private void error(String message) {

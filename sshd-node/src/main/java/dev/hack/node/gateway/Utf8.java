@@ -1,5 +1,7 @@
 package dev.hack.node.gateway;
 
+import dev.hack.node.supervisor.LogSource;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -27,6 +29,43 @@ final class Utf8 {
       }
     }
     return len; // only continuation bytes: invalid, decode as is
+  }
+
+  /**
+   * {@code log}, read in whole characters: a read that would end inside a character stops before
+   * it, and the character is read with the bytes that complete it. A character cut short by the end
+   * of a complete log, and a read that came back short holding nothing but the start of one (the
+   * file has less than the log's end says), are handed over as they are (they become U+FFFD), so a
+   * follower never waits for bytes that will not come.
+   */
+  static LogSource whole(LogSource log) {
+    return new LogSource() {
+      @Override
+      public long end() {
+        return log.end();
+      }
+
+      @Override
+      public boolean complete() {
+        return log.complete();
+      }
+
+      @Override
+      public int read(long from, byte[] dst, int off, int len) throws IOException {
+        boolean last = log.complete(); // before the end: once complete, the end read after is final
+        long end = log.end();
+        int n = log.read(from, dst, off, len);
+        if (n <= 0) {
+          return n;
+        }
+        int complete = completeLength(dst, off, n);
+        if (complete < n && ((complete == 0 && n < len) || (last && from + n >= end))) {
+          // the log is over, or the file ends early: nothing will complete the character
+          complete = n;
+        }
+        return complete;
+      }
+    };
   }
 
   /** A stateful decoder: {@link #decode} returns the complete characters, keeping the rest. */

@@ -3,6 +3,8 @@ package dev.hack.node.jobs;
 import com.google.gson.JsonObject;
 import dev.hack.keys.FileModes;
 import dev.hack.node.api.Json;
+import dev.hack.node.supervisor.Follower;
+import dev.hack.node.supervisor.LogSource;
 import dev.hack.node.supervisor.Signals;
 import java.io.IOException;
 import java.io.InputStream;
@@ -30,6 +32,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -413,6 +416,46 @@ public final class Job {
    */
   public int readLog(long from, byte[] dst, int off, int len) throws IOException {
     return log.read(from, dst, off, len);
+  }
+
+  /**
+   * The combined log, for a {@link Follower}: complete once the job's output has ended (a moment
+   * before the job counts as {@linkplain #isFinished() finished}). On a full disk it holds hack's
+   * line saying how many bytes were not logged, where they would have been.
+   */
+  public LogSource log() {
+    return log;
+  }
+
+  /**
+   * Streams the log through {@code follower} (built {@linkplain Follower#over over} {@link #log()},
+   * or a view of it, and pumping on an executor: it is poked from the job's threads) for as long as
+   * the job runs: pokes it at every change to the job (output, events, status), starts it, and runs
+   * {@code onEnd} once the job has finished and the follower has sent everything. That is after the
+   * final event is recorded, not merely after the log is complete: a client told the stream ended
+   * finds the job's outcome.
+   *
+   * @return what ends the stream early: closes the follower and stops the pokes (idempotent)
+   */
+  public Runnable follow(Follower follower, Runnable onEnd) {
+    Runnable unsubscribe = subscribe(follower::poke);
+    follower.start();
+    // The future keeps its dependents until the job ends; a stream closed before that leaves only
+    // an empty reference behind, not its follower and client.
+    AtomicReference<Runnable> atEnd = new AtomicReference<>(() -> follower.whenDrained(onEnd));
+    // runs on the job's thread, or here if the job has finished: whenDrained only hands over
+    finished.whenComplete(
+        (meta, error) -> {
+          Runnable r = atEnd.getAndSet(null);
+          if (r != null) {
+            r.run();
+          }
+        });
+    return () -> {
+      atEnd.set(null);
+      follower.close();
+      unsubscribe.run();
+    };
   }
 
   /** The events with a sequence number greater than {@code seq}, oldest first (0: all). */

@@ -1,5 +1,6 @@
 package dev.hack.node.jobs;
 
+import dev.hack.node.supervisor.LogSource;
 import dev.hack.node.supervisor.OutputLog;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -22,7 +23,7 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * FileChannel} takes positional reads and writes concurrently); the write lock is taken only to
  * seal, so after {@link #seal()} no append is in progress and none will happen.
  */
-final class JobLog {
+final class JobLog implements LogSource {
   private final Path file;
   private final ReadWriteLock lock = new ReentrantReadWriteLock();
   private OutputLog writer; // guarded by lock; null once sealed
@@ -53,11 +54,14 @@ final class JobLog {
     return new JobLog(file, null, size, true);
   }
 
-  long end() {
+  @Override
+  public long end() {
     return end;
   }
 
-  boolean isComplete() {
+  /** Whether the log is sealed: no byte will be appended. */
+  @Override
+  public boolean complete() {
     return complete;
   }
 
@@ -95,7 +99,8 @@ final class JobLog {
   }
 
   /** See {@link Job#readLog}. */
-  int read(long from, byte[] dst, int off, int len) throws IOException {
+  @Override
+  public int read(long from, byte[] dst, int off, int len) throws IOException {
     Objects.checkFromIndexSize(off, len, dst.length);
     // complete before end: once complete is seen, the end read after it is final.
     boolean done = complete;

@@ -2,11 +2,16 @@ package dev.hack.node.supervisor;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.Objects;
+import java.util.concurrent.Executor;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
- * One client's position in a session's {@link OutputLog}, and the pump that moves bytes from the
- * log to its {@link Sink}.
+ * One client's position in a log ({@link LogSource}: a session's {@link OutputLog}, a job's log),
+ * and the pump that moves bytes from the log to its {@link Sink}. It is the one way output reaches
+ * a client: an attached terminal, {@code logs --follow}, {@code job logs --follow} over SSH, and
+ * the gateway's shell and job streams.
  *
  * <p>The session's reader hands each new chunk to {@link #offer}; a follower that is caught up and
  * idle sends it straight on (the hot path: no copy through the log, no thread hop). A follower that
@@ -16,20 +21,38 @@ import java.util.function.Supplier;
  * {@code maxLag} bytes behind skips ahead: it is sent a fresh screen and continues from there, as
  * tmux does for a slow client.
  *
- * <p>Thread-safe; at most one send is outstanding.
+ * <p>A follower built with {@link #over} (a job's log) is not handed chunks: it is {@link #poke}d
+ * when its log changes and reads everything from the log. It may pump on an executor, so that
+ * whoever pokes it (a job's threads, which must not block) never reads a log or sends, and it may
+ * send {@link Marks} between the bytes (a job's events), through the same one send in flight.
+ *
+ * <p>Thread-safe; at most one send is outstanding. The pump runs on one thread at a time: the
+ * caller's (the session's reader, the sink's completion thread) or, if it has one, the executor's.
  */
 public final class Follower {
   private static final int CHUNK = 64 * 1024;
 
-  private final OutputLog log;
+  /**
+   * Read buffers for followers that pump on an executor: one per pumping thread rather than one per
+   * follower, so a thousand idle job streams do not hold 64 KiB each. Sharing is safe because a
+   * sink copies what it is given before it returns.
+   */
+  private static final ThreadLocal<byte[]> POOLED = ThreadLocal.withInitial(() -> new byte[CHUNK]);
+
+  private final LogSource log;
   private final Sink sink;
   private final Supplier<Snapshot> screen;
   private final long maxLag;
+  private final Executor executor; // null: the pump runs on the caller's thread
+  private final Consumer<IOException> onReadError; // null: a read error is thrown to the caller
+  private final Marks marks; // null: nothing goes between the bytes
   private byte[] buffer;
   private long cursor;
   private boolean inFlight;
   private boolean pumping;
   private boolean closed;
+  private boolean woken; // poked since the pump last looked: look again before going idle
+  private long heldAt = -1; // the end at which the bytes at the cursor could not be used yet
   private Runnable whenDrained;
   private long resyncs;
   private boolean stale; // missed output that was never logged: needs a fresh screen
@@ -39,12 +62,89 @@ public final class Follower {
    * @param screen source of fresh screens for resync, or null for a raw follower that must see
    *     every byte (logs)
    */
-  Follower(OutputLog log, Sink sink, long from, Supplier<Snapshot> screen, long maxLag) {
-    this.log = log;
-    this.sink = sink;
+  Follower(LogSource log, Sink sink, long from, Supplier<Snapshot> screen, long maxLag) {
+    this(log, sink, from, screen, maxLag, null, null, null);
+  }
+
+  private Follower(
+      LogSource log,
+      Sink sink,
+      long from,
+      Supplier<Snapshot> screen,
+      long maxLag,
+      Executor executor,
+      Consumer<IOException> onReadError,
+      Marks marks) {
+    this.log = Objects.requireNonNull(log, "log");
+    this.sink = Objects.requireNonNull(sink, "sink");
     this.cursor = from;
     this.screen = screen;
     this.maxLag = maxLag;
+    this.executor = executor;
+    this.onReadError = onReadError;
+    this.marks = marks;
+  }
+
+  /** A raw follower of {@code log}: every byte from an offset, in order, to {@code sink}. */
+  public static Builder over(LogSource log, Sink sink) {
+    return new Builder(log, sink);
+  }
+
+  /** What a raw follower reads, from where, and what it does when the log cannot be read. */
+  public static final class Builder {
+    private final LogSource log;
+    private final Sink sink;
+    private long from;
+    private Executor executor;
+    private Consumer<IOException> onReadError;
+    private Marks marks;
+
+    private Builder(LogSource log, Sink sink) {
+      this.log = log;
+      this.sink = sink;
+    }
+
+    /** Starts at {@code offset} (default 0). */
+    public Builder from(long offset) {
+      if (offset < 0) {
+        throw new IllegalArgumentException("negative offset " + offset);
+      }
+      this.from = offset;
+      return this;
+    }
+
+    /**
+     * Runs the pump (log reads, sends) on {@code executor}, never on the thread that pokes the
+     * follower or completes its sends.
+     */
+    public Builder pumpOn(Executor executor) {
+      this.executor = Objects.requireNonNull(executor, "executor");
+      return this;
+    }
+
+    /**
+     * When a read of the log fails, the follower closes itself (nothing more is sent, {@link
+     * #whenDrained} never runs) and calls {@code handler} on the pumping thread. Without one, the
+     * read's exception is thrown to whichever thread was pumping.
+     */
+    public Builder onReadError(Consumer<IOException> handler) {
+      this.onReadError = Objects.requireNonNull(handler, "handler");
+      return this;
+    }
+
+    /**
+     * Sends {@code marks}' messages between the log's bytes. The follower counts as drained only
+     * when there is none left to send either.
+     */
+    public Builder marks(Marks marks) {
+      this.marks = Objects.requireNonNull(marks, "marks");
+      return this;
+    }
+
+    /** The follower, not yet sending: see {@link Follower#start()} and {@link #whenDrained}. */
+    public Follower build() {
+      return new Follower(log, sink, from, null, 0, executor, onReadError, marks);
+    }
   }
 
   /** Sends {@code first} (a screen), then the log from its offset. */
@@ -60,13 +160,13 @@ public final class Follower {
     if (send) {
       sink.send(first.bytes(), 0, first.bytes().length, this::onSent);
     } else {
-      pump();
+      wake();
     }
   }
 
   /** Starts sending from the cursor given at construction. */
-  void start() {
-    pump();
+  public void start() {
+    wake();
   }
 
   /** Called by the session's reader after it appended {@code len} bytes at {@code start}. */
@@ -106,7 +206,7 @@ public final class Follower {
       }
     }
     if (resync) {
-      pump();
+      wake();
     } else {
       sink.send(data, off, len, this::onSent);
     }
@@ -124,21 +224,32 @@ public final class Follower {
   }
 
   /** Sends nothing at or beyond {@code offset}: a one-shot read of the log as it is now. */
-  synchronized void limit(long offset) {
+  public synchronized void limit(long offset) {
     limit = offset;
   }
 
-  /** The log grew without {@link #offer} (another process appends to it): catch up. */
-  void poke() {
-    pump();
+  /**
+   * The log changed without {@link #offer} (another process appends to it, a job wrote output or
+   * ended): catch up. Never blocks, and with an executor never reads or sends on the caller's
+   * thread.
+   */
+  public void poke() {
+    synchronized (this) {
+      woken = true;
+    }
+    wake();
   }
 
-  /** Runs {@code action} once every byte up to the log's current end has been sent. */
-  void whenDrained(Runnable action) {
+  /**
+   * Runs {@code action} once every byte up to the log's current end has been sent (and the last
+   * send has completed), on the pumping thread. Replaces an action set before.
+   */
+  public void whenDrained(Runnable action) {
     synchronized (this) {
       whenDrained = action;
+      woken = true;
     }
-    pump();
+    wake();
   }
 
   public synchronized long cursor() {
@@ -165,103 +276,181 @@ public final class Follower {
     synchronized (this) {
       inFlight = false;
       if (pumping) {
-        return; // the loop in pump() continues
+        return; // the loop in the pump continues
       }
     }
-    pump();
+    wake();
   }
 
-  private void pump() {
+  /**
+   * Starts the pump unless it runs already or a send is in flight (its completion starts it). Only
+   * one thread pumps at a time; it holds the pump from here until it finds nothing more to do.
+   */
+  private void wake() {
     synchronized (this) {
-      if (pumping) {
-        return;
+      if (closed || inFlight || pumping) {
+        return; // the running pump, or the send's completion, looks again
       }
       pumping = true;
     }
-    Runnable drained = null;
+    if (executor == null) {
+      pump();
+      return;
+    }
     try {
-      while (true) {
-        long from;
-        long end;
-        boolean resync;
-        synchronized (this) {
-          if (closed || inFlight) {
-            return;
-          }
-          end = Math.min(log.end(), limit);
-          if (stale) {
-            stale = false;
-            resync = true;
-          } else {
-            if (cursor >= end) {
-              drained = whenDrained;
-              whenDrained = null;
-              return;
-            }
-            resync = screen != null && end - cursor > maxLag;
-          }
-          from = cursor;
-        }
-        // I/O and screen rendering happen outside the lock: the reader's offer() must never wait
-        // on it (while pumping is set, offer() leaves the cursor and the sink to this loop)
-        byte[] out;
-        int n;
-        long next;
-        if (resync) {
-          Snapshot fresh = screen.get();
-          out = fresh.bytes();
-          n = out.length;
-          next = fresh.offset();
-        } else {
-          if (buffer == null) {
-            buffer = new byte[CHUNK];
-          }
-          try {
-            n = log.read(from, buffer, 0, (int) Math.min(buffer.length, end - from));
-          } catch (IOException e) {
-            throw new UncheckedIOException(e);
-          }
-          out = buffer;
-          next = from + n;
-        }
-        synchronized (this) {
-          if (closed) {
-            return;
-          }
-          if (resync) {
-            resyncs++;
-          }
-          cursor = next;
-          if (n == 0) {
-            continue;
-          }
-          inFlight = true;
-        }
-        sink.send(out, 0, n, this::onSent);
-      }
-    } finally {
+      executor.execute(this::pump);
+    } catch (RuntimeException e) {
       synchronized (this) {
         pumping = false;
       }
-      if (drained != null) {
-        drained.run();
-      } else {
-        maybeRepump(); // bytes may have arrived while we were leaving
-      }
+      throw e;
     }
   }
 
-  private void maybeRepump() {
-    boolean again;
-    synchronized (this) {
-      again =
-          !pumping
-              && !inFlight
-              && !closed
-              && (stale || cursor < Math.min(log.end(), limit) || whenDrained != null);
+  /** Runs by the thread that set {@code pumping}, until there is nothing to do now. */
+  private void pump() {
+    while (true) {
+      Runnable then;
+      try {
+        then = pumpUntilIdle();
+      } catch (RuntimeException | Error e) {
+        synchronized (this) {
+          pumping = false;
+        }
+        throw e;
+      }
+      synchronized (this) {
+        if (then == null && !closed && !inFlight && (stale || woken || readable())) {
+          continue; // something came while we were leaving
+        }
+        pumping = false;
+      }
+      if (then != null) {
+        then.run();
+      }
+      return;
     }
-    if (again) {
-      pump();
+  }
+
+  /** Caller holds this: bytes are there to send, and they are not the ones that were held. */
+  private boolean readable() {
+    long end = Math.min(log.end(), limit);
+    return cursor < end && end != heldAt;
+  }
+
+  /**
+   * Sends until a send is in flight, everything is sent, or the bytes at the cursor cannot be used
+   * yet. Returns what to run once the pump is released: the drained action, the read error report,
+   * or null.
+   */
+  private Runnable pumpUntilIdle() {
+    while (true) {
+      synchronized (this) {
+        if (closed || inFlight) {
+          return null;
+        }
+        woken = false; // before looking: a poke from here on makes the pump look again
+      }
+      // asked before the end is read, so that the end covers the bytes before the next mark
+      long markAt = marks == null ? -1 : marks.next();
+      long from;
+      long end;
+      long to; // where this read stops: the end, or the next mark
+      boolean resync;
+      boolean mark = false;
+      synchronized (this) {
+        if (closed || inFlight) {
+          return null;
+        }
+        end = Math.min(log.end(), limit);
+        to = markAt >= 0 ? Math.min(end, markAt) : end;
+        if (stale) {
+          stale = false;
+          resync = true;
+        } else if (markAt >= 0 && cursor >= markAt) {
+          resync = false;
+          mark = true;
+          inFlight = true;
+        } else {
+          if (cursor >= to) {
+            Runnable drained = whenDrained;
+            whenDrained = null;
+            return drained;
+          }
+          resync = screen != null && end - cursor > maxLag;
+        }
+        from = cursor;
+      }
+      if (mark) {
+        marks.send(this::onSent);
+        continue;
+      }
+      // I/O and screen rendering happen outside the lock: the reader's offer() must never wait
+      // on it (while pumping is set, offer() leaves the cursor and the sink to this loop)
+      byte[] out;
+      int n;
+      long next;
+      if (resync) {
+        Snapshot fresh = screen.get();
+        out = fresh.bytes();
+        n = out.length;
+        next = fresh.offset();
+      } else {
+        out = buffer();
+        try {
+          n = log.read(from, out, 0, (int) Math.min(out.length, to - from));
+        } catch (IOException e) {
+          if (onReadError == null) {
+            throw new UncheckedIOException(e);
+          }
+          close();
+          return () -> onReadError.accept(e);
+        }
+        if (n <= 0) {
+          if (markAt >= 0 && to == markAt) {
+            // what is left before the mark cannot go yet (half a character): the mark goes
+            // first, those bytes with the ones that complete them
+            synchronized (this) {
+              if (closed) {
+                return null;
+              }
+              inFlight = true;
+            }
+            marks.send(this::onSent);
+            continue;
+          }
+          synchronized (this) {
+            heldAt = end; // nothing usable at the cursor: wait for the log to grow or be poked
+          }
+          return null;
+        }
+        next = from + n;
+      }
+      synchronized (this) {
+        if (closed) {
+          return null;
+        }
+        if (resync) {
+          resyncs++;
+        }
+        cursor = next;
+        heldAt = -1;
+        if (n == 0) {
+          continue;
+        }
+        inFlight = true;
+      }
+      sink.send(out, 0, n, this::onSent);
     }
+  }
+
+  private byte[] buffer() {
+    if (executor != null) {
+      return POOLED.get();
+    }
+    if (buffer == null) {
+      buffer = new byte[CHUNK];
+    }
+    return buffer;
   }
 }

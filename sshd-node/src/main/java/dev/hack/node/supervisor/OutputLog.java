@@ -12,7 +12,7 @@ import java.nio.file.StandardOpenOption;
  * appended, concurrently. Readers find out about new bytes through {@link #end()}, which is
  * published only after the bytes are in the file.
  */
-public final class OutputLog implements AutoCloseable {
+public final class OutputLog implements LogSource, AutoCloseable {
   private final Path file;
   private final FileChannel channel;
   private volatile long end;
@@ -40,6 +40,7 @@ public final class OutputLog implements AutoCloseable {
   }
 
   /** The offset one past the last byte appended: the log's size. */
+  @Override
   public long end() {
     return end;
   }
@@ -91,6 +92,7 @@ public final class OutputLog implements AutoCloseable {
    * Reads up to {@code len} bytes starting at {@code from} into {@code dst}. Returns the number of
    * bytes read, 0 when {@code from} is at the end, never blocks waiting for more.
    */
+  @Override
   public int read(long from, byte[] dst, int off, int len) throws IOException {
     long available = end - from;
     if (from < 0) {

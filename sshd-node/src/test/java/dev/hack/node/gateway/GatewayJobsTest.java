@@ -17,11 +17,18 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import okhttp3.Response;
+import okhttp3.WebSocket;
+import okhttp3.WebSocketListener;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Seed 001's end-to-end flow: status, projects, a job, its stream, resume, fetch. */
+/**
+ * Seed 001's end-to-end flow: status, projects, a job, its stream, resume (also mid-job), fetch; a
+ * client that stops reading.
+ */
 class GatewayJobsTest {
   private static final Duration T = Duration.ofSeconds(20);
   @TempDir Path dir;
@@ -32,8 +39,17 @@ class GatewayJobsTest {
 
   static Streamed stream(GatewayFixture g, String path, long logsFrom, long eventsFrom)
       throws Exception {
-    Ws ws = g.wsOpen(path, g.read);
+    return collect(g.wsOpen(path, g.read), logsFrom, eventsFrom);
+  }
+
+  /** Says hello on {@code ws} and takes everything until the server closes the stream. */
+  static Streamed collect(Ws ws, long logsFrom, long eventsFrom) throws Exception {
     ws.send(Map.of("type", "hello", "logsFrom", logsFrom, "eventsFrom", eventsFrom));
+    return receive(ws, logsFrom);
+  }
+
+  /** Takes a stream that was started from {@code logsFrom}, from its ready until it closes. */
+  static Streamed receive(Ws ws, long logsFrom) throws Exception {
     JsonObject ready = ws.next(T);
     assertThat(ready.get("type").getAsString()).isEqualTo("ready");
     ByteArrayOutputStream log = new ByteArrayOutputStream();
@@ -244,6 +260,183 @@ class GatewayJobsTest {
       String missingId = startJob(g, "{\"command\":[\"no-such-program-hack\"]}");
       awaitStatus(g, missingId, "failed");
       assertThat(readJobLog(g, missingId)).contains("no-such-program-hack");
+    }
+  }
+
+  @Test
+  void aStreamResumedFromItsLastOffsetWhileTheJobRunsGetsExactlyTheRest() throws Exception {
+    try (GatewayFixture g = new GatewayFixture(dir)) {
+      // every euro sign reaches the log in two writes, a tenth of a second apart
+      String jobId =
+          startJob(
+              g,
+              "{\"command\":[\"sh\",\"-c\",\"i=0; while [ $i -lt 30 ]; do i=$((i+1));"
+                  + " printf 'line %s ' $i; printf '\\\\342\\\\202'; sleep 0.1;"
+                  + " printf '\\\\254\\\\n'; done\"]}");
+      String path = g.projectPath() + "/jobs/" + jobId + "/stream";
+
+      // the first client takes a few messages and drops off mid-job
+      ByteArrayOutputStream before = new ByteArrayOutputStream();
+      long offset = 0;
+      long seq = 0;
+      try (Ws first = g.wsOpen(path, g.read)) {
+        first.send(Map.of("type", "hello", "logsFrom", 0, "eventsFrom", 0));
+        assertThat(first.next(T).get("type").getAsString()).isEqualTo("ready");
+        int logs = 0;
+        while (logs < 3) {
+          JsonObject m = first.next(T);
+          switch (m.get("type").getAsString()) {
+            case "log" -> {
+              byte[] data = m.get("data").getAsString().getBytes(StandardCharsets.UTF_8);
+              before.write(data);
+              assertThat(m.get("offset").getAsLong()).isEqualTo(offset + data.length);
+              offset = m.get("offset").getAsLong();
+              logs++;
+            }
+            case "event" -> seq = m.get("seq").getAsLong();
+            default -> {}
+          }
+        }
+      }
+      String meta = g.get(g.projectPath() + "/jobs/" + jobId, g.read).json().get("job").toString();
+      assertThat(meta).as("resumed while the job runs").contains("\"running\"");
+
+      // the second picks up where the first stopped
+      Streamed rest = stream(g, path, offset, seq);
+
+      awaitStatus(g, jobId, "completed");
+      byte[] whole =
+          Files.readAllBytes(g.node.home().jobsDir().resolve(jobId).resolve("output.log"));
+      ByteArrayOutputStream both = new ByteArrayOutputStream();
+      both.write(before.toByteArray());
+      both.write(rest.log());
+      assertThat(both.toByteArray()).isEqualTo(whole); // re-encoded: a broken € would differ
+      assertThat(new String(whole, StandardCharsets.UTF_8)).contains("line 30 €\n");
+      for (int i = 0; i < rest.events().size(); i++) {
+        assertThat(rest.events().get(i).get("seq").getAsLong()).isEqualTo(seq + 1 + i);
+      }
+      assertThat(rest.events().get(rest.events().size() - 1).get("type").getAsString())
+          .isEqualTo("job.completed");
+      assertThat(rest.closeCode()).isEqualTo(1000);
+    }
+  }
+
+  /**
+   * A client that reads nothing until it is released, then everything: a phone that went to sleep
+   * with a stream open.
+   */
+  static final class Asleep extends WebSocketListener {
+    final Ws ws = new Ws();
+    final CountDownLatch awake = new CountDownLatch(1);
+
+    @Override
+    public void onOpen(WebSocket socket, Response response) {
+      ws.onOpen(socket, response);
+    }
+
+    @Override
+    public void onMessage(WebSocket socket, String text) {
+      try {
+        awake.await(T.toMillis(), TimeUnit.MILLISECONDS); // OkHttp reads no more meanwhile
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      ws.onMessage(socket, text);
+    }
+
+    @Override
+    public void onClosing(WebSocket socket, int code, String reason) {
+      ws.onClosing(socket, code, reason);
+    }
+
+    @Override
+    public void onClosed(WebSocket socket, int code, String reason) {
+      ws.onClosed(socket, code, reason);
+    }
+
+    @Override
+    public void onFailure(WebSocket socket, Throwable t, Response response) {
+      ws.onFailure(socket, t, response);
+    }
+  }
+
+  @Test
+  void aClientThatStopsReadingIsSentOneMessageAtATimeAndLaterGetsEverything() throws Exception {
+    try (GatewayFixture g = new GatewayFixture(dir)) {
+      // 16 MB that does not compress (the stream is deflated): far more than the socket buffers
+      // hold, and 250 messages, several times the 64 the gateway lets wait unsent before it ends
+      // a stream
+      String jobId =
+          startJob(g, "{\"command\":[\"sh\",\"-c\",\"head -c 12000000 /dev/urandom | base64\"]}");
+      awaitStatus(g, jobId, "completed");
+      byte[] whole =
+          Files.readAllBytes(g.node.home().jobsDir().resolve(jobId).resolve("output.log"));
+      assertThat(whole.length).isGreaterThan(16_000_000);
+      Asleep client = new Asleep();
+      okhttp3.Request request =
+          new okhttp3.Request.Builder()
+              .url(
+                  g.url.replaceFirst("^http", "ws")
+                      + g.projectPath()
+                      + "/jobs/"
+                      + jobId
+                      + "/stream")
+              .header("Authorization", "Bearer " + g.read)
+              .build();
+      // a small, fixed receive buffer, as on a phone's link (left alone, Linux grows a loopback
+      // socket's to 32 MB, and the whole stream would fit)
+      okhttp3.OkHttpClient small =
+          g.http
+              .newBuilder()
+              .socketFactory(
+                  new javax.net.SocketFactory() {
+                    @Override
+                    public java.net.Socket createSocket() throws java.io.IOException {
+                      java.net.Socket socket = new java.net.Socket();
+                      socket.setReceiveBufferSize(64 * 1024);
+                      return socket;
+                    }
+
+                    @Override
+                    public java.net.Socket createSocket(String host, int port) {
+                      throw new UnsupportedOperationException("OkHttp connects itself");
+                    }
+
+                    @Override
+                    public java.net.Socket createSocket(
+                        String host, int port, java.net.InetAddress local, int localPort) {
+                      throw new UnsupportedOperationException("OkHttp connects itself");
+                    }
+
+                    @Override
+                    public java.net.Socket createSocket(java.net.InetAddress host, int port) {
+                      throw new UnsupportedOperationException("OkHttp connects itself");
+                    }
+
+                    @Override
+                    public java.net.Socket createSocket(
+                        java.net.InetAddress host,
+                        int port,
+                        java.net.InetAddress local,
+                        int localPort) {
+                      throw new UnsupportedOperationException("OkHttp connects itself");
+                    }
+                  })
+              .build();
+      client.ws.socket = small.newWebSocket(request, client);
+      client.ws.opened.get(10, TimeUnit.SECONDS);
+      client.ws.send(Map.of("type", "hello", "logsFrom", 0, "eventsFrom", 0));
+      Thread.sleep(2000); // asleep: the server's sends stall behind the full socket
+      assertThat(client.ws.closed).as("the stream is still open").isNotDone();
+      client.awake.countDown();
+
+      Streamed all = receive(client.ws, 0);
+
+      assertThat(all.closeCode()).as("closed normally, not for unread messages").isEqualTo(1000);
+      assertThat(all.log().length).isEqualTo(whole.length);
+      assertThat(java.util.Arrays.equals(all.log(), whole)).as("the same bytes").isTrue();
+      assertThat(all.events().get(all.events().size() - 1).get("type").getAsString())
+          .isEqualTo("job.completed");
     }
   }
 

@@ -2,26 +2,37 @@ package dev.hack.node.supervisor;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.hack.node.testing.Poll;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The per-client cursor: pass-through when caught up, catch-up from the log, resync when far
- * behind.
+ * behind; for logs that are not a terminal's, pumping on an executor, read errors, and bytes that
+ * cannot go yet.
  */
 class FollowerTest {
+  private static final Duration T = Duration.ofSeconds(20);
   @TempDir Path dir;
 
   /** A sink that holds each send until the test releases it, like a client that stops reading. */
   static final class HeldSink implements Sink {
     final ByteArrayOutputStream received = new ByteArrayOutputStream();
     final List<Runnable> pending = new ArrayList<>();
-    int sends;
+    volatile int sends;
 
     @Override
     public synchronized void send(byte[] data, int off, int len, Runnable onSent) {
@@ -41,6 +52,10 @@ class FollowerTest {
         }
         r.run();
       }
+    }
+
+    synchronized boolean holding() {
+      return !pending.isEmpty();
     }
 
     synchronized String text() {
@@ -187,6 +202,172 @@ class FollowerTest {
     } finally {
       ex.shutdownNow();
     }
+  }
+
+  @Test
+  void aFollowerThatPumpsOnAnExecutorKeepsOneSendOutstandingAndNeverUsesThePokingThread()
+      throws Exception {
+    ExecutorService pumps =
+        Executors.newSingleThreadExecutor(r -> new Thread(r, "follower-test-pump"));
+    try (OutputLog log = OutputLog.open(dir.resolve("out.log"))) {
+      HeldSink sink = new HeldSink();
+      List<String> sendThreads = new CopyOnWriteArrayList<>();
+      Sink recording =
+          (data, off, len, onSent) -> {
+            sendThreads.add(Thread.currentThread().getName());
+            sink.send(data, off, len, onSent);
+          };
+      Follower f = Follower.over(log, recording).pumpOn(pumps).build();
+      f.start();
+      StringBuilder expected = new StringBuilder();
+      for (int i = 0; i < 20_000; i++) { // several 64 KiB chunks
+        String line = "line " + i + "\n";
+        expected.append(line);
+        byte[] b = line.getBytes(StandardCharsets.UTF_8);
+        log.append(b, 0, b.length);
+        f.poke();
+      }
+      Poll.until(T, "the first send", () -> sink.sends == 1);
+      f.poke();
+      drain(pumps);
+      assertThat(sink.sends).as("one send in flight; the rest wait in the log").isEqualTo(1);
+      while (f.cursor() < log.end() || sink.holding()) {
+        sink.releaseAll(); // completions come from this thread; the pump runs on its own
+        drain(pumps);
+      }
+      assertThat(sink.text()).isEqualTo(expected.toString());
+      assertThat(sink.sends).isGreaterThan(1);
+      assertThat(sendThreads).containsOnly("follower-test-pump");
+    } finally {
+      pumps.shutdownNow();
+    }
+  }
+
+  @Test
+  void aReadErrorClosesTheFollowerAndGoesToItsHandler() throws Exception {
+    HeldSink sink = new HeldSink();
+    List<IOException> errors = new ArrayList<>();
+    LogSource broken =
+        new LogSource() {
+          @Override
+          public long end() {
+            return 10;
+          }
+
+          @Override
+          public int read(long from, byte[] dst, int off, int len) throws IOException {
+            throw new IOException("disk gone");
+          }
+        };
+    Follower f = Follower.over(broken, sink).onReadError(errors::add).build();
+    List<String> drained = new ArrayList<>();
+    f.whenDrained(() -> drained.add("drained"));
+    assertThat(errors).extracting(Throwable::getMessage).containsExactly("disk gone");
+    assertThat(f.isClosed()).isTrue();
+    assertThat(sink.sends).isZero();
+    f.poke();
+    assertThat(errors).hasSize(1);
+    assertThat(drained).isEmpty();
+  }
+
+  @Test
+  void bytesTheSourceCannotHandOverYetAreWaitedForNotSpunOn() throws Exception {
+    try (OutputLog log = OutputLog.open(dir.resolve("out.log"))) {
+      AtomicInteger reads = new AtomicInteger();
+      AtomicBoolean complete = new AtomicBoolean();
+      // like a half character at the end of a job's log: the last byte goes only once the log is
+      // complete
+      LogSource holdsTheLastByte =
+          new LogSource() {
+            @Override
+            public long end() {
+              return log.end();
+            }
+
+            @Override
+            public boolean complete() {
+              return complete.get();
+            }
+
+            @Override
+            public int read(long from, byte[] dst, int off, int len) throws IOException {
+              reads.incrementAndGet();
+              boolean last = complete.get();
+              int n = log.read(from, dst, off, len);
+              return last || from + n < log.end() ? n : n - 1;
+            }
+          };
+      HeldSink sink = new HeldSink();
+      Follower f = Follower.over(holdsTheLastByte, sink).build();
+      f.start();
+      byte[] b = "abc".getBytes(StandardCharsets.UTF_8);
+      log.append(b, 0, b.length);
+      f.poke();
+      sink.releaseAll();
+      assertThat(sink.text()).isEqualTo("ab");
+      int readsSoFar = reads.get();
+      assertThat(readsSoFar).isLessThan(5);
+      List<String> drained = new ArrayList<>();
+      f.whenDrained(() -> drained.add("drained"));
+      assertThat(reads.get()).as("one more look, no spinning").isEqualTo(readsSoFar + 1);
+      assertThat(drained).isEmpty();
+      complete.set(true);
+      f.poke();
+      sink.releaseAll();
+      assertThat(sink.text()).isEqualTo("abc");
+      assertThat(drained).containsExactly("drained");
+    }
+  }
+
+  @Test
+  void marksGoBetweenTheBytesEachAfterTheBytesBeforeItsPlaceAndShareTheOneSend() throws Exception {
+    try (OutputLog log = OutputLog.open(dir.resolve("out.log"))) {
+      HeldSink sink = new HeldSink();
+      java.util.ArrayDeque<Long> places = new java.util.ArrayDeque<>();
+      java.util.ArrayDeque<String> names = new java.util.ArrayDeque<>();
+      Marks marks =
+          new Marks() {
+            @Override
+            public long next() {
+              return places.isEmpty() ? -1 : places.peek();
+            }
+
+            @Override
+            public void send(Runnable onSent) {
+              places.poll();
+              byte[] b = ("<" + names.poll() + ">").getBytes(StandardCharsets.UTF_8);
+              sink.send(b, 0, b.length, onSent);
+            }
+          };
+      Follower f = Follower.over(log, sink).marks(marks).build();
+      byte[] b = "abcdef".getBytes(StandardCharsets.UTF_8);
+      log.append(b, 0, b.length);
+      places.add(0L); // before any byte
+      names.add("start");
+      places.add(3L);
+      names.add("after c");
+      places.add(3L);
+      names.add("also after c");
+      f.start();
+      List<String> drained = new ArrayList<>();
+      f.whenDrained(() -> drained.add(sink.text()));
+      assertThat(sink.sends).as("one send at a time, marks included").isEqualTo(1);
+      sink.releaseAll();
+      assertThat(sink.text()).isEqualTo("<start>abc<after c><also after c>def");
+      assertThat(drained).containsExactly("<start>abc<after c><also after c>def");
+
+      places.add(6L); // a mark at the end: the follower is not drained until it went too
+      names.add("end");
+      f.whenDrained(() -> drained.add(sink.text()));
+      assertThat(drained).hasSize(1);
+      sink.releaseAll();
+      assertThat(drained).last().isEqualTo("<start>abc<after c><also after c>def<end>");
+    }
+  }
+
+  /** Waits until every task handed to {@code pumps} so far has run. */
+  private static void drain(ExecutorService pumps) throws Exception {
+    pumps.submit(() -> {}).get(T.toMillis(), TimeUnit.MILLISECONDS);
   }
 
   @Test
