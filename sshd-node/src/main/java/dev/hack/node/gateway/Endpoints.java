@@ -9,6 +9,7 @@ import dev.hack.node.gateway.ApiHandler.Need;
 import dev.hack.node.jobs.Job;
 import dev.hack.node.jobs.JobMeta;
 import dev.hack.node.jobs.JobSpec;
+import dev.hack.node.jobs.JobStatus;
 import dev.hack.node.project.ProjectRegistry.Project;
 import dev.hack.node.service.Jobs;
 import dev.hack.node.service.Sessions;
@@ -143,7 +144,7 @@ final class Endpoints {
             sb.append("hack_sessions{status=\"").append(st).append("\"} ").append(n).append('\n'));
     Map<String, Integer> jobs = new java.util.TreeMap<>();
     for (Job j : ctx.jobs.list(null)) {
-      jobs.merge(j.meta().status(), 1, Integer::sum);
+      jobs.merge(j.meta().status().wire(), 1, Integer::sum);
     }
     metric(sb, "hack_jobs", "gauge", "Jobs on this node by status.");
     jobs.forEach(
@@ -293,7 +294,7 @@ final class Endpoints {
     } catch (Jobs.AlreadyFinished e) {
       throw new GatewayError(409, "job_finished", e.getMessage());
     }
-    return Map.of("status", JobMeta.CANCELLED);
+    return Map.of("status", JobStatus.CANCELLED);
   }
 
   private Object jobStream(Call c) throws IOException {

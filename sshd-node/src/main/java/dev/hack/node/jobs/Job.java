@@ -95,7 +95,7 @@ public final class Job {
   private Thread runner;
 
   /** How a job ends: its final status and event. */
-  private record Outcome(String status, String eventType, JsonObject payload) {}
+  private record Outcome(JobStatus status, String eventType, JsonObject payload) {}
 
   private Job(
       String id,
@@ -126,7 +126,7 @@ public final class Job {
     JobMeta meta =
         new JobMeta(
             id,
-            JobMeta.QUEUED,
+            JobStatus.QUEUED,
             spec.runner(),
             spec.command(),
             spec.projectId(),
@@ -149,7 +149,7 @@ public final class Job {
             timer);
     try {
       synchronized (job) {
-        job.record(JobMeta.QUEUED, JobEvent.CREATED, new JsonObject());
+        job.record(JobStatus.QUEUED, JobEvent.CREATED, new JsonObject());
       }
     } catch (IOException e) {
       try {
@@ -216,7 +216,7 @@ public final class Job {
         }
         JsonObject payload = new JsonObject();
         payload.addProperty("reason", NODE_STOPPED);
-        job.recordQuietly(JobMeta.FAILED, JobEvent.FAILED, payload);
+        job.recordQuietly(JobStatus.FAILED, JobEvent.FAILED, payload);
         LOG.info("job {}: was {} when the node stopped; recorded as failed", job.id, meta.status());
       }
     }
@@ -250,11 +250,11 @@ public final class Job {
     return !text.isEmpty() && !text.endsWith("\n");
   }
 
-  private static String statusOf(String finalEventType) {
+  private static JobStatus statusOf(String finalEventType) {
     return switch (finalEventType) {
-      case JobEvent.COMPLETED -> JobMeta.COMPLETED;
-      case JobEvent.CANCELLED -> JobMeta.CANCELLED;
-      default -> JobMeta.FAILED;
+      case JobEvent.COMPLETED -> JobStatus.COMPLETED;
+      case JobEvent.CANCELLED -> JobStatus.CANCELLED;
+      default -> JobStatus.FAILED;
     };
   }
 
@@ -527,7 +527,8 @@ public final class Job {
         outcome = stopped();
         return;
       }
-      meta = meta.with(JobMeta.STARTING, Instant.now().toString(), meta.lastEventSeq(), null, null);
+      meta =
+          meta.with(JobStatus.STARTING, Instant.now().toString(), meta.lastEventSeq(), null, null);
       writeMetaQuietly();
     }
     changed();
@@ -551,7 +552,7 @@ public final class Job {
         process = proc;
         JsonObject payload = new JsonObject();
         payload.addProperty("pid", proc.pid());
-        recordQuietly(JobMeta.RUNNING, JobEvent.STARTED, payload);
+        recordQuietly(JobStatus.RUNNING, JobEvent.STARTED, payload);
       }
     }
     if (proc == null) {
@@ -687,7 +688,7 @@ public final class Job {
       if (cancelSignal != null) {
         payload.addProperty("signal", cancelSignal);
       }
-      return new Outcome(JobMeta.CANCELLED, JobEvent.CANCELLED, payload);
+      return new Outcome(JobStatus.CANCELLED, JobEvent.CANCELLED, payload);
     }
     return failure(NODE_SHUT_DOWN);
   }
@@ -696,14 +697,14 @@ public final class Job {
     JsonObject payload = new JsonObject();
     payload.addProperty("exitCode", code);
     return code == 0
-        ? new Outcome(JobMeta.COMPLETED, JobEvent.COMPLETED, payload)
-        : new Outcome(JobMeta.FAILED, JobEvent.FAILED, payload);
+        ? new Outcome(JobStatus.COMPLETED, JobEvent.COMPLETED, payload)
+        : new Outcome(JobStatus.FAILED, JobEvent.FAILED, payload);
   }
 
   private static Outcome failure(String reason) {
     JsonObject payload = new JsonObject();
     payload.addProperty("reason", reason);
-    return new Outcome(JobMeta.FAILED, JobEvent.FAILED, payload);
+    return new Outcome(JobStatus.FAILED, JobEvent.FAILED, payload);
   }
 
   // ---- persistence; callers hold this ----
@@ -713,7 +714,7 @@ public final class Job {
    * {@code meta.json}, then publishes both in memory. If a file cannot be written the job carries
    * on in memory, and the exception is thrown after.
    */
-  private void record(String status, String type, JsonObject payload) throws IOException {
+  private void record(JobStatus status, String type, JsonObject payload) throws IOException {
     long seq = Math.max(meta.lastEventSeq(), lastEventSeq()) + 1;
     String now = Instant.now().toString();
     JobEvent event = new JobEvent(seq, now, type, payload);
@@ -744,7 +745,7 @@ public final class Job {
     }
   }
 
-  private void recordQuietly(String status, String type, JsonObject payload) {
+  private void recordQuietly(JobStatus status, String type, JsonObject payload) {
     try {
       record(status, type, payload);
     } catch (IOException e) {

@@ -2,14 +2,13 @@ package dev.hack.node.jobs;
 
 import java.util.List;
 import java.util.Objects;
-import java.util.Set;
 
 /**
  * A job's metadata, as the gateway serves it ({@code JobMeta} in the gateway API) and as {@code
  * jobs/<jobId>/meta.json} stores it. Field names are the wire names. An immutable snapshot.
  *
  * @param jobId the job's id
- * @param status one of {@link #STATUSES}
+ * @param status where the job is in its life
  * @param runner the runner name ({@code generic} unless the client chose another)
  * @param command argv
  * @param projectId the project, or null
@@ -24,7 +23,7 @@ import java.util.Set;
  */
 public record JobMeta(
     String jobId,
-    String status,
+    JobStatus status,
     String runner,
     List<String> command,
     String projectId,
@@ -36,23 +35,12 @@ public record JobMeta(
     Long pid,
     Integer exitCode) {
 
-  public static final String QUEUED = "queued";
-  public static final String STARTING = "starting";
-  public static final String RUNNING = "running";
-  public static final String COMPLETED = "completed";
-  public static final String FAILED = "failed";
-  public static final String CANCELLED = "cancelled";
-
-  /** Every status of the gateway API (this node never sets {@code awaiting_input}). */
-  public static final Set<String> STATUSES =
-      Set.of(QUEUED, STARTING, RUNNING, COMPLETED, FAILED, CANCELLED, "awaiting_input");
-
   public JobMeta {
     Objects.requireNonNull(jobId, "jobId");
     Objects.requireNonNull(createdAt, "createdAt");
     Objects.requireNonNull(updatedAt, "updatedAt");
-    if (!STATUSES.contains(status)) {
-      throw new IllegalArgumentException("unknown job status " + JobProcess.quote(status));
+    if (status == null) {
+      throw new IllegalArgumentException("unknown or missing job status");
     }
     if (lastEventSeq < 0) {
       throw new IllegalArgumentException("negative lastEventSeq " + lastEventSeq);
@@ -62,14 +50,10 @@ public record JobMeta(
 
   /** Whether the job has ended: completed, failed or cancelled. */
   public boolean isTerminal() {
-    return isTerminal(status);
+    return status.terminal();
   }
 
-  static boolean isTerminal(String status) {
-    return COMPLETED.equals(status) || FAILED.equals(status) || CANCELLED.equals(status);
-  }
-
-  JobMeta with(String status, String updatedAt, long lastEventSeq, Long pid, Integer exitCode) {
+  JobMeta with(JobStatus status, String updatedAt, long lastEventSeq, Long pid, Integer exitCode) {
     return new JobMeta(
         jobId,
         status,

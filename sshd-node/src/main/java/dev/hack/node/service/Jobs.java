@@ -1,7 +1,7 @@
 package dev.hack.node.service;
 
 import dev.hack.node.jobs.Job;
-import dev.hack.node.jobs.JobMeta;
+import dev.hack.node.jobs.JobStatus;
 
 /** What every door means by a job's verbs ({@code job cancel} over SSH, {@code POST …/cancel}). */
 public final class Jobs {
@@ -20,7 +20,7 @@ public final class Jobs {
    * @throws AlreadyFinished when it completed or failed first
    */
   public static void cancel(Job job) {
-    if (!job.cancel() && !JobMeta.CANCELLED.equals(job.meta().status())) {
+    if (!job.cancel() && !JobStatus.CANCELLED.equals(job.meta().status())) {
       throw new AlreadyFinished(
           "job " + job.id() + " has already finished (" + job.meta().status() + ")");
     }

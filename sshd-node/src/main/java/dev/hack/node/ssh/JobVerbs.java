@@ -6,6 +6,7 @@ import dev.hack.node.jobs.Job;
 import dev.hack.node.jobs.JobManager;
 import dev.hack.node.jobs.JobMeta;
 import dev.hack.node.jobs.JobSpec;
+import dev.hack.node.jobs.JobStatus;
 import dev.hack.node.project.ProjectRegistry;
 import dev.hack.node.service.Jobs;
 import dev.hack.node.service.Workdirs;
@@ -227,10 +228,10 @@ final class JobVerbs {
   /** How {@code job logs --follow} (and so {@code hack job run}) exits: as the job did. */
   static int exitCode(Job job) {
     JobMeta m = job.meta();
-    if (JobMeta.COMPLETED.equals(m.status())) {
+    if (JobStatus.COMPLETED.equals(m.status())) {
       return 0;
     }
-    if (JobMeta.CANCELLED.equals(m.status())) {
+    if (JobStatus.CANCELLED.equals(m.status())) {
       return 130;
     }
     return m.exitCode() != null && m.exitCode() != 0 ? m.exitCode() : 1;

@@ -92,7 +92,7 @@ class JobFollowTest {
     awaitFinished(job);
     String all = log(job);
     assertThat(all).startsWith("1\n2\n").endsWith("\n200000\n");
-    assertThat(end).isEqualTo(JobMeta.FAILED + " true " + all);
+    assertThat(end).isEqualTo(JobStatus.FAILED + " true " + all);
     assertThat(sink.mostOutstanding).hasValue(1);
     assertThat(sink.threads).containsOnly("job-follow-test-pump");
   }

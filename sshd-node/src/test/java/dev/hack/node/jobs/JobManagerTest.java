@@ -52,7 +52,7 @@ class JobManagerTest {
 
     JobMeta meta = awaitFinished(job);
 
-    assertThat(meta.status()).isEqualTo(JobMeta.FAILED);
+    assertThat(meta.status()).isEqualTo(JobStatus.FAILED);
     assertThat(meta.exitCode()).isEqualTo(3);
     assertThat(meta.pid()).isPositive();
     assertThat(job.isFinished()).isTrue();
@@ -77,7 +77,7 @@ class JobManagerTest {
 
     JobMeta meta = awaitFinished(job);
 
-    assertThat(meta.status()).isEqualTo(JobMeta.COMPLETED);
+    assertThat(meta.status()).isEqualTo(JobStatus.COMPLETED);
     assertThat(meta.exitCode()).isZero();
     assertThat(meta.runner()).isEqualTo("generic");
     assertThat(meta.command()).containsExactly("sh", "-c", "printf hello");
@@ -104,7 +104,7 @@ class JobManagerTest {
 
     Job job = jobs.create(spec);
 
-    assertThat(awaitFinished(job).status()).isEqualTo(JobMeta.COMPLETED);
+    assertThat(awaitFinished(job).status()).isEqualTo(JobStatus.COMPLETED);
     assertThat(log(job)).isEqualTo("from the spec|" + project.toRealPath() + "|patheof");
     assertThat(job.meta().runner()).isEqualTo("generic");
     assertThat(job.meta().projectName()).isEqualTo("Project One");
@@ -118,7 +118,7 @@ class JobManagerTest {
 
     JobMeta meta = awaitFinished(job);
 
-    assertThat(meta.status()).isEqualTo(JobMeta.FAILED);
+    assertThat(meta.status()).isEqualTo(JobStatus.FAILED);
     assertThat(meta.pid()).isNull();
     assertThat(meta.exitCode()).isNull();
     List<JobEvent> events = job.eventsAfter(0);
@@ -136,7 +136,7 @@ class JobManagerTest {
 
     Job job = jobs.create(spec(List.of("./script.sh")));
 
-    assertThat(awaitFinished(job).status()).isEqualTo(JobMeta.FAILED);
+    assertThat(awaitFinished(job).status()).isEqualTo(JobStatus.FAILED);
     assertThat(job.eventsAfter(1).get(0).payload().get("reason").getAsString())
         .contains("./script.sh")
         .contains("Permission denied (the file is not executable)");
@@ -150,7 +150,7 @@ class JobManagerTest {
 
     Job job = jobs.create(spec);
 
-    assertThat(awaitFinished(job).status()).isEqualTo(JobMeta.FAILED);
+    assertThat(awaitFinished(job).status()).isEqualTo(JobStatus.FAILED);
     assertThat(job.eventsAfter(0).get(1).payload().get("reason").getAsString())
         .contains(gone.toString());
     assertThat(log(job)).contains(gone.toString());
@@ -193,7 +193,7 @@ class JobManagerTest {
           throw new IllegalStateException("a broken client");
         });
 
-    assertThat(awaitFinished(job).status()).isEqualTo(JobMeta.COMPLETED);
+    assertThat(awaitFinished(job).status()).isEqualTo(JobStatus.COMPLETED);
     assertThat(log(job)).isEqualTo("hi\n");
   }
 
@@ -228,7 +228,7 @@ class JobManagerTest {
     byte[] buf = new byte[16];
 
     assertThat(job.readLog(job.logEnd(), buf, 0, buf.length)).isZero();
-    assertThat(job.meta().status()).isEqualTo(JobMeta.RUNNING);
+    assertThat(job.meta().status()).isEqualTo(JobStatus.RUNNING);
     assertThat(job.isFinished()).isFalse();
     job.cancel();
     awaitFinished(job);

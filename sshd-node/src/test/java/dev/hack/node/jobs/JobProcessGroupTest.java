@@ -59,7 +59,7 @@ class JobProcessGroupTest {
     assertThat(stat.get(2)).as("process group").isEqualTo(Long.toString(pid));
     assertThat(stat.get(3)).as("session").isEqualTo(Long.toString(pid));
     assertThat(job.cancel()).isTrue();
-    assertThat(awaitFinished(job).status()).isEqualTo(JobMeta.CANCELLED);
+    assertThat(awaitFinished(job).status()).isEqualTo(JobStatus.CANCELLED);
   }
 
   @Test
@@ -87,7 +87,7 @@ class JobProcessGroupTest {
     assertThat(job.cancel()).isTrue();
     JobMeta meta = awaitFinished(job);
 
-    assertThat(meta.status()).isEqualTo(JobMeta.CANCELLED);
+    assertThat(meta.status()).isEqualTo(JobStatus.CANCELLED);
     JobEvent last = job.eventsAfter(0).get(2);
     assertThat(last.type()).isEqualTo(JobEvent.CANCELLED);
     assertThat(last.payload().get("signal").getAsString()).isEqualTo("SIGTERM");
@@ -110,7 +110,7 @@ class JobProcessGroupTest {
     assertThat(job.cancel()).as("a second cancel while the first is under way").isTrue();
     JobMeta meta = awaitFinished(job);
 
-    assertThat(meta.status()).isEqualTo(JobMeta.CANCELLED);
+    assertThat(meta.status()).isEqualTo(JobStatus.CANCELLED);
     assertThat(meta.exitCode()).isEqualTo(128 + Signals.SIGKILL);
     assertThat(job.eventsAfter(2).get(0).payload().get("signal").getAsString())
         .isEqualTo("SIGKILL");
@@ -128,7 +128,7 @@ class JobProcessGroupTest {
     long background = pidAfter(JobFixtures.log(job), "bg");
     pids.add(background);
 
-    assertThat(meta.status()).isEqualTo(JobMeta.COMPLETED);
+    assertThat(meta.status()).isEqualTo(JobStatus.COMPLETED);
     assertThat(JobFixtures.log(job)).endsWith("done\n");
     assertThat(job.readLog(job.logEnd(), new byte[1], 0, 1)).isEqualTo(-1);
     // not cancelled: what the program left running is its own business
@@ -145,7 +145,7 @@ class JobProcessGroupTest {
 
     JobMeta meta = awaitFinished(job);
 
-    assertThat(meta.status()).isEqualTo(JobMeta.CANCELLED);
+    assertThat(meta.status()).isEqualTo(JobStatus.CANCELLED);
     List<JobEvent> events = job.eventsAfter(0);
     assertThat(events.get(events.size() - 1).type()).isEqualTo(JobEvent.CANCELLED);
     if (meta.pid() != null) {

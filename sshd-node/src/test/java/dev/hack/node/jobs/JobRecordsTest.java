@@ -23,7 +23,7 @@ class JobRecordsTest {
     JobMeta meta =
         new JobMeta(
             "j_1",
-            "queued",
+            JobStatus.QUEUED,
             "generic",
             List.of("echo", "hi"),
             "p",
@@ -79,10 +79,9 @@ class JobRecordsTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("0");
     assertThatThrownBy(
-            () ->
-                new JobMeta("j", "sleeping", null, null, null, null, "t", "t", 0, null, null, null))
+            () -> new JobMeta("j", null, null, null, null, null, "t", "t", 0, null, null, null))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("sleeping");
+        .hasMessageContaining("status"); // a status this version does not know reads as null
     assertThatThrownBy(() -> new JobSpec("p", List.of(), dir))
         .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> new JobSpec("p", List.of(""), dir))

@@ -33,7 +33,7 @@ class JobRecoveryTest {
     JobMeta meta =
         new JobMeta(
             id,
-            JobMeta.RUNNING,
+            JobStatus.RUNNING,
             "generic",
             List.of("sleep", "100"),
             "p",
@@ -66,7 +66,7 @@ class JobRecoveryTest {
       Job job = jobs.get("j_dead").orElseThrow();
 
       JobMeta meta = job.meta();
-      assertThat(meta.status()).isEqualTo(JobMeta.FAILED);
+      assertThat(meta.status()).isEqualTo(JobStatus.FAILED);
       assertThat(meta.lastEventSeq()).isEqualTo(3);
       assertThat(meta.pid()).isEqualTo(4242L);
       assertThat(job.isFinished()).isTrue();
@@ -81,7 +81,7 @@ class JobRecoveryTest {
       assertThat(job.readLog(job.logEnd(), new byte[4], 0, 4)).isEqualTo(-1);
     }
     JobMeta onDisk = Json.GSON.fromJson(Files.readString(dir.resolve("meta.json")), JobMeta.class);
-    assertThat(onDisk.status()).isEqualTo(JobMeta.FAILED);
+    assertThat(onDisk.status()).isEqualTo(JobStatus.FAILED);
     assertThat(onDisk.lastEventSeq()).isEqualTo(3);
     List<String> lines = Files.readAllLines(dir.resolve("events.jsonl"));
     assertThat(lines).hasSize(3);
@@ -125,7 +125,7 @@ class JobRecoveryTest {
 
     try (JobManager jobs = new JobManager(jobsDir())) {
       Job job = jobs.get("j_late").orElseThrow();
-      assertThat(job.meta().status()).isEqualTo(JobMeta.COMPLETED);
+      assertThat(job.meta().status()).isEqualTo(JobStatus.COMPLETED);
       assertThat(job.meta().updatedAt()).isEqualTo("2024-05-01T10:00:09Z");
       assertThat(job.eventsAfter(0)).hasSize(3);
     }
@@ -182,7 +182,7 @@ class JobRecoveryTest {
 
     for (Job j : List.of(job, stubborn)) {
       assertThat(j.isFinished()).isTrue();
-      assertThat(j.meta().status()).isEqualTo(JobMeta.FAILED);
+      assertThat(j.meta().status()).isEqualTo(JobStatus.FAILED);
       JobEvent last = j.eventsAfter(0).get(2);
       assertThat(last.type()).isEqualTo(JobEvent.FAILED);
       assertThat(last.payload().get("reason").getAsString()).isEqualTo("the node shut down");
