@@ -177,7 +177,7 @@ public final class NodeSshServer implements AutoCloseable {
   private final java.util.Set<SshCall> live = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   /** How long stopping waits for attached clients to have been told. */
-  private static final Duration TELL_WAIT = Duration.ofSeconds(1);
+  private static final Duration TELL_WAIT = Duration.ofSeconds(2);
 
   private final NodeContext context;
 
@@ -193,9 +193,11 @@ public final class NodeSshServer implements AutoCloseable {
         told.add(c);
       }
     }
+    // told means closed: the exit status went out, and the client answered the channel's close
+    // (stopping the server right after sending it could lose it in the socket being closed)
     long deadline = System.nanoTime() + TELL_WAIT.toNanos();
     for (SshCall c : told) {
-      while (!c.exited() && System.nanoTime() < deadline) {
+      while (live.contains(c) && System.nanoTime() < deadline) {
         try {
           Thread.sleep(10);
         } catch (InterruptedException e) {

@@ -255,11 +255,6 @@ final class SshCall {
     return true;
   }
 
-  /** Whether the channel has ended (its exit status sent). */
-  boolean exited() {
-    return exited.get();
-  }
-
   /** The detach key left {@code a}: the client is told, and the channel ends. */
   void detached(Attachment a) {
     a.detach();

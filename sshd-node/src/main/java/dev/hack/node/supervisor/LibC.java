@@ -15,8 +15,8 @@ final class LibC {
 
   static final int EINTR = 4;
   static final int EIO = 5;
-  static final int EAGAIN = 11;
-  static final int F_DUPFD_CLOEXEC = 1030;
+  static final int EAGAIN = Platform.isMac() ? 35 : 11;
+  static final int F_DUPFD_CLOEXEC = Platform.isMac() ? 67 : 1030;
 
   private LibC() {}
 
