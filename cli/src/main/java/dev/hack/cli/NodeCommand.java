@@ -6,11 +6,15 @@ import dev.hack.node.config.ConfigFile;
 import dev.hack.node.ssh.NodeSshServer;
 import dev.hack.tui.PickerApp;
 import dev.hack.tui.TuiOptions;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code hack node ...}. */
@@ -36,72 +40,52 @@ final class NodeCommand {
       description = "Run this machine's node in the foreground (SSH server, gateway, sessions).",
       mixinStandardHelpOptions = true)
   static final class Serve implements Callable<Integer> {
-    @Option(
-        names = "--bind",
-        paramLabel = "ADDR",
-        defaultValue = "127.0.0.1",
-        description = "address to listen on (default: ${DEFAULT-VALUE})")
-    String bind;
+    @Mixin ServeOptions options;
 
     @Option(
-        names = "--ssh-port",
-        paramLabel = "N",
-        defaultValue = "2222",
-        description = "SSH port; 0 picks a free one (default: ${DEFAULT-VALUE})")
-    int sshPort;
-
-    @Option(
-        names = "--gateway-port",
-        paramLabel = "N",
-        defaultValue = "7788",
-        description =
-            "gateway port; 0 picks a free one, -1 turns it off (default: ${DEFAULT-VALUE})")
-    int gatewayPort;
-
-    @Option(
-        names = "--gateway-bind",
-        paramLabel = "ADDR",
-        description =
-            "gateway address (default: controlPlane.gateway.bind from config, else 127.0.0.1)")
-    String gatewayBind;
-
-    @Option(names = "--name", paramLabel = "NAME", description = "node name (default: host name)")
-    String name;
-
-    @Option(
-        names = "--tmux-socket",
+        names = "--log-file",
         paramLabel = "PATH",
-        description = "tmux server socket (default: your default tmux server)")
-    Path tmuxSocket;
-
-    @Option(
-        names = "--retention",
-        paramLabel = "DURATION",
-        defaultValue = "7d",
-        description =
-            "how long ended sessions stay listed, e.g. 7d, 12h (default: ${DEFAULT-VALUE})")
-    String retention;
-
-    @Option(
-        names = "--keepalive",
-        paramLabel = "DURATION",
-        defaultValue = "15s",
-        description =
-            "SSH keepalive interval; 3 unanswered drop the client (default: ${DEFAULT-VALUE})")
-    String keepAlive;
-
-    @Option(
-        names = "--keeper",
-        description =
-            "experimental: a keeper process holds the sessions' terminals, so that their programs"
-                + " outlive this node (a crash, a restart, an upgrade; see docs/durability.md)")
-    boolean keeper;
+        description = {
+          "write the node's output to PATH instead of the terminal, rotated at 10 MiB, keeping"
+              + " PATH.1 … PATH.5 (what hack daemon start does; docs/daemon.md)"
+        })
+    Path logFile;
 
     @Override
     public Integer call() throws Exception {
+      if (logFile == null) {
+        return serve();
+      }
+      // in the background nobody sees stderr: everything goes to the log, errors included
+      // (slf4j-simple writes to System.err as it is at each call, so it follows)
+      System.setProperty("org.slf4j.simpleLogger.dateTimeFormat", "yyyy-MM-dd HH:mm:ss");
+      PrintStream log =
+          new PrintStream(
+              new RotatingLog(logFile, RotatingLog.ROTATE_BYTES, RotatingLog.KEEP),
+              true,
+              StandardCharsets.UTF_8);
+      System.setOut(log);
+      System.setErr(log);
+      log.println(
+          "--- "
+              + Instant.now()
+              + " hack "
+              + dev.hack.node.Version.get()
+              + ": node starting, pid "
+              + ProcessHandle.current().pid()
+              + " ---");
+      try {
+        return serve();
+      } catch (Exception e) {
+        log.println("hack: " + Main.describe(e));
+        return e instanceof IllegalArgumentException ? 2 : 1;
+      }
+    }
+
+    private int serve() throws Exception {
       HackHome home = HackHome.fromEnvironment();
       ConfigFile configFile = new ConfigFile(home.config());
-      String gatewayHost = gatewayBind;
+      String gatewayHost = options.gatewayBind;
       if (gatewayHost == null) {
         gatewayHost =
             configFile
@@ -115,15 +99,16 @@ final class NodeCommand {
       Node.Config config =
           new Node.Config(
                   home,
-                  name,
-                  bind,
-                  sshPort,
+                  options.name,
+                  options.bind,
+                  options.sshPort,
                   gatewayHost,
-                  gatewayPort,
-                  tmuxSocket,
-                  Durations.parse(retention),
-                  new NodeSshServer.Settings(Durations.parse(keepAlive), 3).withShellApp(picker))
-              .withKeeper(keeper);
+                  options.gatewayPort,
+                  options.tmuxSocket,
+                  Durations.parse(options.retention),
+                  new NodeSshServer.Settings(Durations.parse(options.keepAlive), 3)
+                      .withShellApp(picker))
+              .withKeeper(options.keeper);
       // a thread that dies of an uncaught error ends the node instead of leaving it half alive
       dev.hack.node.NodeFailures.exitOnUncaught();
       Node node = Node.start(config, w -> System.err.println("hack: warning: " + w));
@@ -140,6 +125,9 @@ final class NodeCommand {
                       cliSocket.close();
                     }
                     node.close();
+                    if (logFile != null) {
+                      System.out.println("--- " + Instant.now() + " node stopped ---");
+                    }
                     stopped.countDown();
                   },
                   "node-shutdown"));
@@ -152,7 +140,13 @@ final class NodeCommand {
         System.out.println("gateway listening on " + node.gatewayUrl());
       }
       System.out.println(
-          "node " + node.name() + " (" + node.id() + ") serving " + home + "; Ctrl-C stops it");
+          "node "
+              + node.name()
+              + " ("
+              + node.id()
+              + ") serving "
+              + home
+              + (logFile == null ? "; Ctrl-C stops it" : "; hack daemon stop stops it"));
       System.out.flush();
       stopped.await();
       return 0;
