@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
     description = "Keep terminal sessions alive on every machine you own and reach them anywhere.",
     subcommands = {
       NodeCommand.class,
+      DaemonCommand.class,
       SessionCommand.class,
       JobCommand.class,
       ProjectCommand.class,

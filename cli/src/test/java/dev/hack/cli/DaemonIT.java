@@ -1,0 +1,296 @@
+package dev.hack.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dev.hack.keys.KeyFiles;
+import dev.hack.node.testing.TestNode;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code hack daemon} as a user runs it: the packaged jar in its own process, a temp {@code
+ * HACK_HOME}, ports picked by the system, a real OpenSSH client and tmux. No service manager runs
+ * here, so these are hack's own background node; the units are checked in {@link SystemdTest} and
+ * {@link LaunchdTest}.
+ */
+class DaemonIT {
+  @TempDir Path dir;
+
+  private Path home;
+  private Path key;
+  private Path tmuxSocket;
+
+  @BeforeEach
+  void authorizeAKey() throws Exception {
+    home = dir.resolve("home");
+    tmuxSocket = dir.resolve("tmux.sock");
+    key = dir.resolve("id_ed25519");
+    KeyFiles.loadOrCreate(key, "me");
+    assertThat(hack("keys", "authorize", key + ".pub").exit()).isZero();
+  }
+
+  @AfterEach
+  void nothingLeftRunning() throws Exception {
+    // a test that failed half way must not leave a node or a tmux server behind
+    java.util.Optional<Long> pid = nodePid();
+    if (pid.isPresent() && ProcessHandle.of(pid.get()).isPresent()) {
+      ProcessHandle.of(pid.get()).get().destroyForcibly();
+    }
+    new ProcessBuilder("tmux", "-S", tmuxSocket.toString(), "kill-server")
+        .redirectErrorStream(true)
+        .start()
+        .waitFor(10, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void aBackgroundNodeOutlivesItsStarterAndAHangupAndStopsCleanly() throws Exception {
+    // the starter: a shell in a process group of its own (so the test can hang it up without
+    // hanging up itself), which starts the node, then waits as a login shell would
+    ProcessBuilder starting =
+        new ProcessBuilder(
+                "setsid",
+                "bash",
+                "-c",
+                quote(hackArgv("daemon", "start", "--ssh-port", "0", "--gateway-port", "0"))
+                    + " --name it --tmux-socket "
+                    + quote(List.of(tmuxSocket.toString()))
+                    + "; echo exit=$?; exec sleep 600")
+            .redirectErrorStream(true);
+    env(starting);
+    Process starter = starting.start();
+    starter.getOutputStream().close();
+    BufferedReader lines =
+        new BufferedReader(new InputStreamReader(starter.getInputStream(), StandardCharsets.UTF_8));
+    List<String> said = new ArrayList<>();
+    for (String line; (line = lines.readLine()) != null && !line.startsWith("exit="); ) {
+      said.add(line);
+    }
+    assertThat(String.join("\n", said))
+        .contains("starting the node in the background… ready in ")
+        .contains("node it (node-");
+    long pid = nodePid().orElseThrow();
+    long group = starter.pid(); // setsid made the shell its group's leader
+
+    // hang up the starter's whole group, as a closing terminal or SSH connection does
+    assertThat(new ProcessBuilder("kill", "-HUP", "--", "-" + group).start().waitFor()).isZero();
+    assertThat(starter.waitFor(10, TimeUnit.SECONDS)).isTrue();
+    // and the node itself: it runs with SIGHUP ignored
+    assertThat(new ProcessBuilder("kill", "-HUP", String.valueOf(pid)).start().waitFor()).isZero();
+    Thread.sleep(500);
+    assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive)).contains(true);
+    // a session of its own, with no controlling terminal
+    String[] stat = Files.readString(Path.of("/proc/" + pid + "/stat")).split("\\) ")[1].split(" ");
+    assertThat(Long.parseLong(stat[3])).as("session").isEqualTo(pid);
+    assertThat(stat[4]).as("controlling terminal").isEqualTo("0");
+    assertThat(ProcessHandle.of(pid).get().parent().map(ProcessHandle::pid))
+        .isNotEqualTo(java.util.Optional.of(group));
+
+    Run status = hack("daemon", "status", "--json");
+    assertThat(status.exit()).as(status.err()).isZero();
+    JsonObject st = JsonParser.parseString(status.out()).getAsJsonObject();
+    assertThat(st.get("running").getAsBoolean()).isTrue();
+    assertThat(st.get("pid").getAsLong()).isEqualTo(pid);
+    assertThat(st.get("name").getAsString()).isEqualTo("it");
+    assertThat(st.get("version").getAsString()).isNotEmpty();
+    assertThat(st.get("uptime_ms").getAsLong()).isPositive();
+    assertThat(st.get("sessions").getAsInt()).isZero();
+    assertThat(st.getAsJsonObject("gateway").get("url").getAsString()).startsWith("http://");
+    assertThat(st.getAsJsonObject("service").get("manager").getAsString()).isEqualTo("none");
+    int port = st.getAsJsonObject("ssh").get("port").getAsInt();
+
+    // a real SSH client gets in and starts a tmux session, which outlives a restart
+    assertThat(ssh(port, "ls").out()).contains("no sessions");
+    Run created = ssh(port, "new", "--type", "tmux", "--name", "keep", "--", "sleep", "600");
+    assertThat(created.exit()).as(created.err()).isZero();
+    Run human = hack("daemon", "status");
+    assertThat(human.out())
+        .contains("node it (node-")
+        .contains("is running")
+        .contains("pid         " + pid)
+        .contains("sessions    1, 1 running")
+        .contains("runs under  hack itself");
+
+    Run logs = hack("daemon", "logs");
+    assertThat(logs.exit()).isZero();
+    assertThat(logs.out())
+        .contains("node starting, pid " + pid)
+        .contains("ssh listening on 127.0.0.1:" + port);
+    assertThat(hack("daemon", "logs", "-n", "1").out().lines().count()).isEqualTo(1);
+
+    Run again = hack("daemon", "start");
+    assertThat(again.exit()).isZero();
+    assertThat(again.out()).contains("already running").contains("(pid " + pid + ")");
+
+    // restart without options: the same options as the last start (the tmux socket among them)
+    Run restarted = hack("daemon", "restart");
+    assertThat(restarted.exit()).as(restarted.out() + restarted.err()).isZero();
+    assertThat(restarted.out())
+        .containsPattern("stopping the node \\(pid " + pid + "\\)… stopped in \\d+\\.\\d s")
+        .contains("ready in ");
+    long pid2 = nodePid().orElseThrow();
+    assertThat(pid2).isNotEqualTo(pid);
+    assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive))
+        .isNotEqualTo(java.util.Optional.of(true));
+    int port2 =
+        JsonParser.parseString(hack("daemon", "status", "--json").out())
+            .getAsJsonObject()
+            .getAsJsonObject("ssh")
+            .get("port")
+            .getAsInt();
+    assertThat(ssh(port2, "ls").out()).containsPattern("keep\\s+tmux\\s+running");
+
+    Run stop = hack("daemon", "stop");
+    assertThat(stop.exit()).as(stop.err()).isZero();
+    assertThat(stop.out()).containsPattern("stopping the node \\(pid " + pid2 + "\\)… stopped in ");
+    assertThat(ProcessHandle.of(pid2).map(ProcessHandle::isAlive))
+        .isNotEqualTo(java.util.Optional.of(true));
+    assertThat(home.resolve("daemon/node.json")).doesNotExist();
+    assertThat(hack("daemon", "logs").out()).contains("node stopped");
+
+    Run none = hack("daemon", "status");
+    assertThat(none.exit()).isEqualTo(3);
+    assertThat(none.out()).contains("no node is running from " + home);
+    assertThat(
+            JsonParser.parseString(hack("daemon", "status", "--json").out())
+                .getAsJsonObject()
+                .get("running")
+                .getAsBoolean())
+        .isFalse();
+    Run stopAgain = hack("daemon", "stop");
+    assertThat(stopAgain.exit()).isZero();
+    assertThat(stopAgain.out()).contains("nothing to stop");
+  }
+
+  @Test
+  void aNodeThatCannotStartIsReportedWithTheEndOfItsLog() throws Exception {
+    try (ServerSocket taken = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      Run r =
+          hack(
+              "daemon",
+              "start",
+              "--ssh-port",
+              String.valueOf(taken.getLocalPort()),
+              "--gateway-port",
+              "-1");
+      assertThat(r.exit()).isEqualTo(1);
+      assertThat(r.out()).contains("starting the node in the background… failed");
+      assertThat(r.err())
+          .contains("hack: the node exited with status 1 before it was ready; the end of")
+          .contains("cannot listen for SSH on 127.0.0.1:" + taken.getLocalPort());
+    }
+    assertThat(nodePid()).isEmpty();
+    Run bad = hack("daemon", "start", "--retention", "forever");
+    assertThat(bad.exit()).isEqualTo(2);
+    assertThat(bad.err()).contains("invalid duration 'forever'");
+  }
+
+  @Test
+  void installSaysWhatIsMissingAndPrintsAUnitThatRunsThisHome() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeFalse(
+        Files.isDirectory(Path.of("/run/systemd/system")),
+        "systemd runs here: install would really enable a unit");
+    Run install = hack("daemon", "install");
+    assertThat(install.exit()).isEqualTo(1);
+    assertThat(install.err()).contains("systemd is not running on this machine");
+    Run print = hack("daemon", "install", "--print", "--ssh-port", "2200");
+    assertThat(print.exit()).as(print.err()).isZero();
+    assertThat(print.out())
+        .contains("Environment=HACK_HOME=" + home)
+        .contains(
+            "-jar "
+                + home.resolve("daemon/hack.jar")
+                + " node serve --log-file "
+                + home.resolve("daemon/node.log")
+                + " --ssh-port 2200");
+    assertThat(home.resolve("daemon/hack.jar")).doesNotExist(); // --print changes nothing
+  }
+
+  @Test
+  void everyDaemonCommandHasHelp() throws Exception {
+    for (String c : List.of("start", "stop", "restart", "status", "logs", "install", "uninstall")) {
+      Run help = hack("daemon", c, "--help");
+      assertThat(help.exit()).as(c).isZero();
+      assertThat(help.out()).as(c).contains("Usage: hack daemon " + c);
+    }
+    assertThat(hack("daemon", "start", "--help").out())
+        .contains("--ssh-port")
+        .contains("--timeout");
+    assertThat(hack("node", "serve", "--help").out()).contains("--log-file");
+  }
+
+  // ---- helpers
+
+  record Run(int exit, String out, String err) {}
+
+  private List<String> hackArgv(String... args) {
+    return CliNodes.hackArgv(args);
+  }
+
+  private Run hack(String... args) throws Exception {
+    ProcessBuilder pb = new ProcessBuilder(hackArgv(args));
+    env(pb);
+    Process p = pb.start();
+    p.getOutputStream().close();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+    return new Run(p.exitValue(), out, err.replaceAll("(?m)^Picked up JAVA_TOOL_OPTIONS.*\n", ""));
+  }
+
+  private void env(ProcessBuilder pb) {
+    Map<String, String> env = pb.environment();
+    env.put("HACK_HOME", home.toString());
+    env.put("HACK_NO_DAEMON", "1");
+    env.put("JAVA_TOOL_OPTIONS", "-Dpty4j.tmpdir=" + dir.resolve("pty4j"));
+  }
+
+  private Run ssh(int port, String... command) throws Exception {
+    List<String> argv = new ArrayList<>(TestNode.sshArgv(key, port, "127.0.0.1"));
+    argv.addAll(List.of(command));
+    Process p = new ProcessBuilder(argv).start();
+    p.getOutputStream().close();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    return new Run(p.exitValue(), out, err);
+  }
+
+  private java.util.Optional<Long> nodePid() throws IOException {
+    Path nodeJson = home.resolve("daemon/node.json");
+    if (!Files.exists(nodeJson)) {
+      return java.util.Optional.empty();
+    }
+    return java.util.Optional.of(
+        JsonParser.parseString(Files.readString(nodeJson))
+            .getAsJsonObject()
+            .get("pid")
+            .getAsLong());
+  }
+
+  /** Words as one bash command line, each in single quotes. */
+  private static String quote(List<String> words) {
+    StringBuilder sb = new StringBuilder();
+    for (String w : words) {
+      if (sb.length() > 0) {
+        sb.append(' ');
+      }
+      sb.append('\'').append(w.replace("'", "'\\''")).append('\'');
+    }
+    return sb.toString();
+  }
+}
