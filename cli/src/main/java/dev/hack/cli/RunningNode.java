@@ -94,10 +94,11 @@ record RunningNode(
 
   /**
    * Why the process {@link #pid} is not this node, or empty when, as far as the system tells, it
-   * is: a process of this user, started no later than the node says it started, running {@code node
-   * serve}. A node killed with SIGKILL leaves its node.json behind, and its pid may be reused by
-   * any program; this check is what keeps {@code hack daemon stop} from signalling that program.
-   * What the system does not tell (another user's process on some systems) is not held against it.
+   * is: a process of this user (any user's, for root), started no later than the node says it
+   * started, running {@code node serve}. A node killed with SIGKILL leaves its node.json behind,
+   * and its pid may be reused by any program; this check is what keeps {@code hack daemon stop}
+   * from signalling that program. What the system does not tell (another user's process on some
+   * systems) is not held against it.
    */
   Optional<String> notThisNode() {
     Optional<ProcessHandle> handle = ProcessHandle.of(pid);
@@ -106,7 +107,11 @@ record RunningNode(
     }
     ProcessHandle.Info info = handle.get().info();
     String me = System.getProperty("user.name");
-    if (info.user().isPresent() && me != null && !info.user().get().equals(me)) {
+    // root (installing a system unit for a user) may find that user's node
+    if (info.user().isPresent()
+        && me != null
+        && !me.equals("root")
+        && !info.user().get().equals(me)) {
       return Optional.of("process " + pid + " belongs to " + info.user().get() + ", not " + me);
     }
     if (startedAt != null

@@ -284,6 +284,7 @@ final class Systemd implements ServiceManager {
   @Override
   public Optional<Process> start(NodeLaunch launch) throws IOException {
     refreshJar(launch);
+    resetFailed();
     must("start", UNIT);
     return Optional.empty();
   }
@@ -296,8 +297,17 @@ final class Systemd implements ServiceManager {
   @Override
   public boolean restart(NodeLaunch launch) throws IOException {
     refreshJar(launch);
+    resetFailed();
     must("restart", UNIT);
     return true;
+  }
+
+  /**
+   * Forgets that the unit failed, so that a start asked for by hand is made even after systemd gave
+   * up restarting it (StartLimitBurst); a unit that has not failed is left as it is.
+   */
+  private void resetFailed() throws IOException {
+    systemctl("reset-failed", UNIT); // fails when there is nothing to reset: fine
   }
 
   /**

@@ -47,7 +47,7 @@ class DaemonCommandTest {
     RunningNode found = RunningNode.find(home).orElseThrow();
     assertThat(found.notThisNode())
         .hasValueSatisfying(w -> assertThat(w).contains("not a hack node"));
-    assertThat(DaemonCommand.running(home)).isEmpty();
+    assertThat(DaemonControl.running(home)).isEmpty();
 
     // a pid reused by a process that started after the node said it did
     Files.writeString(
@@ -67,9 +67,9 @@ class DaemonCommandTest {
 
   @Test
   void uptimeReadsLikeAPersonWouldSayIt() {
-    assertThat(DaemonCommand.Status.uptime(Duration.ofSeconds(12))).isEqualTo("12s");
-    assertThat(DaemonCommand.Status.uptime(Duration.ofSeconds(303))).isEqualTo("5m 3s");
-    assertThat(DaemonCommand.Status.uptime(Duration.ofMinutes(134))).isEqualTo("2h 14m");
-    assertThat(DaemonCommand.Status.uptime(Duration.ofHours(76))).isEqualTo("3d 4h");
+    assertThat(DaemonStatus.uptime(Duration.ofSeconds(12))).isEqualTo("12s");
+    assertThat(DaemonStatus.uptime(Duration.ofSeconds(303))).isEqualTo("5m 3s");
+    assertThat(DaemonStatus.uptime(Duration.ofMinutes(134))).isEqualTo("2h 14m");
+    assertThat(DaemonStatus.uptime(Duration.ofHours(76))).isEqualTo("3d 4h");
   }
 }

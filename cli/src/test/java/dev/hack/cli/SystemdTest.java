@@ -131,7 +131,9 @@ class SystemdTest {
     user.stop(null);
     assertThat(Files.readAllLines(calls))
         .containsExactly(
+            "--user reset-failed hack-node.service",
             "--user start hack-node.service",
+            "--user reset-failed hack-node.service",
             "--user restart hack-node.service",
             "--user stop hack-node.service");
 
@@ -172,7 +174,7 @@ class SystemdTest {
             "nobody-x");
     assertThatThrownBy(
             () -> user.start(withSource(launch(home), Files.writeString(dir.resolve("j"), "j"))))
-        .hasMessageContaining("start hack-node.service failed: Failed to connect to bus")
+        .hasMessageContaining("--user start hack-node.service failed: Failed to connect to bus")
         .hasMessageContaining("log in as yourself");
   }
 
