@@ -21,9 +21,11 @@ import java.util.Optional;
  *   <li>{@code setsid} (where there is one, as on Linux) gives it a session of its own with no
  *       controlling terminal: a terminal or SSH connection that closes sends SIGHUP to its own
  *       session, and Ctrl-C in it goes to its own foreground group, never to the node;
- *   <li>{@code nohup} starts it with SIGHUP ignored, and the JVM leaves a signal that was ignored
- *       when it started ignored: a SIGHUP sent to the group that started it, or to it, does nothing
- *       (this is what holds on macOS, which has no {@code setsid} command);
+ *   <li>{@code node serve --log-file} catches SIGHUP and does nothing with it, where a node in a
+ *       terminal ends: a SIGHUP sent to the group that started it, or to it, does nothing. This is
+ *       what holds on macOS, which has no {@code setsid} command, once the JVM has started. (Not
+ *       {@code nohup}: a signal ignored when the JVM starts stays ignored in every program the node
+ *       starts, so sessions would not end on a hangup; a caught one is reset by exec.)
  *   <li>its stdin is {@code /dev/null} and its stdout and stderr go to {@code node.log}, so it
  *       never touches the terminal; {@code node serve --log-file} then writes and rotates that log;
  *   <li>it runs in the user's home directory, so that it keeps no other directory busy, with the
@@ -74,7 +76,6 @@ final class Background implements ServiceManager {
     }
     List<String> argv = new ArrayList<>();
     onPath("setsid").ifPresent(argv::add);
-    onPath("nohup").ifPresent(argv::add);
     argv.addAll(launch.argv());
     ProcessBuilder pb =
         new ProcessBuilder(argv)

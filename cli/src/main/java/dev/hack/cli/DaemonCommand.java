@@ -195,6 +195,7 @@ final class DaemonCommand {
     public Integer call() throws Exception {
       validate(options);
       Duration stopWait = NodeCommand.Durations.parse(stopTimeout);
+      DaemonControl.outliveHangup();
       HackHome home = HackHome.fromEnvironment();
       ServiceManager m = ServiceManager.forHome(home);
       refuseOptionsFor(m, options.given(), "restart");
@@ -330,6 +331,7 @@ final class DaemonCommand {
         System.out.print(m.unitText(launch));
         return 0;
       }
+      DaemonControl.outliveHangup();
       Optional<RunningNode> r = DaemonControl.running(home);
       long oldPid = 0;
       if (r.isPresent()) {

@@ -44,6 +44,16 @@ final class DaemonControl {
     return new Background(home);
   }
 
+  /**
+   * Makes this command outlive a hangup of its terminal. {@code restart} and {@code install} stop
+   * the node, then start it again: run from a shell in one of the node's own PTY sessions, that
+   * shell is hung up when the node stops, and the command would die half way, leaving no node. The
+   * command's output to the dead terminal is lost; the node's log says what happened.
+   */
+  static void outliveHangup() {
+    org.jline.utils.Signals.register("HUP", () -> {});
+  }
+
   /** {@code 1.2 s}. */
   static String seconds(Duration d) {
     return String.format(Locale.ROOT, "%.1f s", d.toMillis() / 1000.0);

@@ -46,8 +46,9 @@ final class NodeCommand {
         names = "--log-file",
         paramLabel = "PATH",
         description = {
-          "write the node's output to PATH instead of the terminal, rotated at 10 MiB, keeping"
-              + " PATH.1 … PATH.5 (what hack daemon start does; docs/daemon.md)"
+          "for a node without a terminal: write its output to PATH, rotated at 10 MiB, keeping"
+              + " PATH.1 … PATH.5, and let SIGHUP pass (what hack daemon start does;"
+              + " docs/daemon.md)"
         })
     Path logFile;
 
@@ -66,6 +67,10 @@ final class NodeCommand {
               StandardCharsets.UTF_8);
       System.setOut(log);
       System.setErr(log);
+      // no terminal to hang up: a SIGHUP (to the group that started it, say) must not end the
+      // node as it ends one in a terminal. Caught, not ignored: an ignored signal would stay
+      // ignored in every session's program, a caught one is reset when they exec.
+      org.jline.utils.Signals.register("HUP", () -> {});
       log.println(
           "--- "
               + Instant.now()

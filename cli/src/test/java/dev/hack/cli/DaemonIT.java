@@ -89,7 +89,7 @@ class DaemonIT {
     // hang up the starter's whole group, as a closing terminal or SSH connection does
     assertThat(new ProcessBuilder("kill", "-HUP", "--", "-" + group).start().waitFor()).isZero();
     assertThat(starter.waitFor(10, TimeUnit.SECONDS)).isTrue();
-    // and the node itself: it runs with SIGHUP ignored
+    // and the node itself: it lets SIGHUP pass
     assertThat(new ProcessBuilder("kill", "-HUP", String.valueOf(pid)).start().waitFor()).isZero();
     Thread.sleep(500);
     assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive)).contains(true);
@@ -115,6 +115,23 @@ class DaemonIT {
 
     // a real SSH client gets in and starts a tmux session, which outlives a restart
     assertThat(ssh(port, "ls").out()).contains("no sessions");
+    // the programs of sessions get SIGHUP as usual: the node's own handling is not inherited
+    assertThat(ssh(port, "new", "--name", "probe", "--", "sleep", "600").exit()).isZero();
+    long probe =
+        JsonParser.parseString(ssh(port, "ls", "--json").out())
+            .getAsJsonArray()
+            .get(0)
+            .getAsJsonObject()
+            .get("pid")
+            .getAsLong();
+    String sigIgn =
+        Files.readAllLines(Path.of("/proc/" + probe + "/status")).stream()
+            .filter(l -> l.startsWith("SigIgn:"))
+            .findFirst()
+            .orElseThrow();
+    assertThat(Long.parseLong(sigIgn.substring(7).strip(), 16) & 1L).as(sigIgn).isZero();
+    assertThat(ssh(port, "stop", "probe").exit()).isZero();
+    assertThat(ssh(port, "rm", "probe").exit()).isZero();
     Run created = ssh(port, "new", "--type", "tmux", "--name", "keep", "--", "sleep", "600");
     assertThat(created.exit()).as(created.err()).isZero();
     Run human = hack("daemon", "status");
@@ -174,6 +191,47 @@ class DaemonIT {
     Run stopAgain = hack("daemon", "stop");
     assertThat(stopAgain.exit()).isZero();
     assertThat(stopAgain.out()).contains("nothing to stop");
+  }
+
+  @Test
+  void aRestartTypedInOneOfTheNodesOwnShellsFinishesThoughThatShellIsHungUp() throws Exception {
+    Run started =
+        hack(
+            "daemon",
+            "start",
+            "--ssh-port",
+            "0",
+            "--gateway-port",
+            "-1",
+            "--tmux-socket",
+            tmuxSocket.toString());
+    assertThat(started.exit()).as(started.out() + started.err()).isZero();
+    long pid = nodePid().orElseThrow();
+    int port = sshPort();
+    assertThat(ssh(port, "new", "--name", "sh").exit()).isZero();
+    Path out = dir.resolve("restart.out");
+    // the shell inherits the node's environment: HACK_HOME, PATH, the test's JVM options
+    String line =
+        "java -jar " + System.getProperty("hack.jar") + " daemon restart > " + out + " 2>&1\\n";
+    Run sent = ssh(port, "send", "sh", "'" + line + "'");
+    assertThat(sent.exit()).as(sent.err()).isZero();
+    // stopping the node hangs up that shell and the restart it runs; the restart goes on
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+    java.util.Optional<Long> now = nodePid();
+    while ((now.isEmpty()
+            || now.get() == pid
+            || !Files.exists(out)
+            || !Files.readString(out).contains("ready in"))
+        && System.nanoTime() < deadline) {
+      Thread.sleep(200);
+      now = nodePid();
+    }
+    assertThat(Files.readString(out))
+        .contains("stopping the node (pid " + pid + ")… stopped in")
+        .contains("ready in");
+    assertThat(now).isPresent().isNotEqualTo(java.util.Optional.of(pid));
+    assertThat(ssh(sshPort(), "ls").out()).containsPattern("sh\\s+shell\\s+lost");
+    assertThat(hack("daemon", "stop").exit()).isZero();
   }
 
   @Test
@@ -268,6 +326,14 @@ class DaemonIT {
     String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
     return new Run(p.exitValue(), out, err);
+  }
+
+  private int sshPort() throws IOException {
+    return JsonParser.parseString(Files.readString(home.resolve("daemon/node.json")))
+        .getAsJsonObject()
+        .getAsJsonObject("ssh")
+        .get("port")
+        .getAsInt();
   }
 
   private java.util.Optional<Long> nodePid() throws IOException {
