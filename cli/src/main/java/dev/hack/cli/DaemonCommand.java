@@ -130,7 +130,8 @@ final class DaemonCommand {
       description = {
         "Stop the node running from this HACK_HOME (SIGTERM, or through its service manager) and"
             + " wait until it has.",
-        "PTY sessions end with it; tmux sessions keep running. Exit 0 also when none ran."
+        "PTY sessions end with it (unless a keeper holds them); tmux sessions keep running."
+            + " Exit 0 also when none ran."
       },
       mixinStandardHelpOptions = true)
   static final class Stop implements Callable<Integer> {
@@ -177,7 +178,7 @@ final class DaemonCommand {
       description = {
         "Stop the node and start it again (through its service manager, once installed).",
         "Without options it runs with those of the last hack daemon start. tmux sessions survive"
-            + " it; PTY sessions do not yet."
+            + " it; shell and process sessions only with --keeper (docs/durability.md)."
       },
       mixinStandardHelpOptions = true)
   static final class Restart implements Callable<Integer> {

@@ -21,7 +21,15 @@ class DaemonCommandTest {
     DaemonCommand.Start start = new DaemonCommand.Start();
     new CommandLine(start)
         .parseArgs(
-            "--ssh-port", "0", "--name", "my node", "--tmux-socket", "t.sock", "--timeout", "5s");
+            "--ssh-port",
+            "0",
+            "--name",
+            "my node",
+            "--keeper",
+            "--tmux-socket",
+            "t.sock",
+            "--timeout",
+            "5s");
     assertThat(start.options.given())
         .containsExactly(
             "--ssh-port",
@@ -29,7 +37,8 @@ class DaemonCommandTest {
             "--name",
             "my node",
             "--tmux-socket",
-            Path.of("t.sock").toAbsolutePath().toString());
+            Path.of("t.sock").toAbsolutePath().toString(),
+            "--keeper"); // in the order node serve declares them
     DaemonCommand.Start bare = new DaemonCommand.Start();
     new CommandLine(bare).parseArgs();
     assertThat(bare.options.given()).isEmpty();

@@ -51,6 +51,15 @@ class DaemonIT {
     if (pid.isPresent() && ProcessHandle.of(pid.get()).isPresent()) {
       ProcessHandle.of(pid.get()).get().destroyForcibly();
     }
+    // a keeper outlives every node by design: end it and what it holds (found by its socket)
+    String keeperSocket = home.resolve("daemon/keeper.sock").toString();
+    ProcessHandle.allProcesses()
+        .filter(h -> h.info().commandLine().map(c -> c.contains(keeperSocket)).orElse(false))
+        .forEach(
+            keeper -> {
+              keeper.descendants().forEach(ProcessHandle::destroyForcibly);
+              keeper.destroyForcibly();
+            });
     new ProcessBuilder("tmux", "-S", tmuxSocket.toString(), "kill-server")
         .redirectErrorStream(true)
         .start()
@@ -235,6 +244,22 @@ class DaemonIT {
   }
 
   @Test
+  void withAKeeperARestartKeepsShellAndProcessSessionsRunning() throws Exception {
+    Run started = hack("daemon", "start", "--keeper", "--ssh-port", "0", "--gateway-port", "-1");
+    assertThat(started.exit()).as(started.out() + started.err()).isZero();
+    assertThat(ssh(sshPort(), "new", "--name", "agent", "--", "sleep", "600").exit()).isZero();
+    long program = sessionPid("agent");
+    Run restarted = hack("daemon", "restart"); // with --keeper, the option of the last start
+    assertThat(restarted.exit()).as(restarted.out() + restarted.err()).isZero();
+    Run ls = ssh(sshPort(), "ls", "--json");
+    assertThat(ls.out()).contains("\"id\":\"agent\"").contains("\"status\":\"running\"");
+    assertThat(sessionPid("agent")).isEqualTo(program);
+    assertThat(ProcessHandle.of(program).map(ProcessHandle::isAlive)).contains(true);
+    assertThat(ssh(sshPort(), "stop", "agent").exit()).isZero();
+    assertThat(hack("daemon", "stop").exit()).isZero();
+  }
+
+  @Test
   void aNodeThatCannotStartIsReportedWithTheEndOfItsLog() throws Exception {
     try (ServerSocket taken = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
       Run r =
@@ -326,6 +351,15 @@ class DaemonIT {
     String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
     return new Run(p.exitValue(), out, err);
+  }
+
+  private long sessionPid(String id) throws Exception {
+    for (var e : JsonParser.parseString(ssh(sshPort(), "ls", "--json").out()).getAsJsonArray()) {
+      if (e.getAsJsonObject().get("id").getAsString().equals(id)) {
+        return e.getAsJsonObject().get("pid").getAsLong();
+      }
+    }
+    throw new AssertionError("no session " + id);
   }
 
   private int sshPort() throws IOException {
