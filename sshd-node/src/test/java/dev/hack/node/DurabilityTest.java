@@ -122,15 +122,21 @@ class DurabilityTest {
     plain.addAll(List.of("attach", "flood"));
     Process watcher =
         new ProcessBuilder(plain)
-            .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-            .redirectError(ProcessBuilder.Redirect.DISCARD)
+            .redirectOutput(dir.resolve("watcher.out").toFile())
+            .redirectError(dir.resolve("watcher.err").toFile())
             .start(); // stdin stays open: it never detaches by itself
     owned.add(watcher::destroyForcibly);
     Poll.until(WAIT, "flood attached", () -> "1".equals(field(ls(), "flood", "attached")));
     node.close();
     shell.waitFor("sh1 keeps running; attach again once the node is back", WAIT);
     assertThat(watcher.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
-    assertThat(watcher.exitValue()).as("75: try again").isEqualTo(75);
+    assertThat(watcher.exitValue())
+        .as(
+            "75: try again; ssh said %s; it printed %s; the node: %s",
+            Files.readString(dir.resolve("watcher.err")),
+            tail(Files.readString(dir.resolve("watcher.out"), StandardCharsets.ISO_8859_1)),
+            tail(Files.readString(dir.resolve("node-2.log"))))
+        .isEqualTo(75);
     Poll.until(WAIT, "the attached client ended", shell::exited);
     assertThat(alive(floodPid)).isTrue();
     node = start(home, tmuxSocket, "node-3.log");
@@ -172,6 +178,10 @@ class DurabilityTest {
         ssh("new", "--name", "s2", "--", "sh", "-c", "'echo s2-up; sleep 60'");
     assertThat(created.exit()).as(created.err()).isZero();
     Poll.until(WAIT, "s2 runs under a new keeper", () -> ssh("logs", "s2").out().contains("s2-up"));
+  }
+
+  private static String tail(String s) {
+    return s.length() > 3000 ? s.substring(s.length() - 3000) : s;
   }
 
   private NodeProcess start(HackHome home, Path tmuxSocket, String log) throws Exception {

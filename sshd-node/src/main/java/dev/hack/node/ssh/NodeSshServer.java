@@ -177,7 +177,7 @@ public final class NodeSshServer implements AutoCloseable {
   private final java.util.Set<SshCall> live = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   /** How long stopping waits for attached clients to have been told. */
-  private static final Duration TELL_WAIT = Duration.ofSeconds(2);
+  private static final Duration TELL_WAIT = Duration.ofSeconds(3);
 
   private final NodeContext context;
 
@@ -204,6 +204,22 @@ public final class NodeSshServer implements AutoCloseable {
           Thread.currentThread().interrupt();
           return;
         }
+      }
+    }
+    // then their connections close gracefully, which writes out what is still queued; stopping
+    // the server closes them at once and drops it (ssh then exited 255 instead of 75)
+    List<org.apache.sshd.common.future.CloseFuture> closing = new ArrayList<>();
+    for (SshCall c : told) {
+      closing.add(c.session().close(false));
+    }
+    for (org.apache.sshd.common.future.CloseFuture f : closing) {
+      long left = deadline - System.nanoTime();
+      try {
+        if (left <= 0 || !f.await(Duration.ofNanos(left))) {
+          break;
+        }
+      } catch (java.io.IOException e) {
+        break; // interrupted: stop now
       }
     }
   }

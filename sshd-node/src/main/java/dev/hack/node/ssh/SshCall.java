@@ -236,14 +236,17 @@ final class SshCall {
   /**
    * The node is stopping: an attached client is told in one line whether its session goes on, and
    * the channel ends with {@link #NODE_STOPPING} (a client may take that as "attach again").
-   * Returns whether this call had an attachment to end.
+   * Returns whether this call had an attachment to end (or one being set up: its screen may take a
+   * while to replay).
    */
   boolean nodeStopping(boolean sessionsSurvive) {
-    Attachment a = keys.close();
-    if (a == null) {
-      return false;
+    Attachment a = keys.close(); // an attach still being set up finds it closed and detaches
+    if (a == null && attachedTo == null) {
+      return false; // not attached, nor attaching
     }
-    a.detach();
+    if (a != null) {
+      a.detach();
+    }
     audit.ok("detach", "detach " + attachedTo, "the node is stopping");
     String what =
         sessionsSurvive
