@@ -167,7 +167,10 @@ class DurabilityTest {
             List.of(
                 "pkill", "-9", "-f", "KeeperServer " + home.daemonDir().resolve("keeper.sock")));
     assertThat(killed.exit()).as("a keeper was running").isZero();
-    Thread.sleep(500);
+    Poll.until(
+        WAIT,
+        "the keeper gone",
+        () -> TestNode.run(List.of("pgrep", "-f", "KeeperServer " + home.daemonDir())).exit() != 0);
     assertThat(alive(pid)).as("the node's descriptor keeps the terminal open").isTrue();
     TmuxTerminal shell = terminal("attach", "s1");
     shell.type("echo still-$((4+4))");

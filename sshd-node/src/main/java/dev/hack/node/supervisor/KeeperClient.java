@@ -188,7 +188,8 @@ final class KeeperClient implements AutoCloseable {
         }
         if (f.type().equals("exited")) {
           KeptPty p = held.get(f.message().get("id").getAsString());
-          if (p != null) {
+          long pid = f.message().has("pid") ? f.message().get("pid").getAsLong() : -1;
+          if (p != null && (pid < 0 || p.pid() == pid)) { // a restart's old program: not this one
             p.exited(f.message().get("code").getAsInt());
           }
         }

@@ -364,6 +364,7 @@ public final class KeeperServer {
               if (owner != null) {
                 JsonObject ev = KeeperWire.message("exited");
                 ev.addProperty("id", k.id);
+                ev.addProperty("pid", k.pty.pid()); // not a newer program of the same session
                 ev.addProperty("code", code);
                 try {
                   owner.wire.send(ev);

@@ -82,23 +82,21 @@ class SshLimitsTest {
         .authorize(java.nio.file.Files.readString(Path.of(key + ".pub")));
     List<String> argv = new ArrayList<>(node.sshArgvWithKey(key, "127.0.0.1", "ls"));
     argv.replaceAll(a -> a.equals("BatchMode=yes") ? "BatchMode=no" : a); // it may prompt
+    Path auditFile = node.home().gatewayDir().resolve("audit.jsonl");
     try (TmuxTerminal t = TmuxTerminal.start(100, 30, argv)) {
       t.waitFor("Enter passphrase", WAIT);
-      Thread.sleep(3_000); // past the login time
+      Poll.until( // the node gave up on it: past the login time
+          WAIT,
+          "the login timeout on record",
+          () ->
+              java.nio.file.Files.exists(auditFile)
+                  && java.nio.file.Files.readString(auditFile).contains("\"login_timeout\""));
       t.type("secret");
       t.keys("Enter");
       String screen = t.waitFor("no login within 2s", WAIT);
       assertThat(screen).doesNotContain("corrupt");
     }
-    String audit =
-        Poll.until(
-            WAIT,
-            "the audit line",
-            () -> {
-              Path f = node.home().gatewayDir().resolve("audit.jsonl");
-              String text = java.nio.file.Files.exists(f) ? java.nio.file.Files.readString(f) : "";
-              return text.contains("\"login_timeout\"") ? text : null;
-            });
+    String audit = java.nio.file.Files.readString(auditFile);
     assertThat(audit).contains("no login within 2s");
   }
 
