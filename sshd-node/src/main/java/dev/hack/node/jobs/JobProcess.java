@@ -1,5 +1,6 @@
 package dev.hack.node.jobs;
 
+import dev.hack.node.platform.Platform;
 import dev.hack.node.supervisor.ExecCheck;
 import dev.hack.node.supervisor.Signals;
 import java.io.File;
@@ -15,14 +16,15 @@ import java.util.Map;
  * A job's program, started in a session and process group of its own so that one signal reaches
  * everything it started, grandchildren included.
  *
- * <p>Java cannot make a child a session leader, so the program runs through {@code setsid(1)}. The
- * JVM's child is never a process group leader, so {@code setsid} calls {@code setsid(2)} and execs
- * the program without forking: the pid Java sees is the program's, and it is also the process group
- * id. Without {@code setsid} (not Linux) the program runs in the node's group and signals go to it
- * and to the descendants found at the time.
+ * <p>Java cannot make a child a session leader, so the program runs through the platform's helper
+ * ({@link Platform#newSessionCommand}: {@code setsid(1)} on Linux, Perl's {@code POSIX::setsid} on
+ * macOS). The JVM's child is never a process group leader, so the helper calls {@code setsid(2)}
+ * and execs the program without forking: the pid Java sees is the program's, and it is also the
+ * process group id. Without a helper the program runs in the node's group and signals go to it and
+ * to the descendants found at the time.
  */
 final class JobProcess {
-  private static final Path SETSID = findSetsid();
+  private static final List<String> NEW_SESSION = Platform.current().newSessionCommand();
   private static final File DEV_NULL = new File("/dev/null");
 
   private final Process process;
@@ -33,27 +35,13 @@ final class JobProcess {
     this.ownGroup = ownGroup;
   }
 
-  private static Path findSetsid() {
-    for (String p : List.of("/usr/bin/setsid", "/bin/setsid")) {
-      Path path = Path.of(p);
-      if (Files.isExecutable(path)) {
-        return path;
-      }
-    }
-    return null;
-  }
-
   /**
    * Starts {@code command} in {@code cwd} with the node's environment plus {@code env}, stdin from
    * {@code /dev/null}, stderr merged into stdout.
    */
   static JobProcess start(List<String> command, Path cwd, Map<String, String> env)
       throws IOException {
-    List<String> argv = new ArrayList<>();
-    if (SETSID != null) {
-      argv.add(SETSID.toString());
-      argv.add("--");
-    }
+    List<String> argv = new ArrayList<>(NEW_SESSION);
     argv.addAll(command);
     ProcessBuilder pb =
         new ProcessBuilder(argv)
@@ -61,7 +49,7 @@ final class JobProcess {
             .redirectInput(ProcessBuilder.Redirect.from(DEV_NULL))
             .redirectErrorStream(true);
     pb.environment().putAll(env);
-    return new JobProcess(pb.start(), SETSID != null);
+    return new JobProcess(pb.start(), !NEW_SESSION.isEmpty());
   }
 
   Process process() {
@@ -93,9 +81,9 @@ final class JobProcess {
    * Why {@code command} cannot be started in {@code cwd}, or null if it looks startable: the
    * directory is missing, or {@link ExecCheck} finds the program missing or not executable (looked
    * up on {@code PATH}, from {@code env} if it sets one, as {@code execvp(3)} does), or the
-   * arguments and environment over the kernel's limits. Checked before starting because with {@code
-   * setsid} in between, a missing program would otherwise look like a program that ran and exited
-   * with status 127.
+   * arguments and environment over the kernel's limits. Checked before starting because with the
+   * new-session helper in between, a missing program would otherwise look like a program that ran
+   * and exited with status 127.
    */
   static String whyNotStartable(List<String> command, Path cwd, Map<String, String> env) {
     if (!Files.isDirectory(cwd)) {
@@ -103,7 +91,7 @@ final class JobProcess {
     }
     Map<String, String> full = new HashMap<>(System.getenv());
     full.putAll(env);
-    // a file without #! runs: setsid's execvp(3) (or the JDK) hands it to /bin/sh
+    // a file without #! runs: the helper's execvp(3) (or the JDK) hands it to /bin/sh
     return ExecCheck.problem(command, cwd, full, true);
   }
 

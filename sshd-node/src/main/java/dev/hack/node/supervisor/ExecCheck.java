@@ -1,5 +1,6 @@
 package dev.hack.node.supervisor;
 
+import dev.hack.node.platform.Platform;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -43,7 +44,7 @@ public final class ExecCheck {
    * {@code sysconf(_SC_ARG_MAX)}, a quarter of the stack limit (2 MiB with the usual 8 MiB).
    */
   private static long argMax() {
-    long n = LibC.sysconf(LibC.SC_ARG_MAX);
+    long n = Platform.current().argMax();
     return n >= MAX_STRING ? n : MAX_STRING;
   }
 

@@ -3,7 +3,8 @@ package dev.hack.node.supervisor;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import dev.hack.node.api.PtySize;
-import dev.hack.node.keeper.UnixSocket;
+import dev.hack.node.platform.Platform;
+import dev.hack.node.platform.UnixSocket;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -116,13 +117,8 @@ final class KeeperClient implements AutoCloseable {
   private static void start(Path socket, Path logFile) throws IOException {
     Files.createDirectories(socket.getParent());
     String java = ProcessHandle.current().info().command().orElse("java");
-    List<String> cmd = new ArrayList<>();
-    for (String setsid : List.of("/usr/bin/setsid", "/bin/setsid")) {
-      if (Files.isExecutable(Path.of(setsid))) {
-        cmd.add(setsid); // a new session: no hangup from the node's terminal or process group
-        break;
-      }
-    }
+    // a new session: no hangup from the node's terminal or process group
+    List<String> cmd = new ArrayList<>(Platform.current().newSessionCommand());
     cmd.addAll(
         List.of(
             java,

@@ -4,7 +4,8 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import dev.hack.node.api.PtySize;
-import dev.hack.node.keeper.UnixSocket;
+import dev.hack.node.platform.Posix;
+import dev.hack.node.platform.UnixSocket;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -401,7 +402,7 @@ public final class KeeperServer {
         pollfds[2 * i] = idle.get(i).pty.fd;
         pollfds[2 * i + 1] = POLLIN;
       }
-      int ready = LibC.poll(pollfds, idle.size(), 200);
+      int ready = Posix.poll(pollfds, idle.size(), 200);
       if (ready <= 0) {
         continue;
       }
@@ -415,7 +416,7 @@ public final class KeeperServer {
           if (k.owner != null) {
             continue; // adopted meanwhile: the node reads it now
           }
-          long n = LibC.read(k.pty.fd, buf, buf.length);
+          long n = Posix.read(k.pty.fd, buf, buf.length);
           if (n > 0) {
             try {
               ByteBuffer b = ByteBuffer.wrap(buf, 0, (int) n);
@@ -426,7 +427,7 @@ public final class KeeperServer {
             } catch (IOException e) {
               log(k.id + ": cannot write its log: " + e.getMessage());
             }
-          } else if (n == 0 || LibC.errno() != LibC.EINTR) {
+          } else if (n == 0 || Posix.errno() != Posix.EINTR) {
             k.drained = true; // EIO: the program and all it started closed the terminal
           }
         }

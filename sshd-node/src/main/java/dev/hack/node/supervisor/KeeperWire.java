@@ -2,7 +2,7 @@ package dev.hack.node.supervisor;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import dev.hack.node.keeper.UnixSocket;
+import dev.hack.node.platform.UnixSocket;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;

@@ -1,6 +1,7 @@
 package dev.hack.node.supervisor;
 
 import dev.hack.node.api.PtySize;
+import dev.hack.node.platform.Platform;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -47,8 +48,8 @@ final class KeptPty extends Pty {
     if (closed) {
       return;
     }
-    short[] ws = {(short) size.rows(), (short) size.columns(), 0, 0};
-    LibC.ioctl(fd, LibC.TIOCSWINSZ, ws); // the kernel tells the foreground group (SIGWINCH)
+    // the kernel tells the foreground group (SIGWINCH)
+    Platform.current().setWindowSize(fd, size.columns(), size.rows());
   }
 
   @Override

@@ -3,6 +3,8 @@ package dev.hack.node.supervisor;
 import com.pty4j.WinSize;
 import com.pty4j.unix.UnixPtyProcess;
 import dev.hack.node.api.PtySize;
+import dev.hack.node.platform.Platform;
+import dev.hack.node.platform.Posix;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -55,9 +57,9 @@ final class LocalPty extends Pty {
     int fd = -1;
     try {
       pty.setWindowSize(new WinSize(size.columns(), size.rows()), null);
-      fd = LibC.fcntl(pty.getMasterFD(), LibC.F_DUPFD_CLOEXEC, 0);
+      fd = Platform.current().duplicateCloseOnExec(pty.getMasterFD());
       if (fd < 0) {
-        throw new IOException("cannot duplicate the PTY descriptor: errno " + LibC.errno());
+        throw new IOException("cannot duplicate the PTY descriptor: errno " + Posix.errno());
       }
       String[] envp =
           env.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toArray(String[]::new);
@@ -65,7 +67,7 @@ final class LocalPty extends Pty {
       return new LocalPty(process, pty, fd);
     } catch (IOException | RuntimeException e) {
       if (fd >= 0) {
-        LibC.close(fd);
+        Posix.close(fd);
       }
       pty.close();
       throw new IOException(

@@ -1,6 +1,8 @@
 package dev.hack.node.supervisor;
 
 import dev.hack.node.api.PtySize;
+import dev.hack.node.platform.Platform;
+import dev.hack.node.platform.Posix;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -10,7 +12,7 @@ import java.util.Map;
 
 /**
  * A child process on a pseudo-terminal, as a session uses it. The bytes go through a master
- * descriptor of this process with plain blocking read(2)/write(2) (see {@link LibC}). Who spawned
+ * descriptor of this process with plain blocking read(2)/write(2) (see {@link Posix}). Who spawned
  * the child and holds the terminal differs: this process ({@link LocalPty}), or the keeper, which
  * handed the node a duplicate of its master ({@link KeptPty}) and keeps the program running when
  * the node goes away.
@@ -68,18 +70,18 @@ abstract class Pty implements AutoCloseable {
    */
   int read(byte[] buf) throws IOException {
     while (true) {
-      long n = LibC.read(fd, buf, buf.length);
+      long n = Posix.read(fd, buf, buf.length);
       if (n > 0) {
         return (int) n;
       }
       if (n == 0) {
         return -1;
       }
-      int errno = LibC.errno();
-      if (errno == LibC.EINTR) {
+      int errno = Posix.errno();
+      if (errno == Posix.EINTR) {
         continue;
       }
-      if (errno == LibC.EIO || closed) {
+      if (errno == Posix.EIO || closed) {
         return -1;
       }
       throw new IOException("PTY read failed: errno " + errno);
@@ -91,10 +93,10 @@ abstract class Pty implements AutoCloseable {
     byte[] buf = off == 0 ? data : Arrays.copyOfRange(data, off, off + len);
     int left = len;
     while (left > 0) {
-      long n = LibC.write(fd, buf, left);
+      long n = Posix.write(fd, buf, left);
       if (n < 0) {
-        int errno = LibC.errno();
-        if (errno == LibC.EINTR) {
+        int errno = Posix.errno();
+        if (errno == Posix.EINTR) {
           continue;
         }
         throw new IOException("PTY write failed: errno " + errno);
@@ -114,8 +116,8 @@ abstract class Pty implements AutoCloseable {
     if (closed) {
       return false;
     }
-    int[] pollfd = {fd, LibC.POLLOUT};
-    return LibC.poll(pollfd, 1, 0) == 1 && ((pollfd[1] >>> 16) & LibC.POLLOUT) != 0;
+    int[] pollfd = {fd, Posix.POLLOUT};
+    return Posix.poll(pollfd, 1, 0) == 1 && ((pollfd[1] >>> 16) & Posix.POLLOUT) != 0;
   }
 
   /** Sends {@code signal} to the child's whole process group. */
@@ -129,18 +131,8 @@ abstract class Pty implements AutoCloseable {
    * the child's group when the foreground group cannot be read.
    */
   void signalForeground(int signal) {
-    long group = pid();
-    try {
-      String stat =
-          java.nio.file.Files.readString(java.nio.file.Path.of("/proc/" + pid() + "/stat"));
-      String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-      long tpgid = Long.parseLong(f[5]);
-      if (tpgid > 0) {
-        group = tpgid;
-      }
-    } catch (java.io.IOException | RuntimeException e) {
-      // no /proc (or the child is gone): the child's own group is the best guess
-    }
+    // unknown (the child is gone, or the system would not say): the child's group is the best guess
+    long group = Platform.current().foregroundProcessGroup(pid()).orElse(pid());
     Signals.kill(-group, signal);
   }
 
@@ -150,7 +142,7 @@ abstract class Pty implements AutoCloseable {
       return false;
     }
     closed = true;
-    LibC.close(fd);
+    Posix.close(fd);
     return true;
   }
 

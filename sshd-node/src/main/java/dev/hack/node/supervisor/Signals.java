@@ -1,58 +1,30 @@
 package dev.hack.node.supervisor;
 
-/** POSIX signals through libc (JNA comes with pty4j): Java cannot signal a process group. */
+import dev.hack.node.platform.Platform;
+import dev.hack.node.platform.Posix;
+
+/**
+ * POSIX signals through libc (JNA comes with pty4j): Java cannot signal a process group. The
+ * numbers POSIX fixes are constants; the others differ between Linux and macOS and come from the
+ * {@link Platform}.
+ */
 public final class Signals {
   static final int SIGHUP = 1;
   static final int SIGINT = 2;
   static final int SIGQUIT = 3;
   public static final int SIGKILL = 9;
-  static final int SIGUSR1 = 10;
-  static final int SIGUSR2 = 12;
+  static final int SIGUSR1 = Platform.current().signalNumber("USR1");
+  static final int SIGUSR2 = Platform.current().signalNumber("USR2");
   public static final int SIGTERM = 15;
-  public static final int SIGCONT = 18;
-  static final int SIGTSTP = 20;
+  public static final int SIGCONT = Platform.current().signalNumber("CONT");
+  static final int SIGTSTP = Platform.current().signalNumber("TSTP");
 
   private Signals() {}
 
   /** {@code kill(2)}; a negative pid names a process group. Returns false if nothing was there. */
   public static boolean kill(long pid, int signal) {
-    return LibC.kill((int) pid, signal) == 0;
+    return Posix.kill((int) pid, signal) == 0;
   }
-
-  private static final String[] LINUX_NAMES = {
-    null,
-    "SIGHUP",
-    "SIGINT",
-    "SIGQUIT",
-    "SIGILL",
-    "SIGTRAP",
-    "SIGABRT",
-    "SIGBUS",
-    "SIGFPE",
-    "SIGKILL",
-    "SIGUSR1",
-    "SIGSEGV",
-    "SIGUSR2",
-    "SIGPIPE",
-    "SIGALRM",
-    "SIGTERM",
-    "SIGSTKFLT",
-    "SIGCHLD",
-    "SIGCONT",
-    "SIGSTOP",
-    "SIGTSTP",
-    "SIGTTIN",
-    "SIGTTOU",
-    "SIGURG",
-    "SIGXCPU",
-    "SIGXFSZ",
-    "SIGVTALRM",
-    "SIGPROF",
-    "SIGWINCH",
-    "SIGIO",
-    "SIGPWR",
-    "SIGSYS"
-  };
 
   /**
    * The signal an exit status of 128 + N reports, as a shell reads {@code $?}: the JDK (and pty4j,
@@ -60,13 +32,16 @@ public final class Signals {
    * it. A program that calls {@code exit(137)} itself reads as SIGKILL too, as it does in sh.
    */
   public static String nameOfExit(Integer exitCode) {
-    if (exitCode == null || exitCode <= 128 || exitCode - 128 >= LINUX_NAMES.length) {
+    if (exitCode == null || exitCode <= 128) {
       return null;
     }
-    return LINUX_NAMES[exitCode - 128];
+    return Platform.current().signalName(exitCode - 128);
   }
 
-  /** Linux signal numbers for the names the gateway and {@code ssh} use (with or without SIG). */
+  /**
+   * This system's signal numbers for the names the gateway and {@code ssh} use (with or without
+   * SIG).
+   */
   static int number(String name) {
     String n = name.startsWith("SIG") ? name.substring(3) : name;
     return switch (n) {

@@ -1,6 +1,7 @@
 package dev.hack.node.mesh.tailscale;
 
 import com.google.gson.JsonParseException;
+import dev.hack.node.platform.Platform;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.ConnectException;
@@ -115,7 +116,7 @@ public final class LocalApiClient implements AutoCloseable {
     String home = System.getProperty("user.home");
     return fromEnvironment(
         System.getenv(),
-        System.getProperty("os.name", ""),
+        Platform.current().name(),
         home == null ? null : Path.of(home),
         MacLocalApiDiscovery.MACSYS_DIR,
         DEFAULT_TIMEOUT);

@@ -1,8 +1,7 @@
-package dev.hack.node.keeper;
+package dev.hack.node.platform;
 
 import com.sun.jna.Memory;
 import com.sun.jna.Native;
-import com.sun.jna.Platform;
 import com.sun.jna.Pointer;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -11,26 +10,24 @@ import java.nio.file.Path;
 /**
  * A unix stream socket that can carry open file descriptors ({@code SCM_RIGHTS}), which Java's own
  * {@code SocketChannel} cannot: the keeper hands PTY masters to the node with it, so the node reads
- * and writes them itself and no byte takes an extra hop. Plain libc calls through JNA; the two
- * struct layouts that differ between Linux and macOS ({@code sockaddr_un}, {@code msghdr} with its
- * {@code cmsghdr}) are written out for each, for 64-bit only.
+ * and writes them itself and no byte takes an extra hop. Plain libc calls through JNA; the struct
+ * layouts and flags that differ between Linux and macOS ({@code sockaddr_un}, {@code msghdr} with
+ * its {@code cmsghdr}, {@code SOL_SOCKET}, the close-on-exec flags) are in {@link SocketLayout},
+ * for 64-bit only.
  *
  * <p>Blocking. One thread reads, one writes (or each side is used by one thread at a time).
  */
 public final class UnixSocket implements AutoCloseable {
   static {
-    Native.register(Platform.C_LIBRARY_NAME);
+    Native.register(com.sun.jna.Platform.C_LIBRARY_NAME);
   }
 
-  private static final int AF_UNIX = 1;
+  private static final SocketLayout LAYOUT = SocketLayout.current();
+  private static final int AF_UNIX = SocketLayout.AF_UNIX;
   private static final int SOCK_STREAM = 1;
-  private static final int SOCK_CLOEXEC = Platform.isLinux() ? 0x80000 : 0;
-  private static final int SOL_SOCKET = Platform.isMac() ? 0xffff : 1;
-  private static final int SCM_RIGHTS = 1;
-  private static final int EINTR = 4;
-  private static final int MSG_CMSG_CLOEXEC = Platform.isLinux() ? 0x40000000 : 0;
-  private static final int FD_CLOEXEC = 1;
-  private static final int F_SETFD = 2;
+  private static final int SOCK_CLOEXEC = LAYOUT.sockCloexec();
+  private static final int EINTR = Posix.EINTR;
+  private static final int MSG_CMSG_CLOEXEC = LAYOUT.msgCmsgCloexec();
 
   /** The most descriptors one message carries. */
   public static final int MAX_FDS = 16;
@@ -52,8 +49,6 @@ public final class UnixSocket implements AutoCloseable {
   private static native long recvmsg(int fd, Pointer msg, int flags);
 
   private static native int close(int fd);
-
-  private static native int fcntl(int fd, int cmd, int arg);
 
   private static native int shutdown(int fd, int how);
 
@@ -120,26 +115,20 @@ public final class UnixSocket implements AutoCloseable {
   }
 
   private static void cloexec(int fd) {
-    fcntl(fd, F_SETFD, FD_CLOEXEC); // macOS has no SOCK_CLOEXEC; on Linux it is already set
+    // macOS has no SOCK_CLOEXEC or MSG_CMSG_CLOEXEC; on Linux it is already set
+    Variadic.C.fcntl(fd, Variadic.F_SETFD, Variadic.FD_CLOEXEC);
   }
 
   /** {@code struct sockaddr_un} for {@code path}. */
   private static Memory address(Path path) throws IOException {
-    byte[] p = path.toString().getBytes(StandardCharsets.UTF_8);
-    int max = Platform.isMac() ? 104 : 108;
-    if (p.length >= max) {
-      throw new IOException(
-          "socket path too long (" + p.length + " bytes; the limit is " + (max - 1) + "): " + path);
+    byte[] sockaddr;
+    try {
+      sockaddr = LAYOUT.sockaddr(path.toString().getBytes(StandardCharsets.UTF_8));
+    } catch (IllegalArgumentException e) {
+      throw new IOException("socket path too long (" + e.getMessage() + "): " + path);
     }
-    Memory m = new Memory(2 + max);
-    m.clear();
-    if (Platform.isMac()) {
-      m.setByte(0, (byte) (2 + max)); // sun_len
-      m.setByte(1, (byte) AF_UNIX);
-    } else {
-      m.setShort(0, (short) AF_UNIX);
-    }
-    m.write(2, p, 0, p.length);
+    Memory m = new Memory(sockaddr.length);
+    m.write(0, sockaddr, 0, sockaddr.length);
     return m;
   }
 
@@ -251,77 +240,42 @@ public final class UnixSocket implements AutoCloseable {
 
   /**
    * A {@code struct msghdr} with one {@code iovec} and room for {@code fds} in one {@code
-   * SCM_RIGHTS} control message, laid out for 64-bit Linux or macOS.
+   * SCM_RIGHTS} control message, laid out by {@link SocketLayout}.
    */
   private static final class Message {
     final Memory msghdr;
     private final Memory control;
     private final int controlLen;
 
-    Message(Pointer data, long len, int[] fds) {
-      Memory iov = new Memory(16); // struct iovec { void *base; size_t len; }
-      iov.setPointer(0, data);
-      iov.setLong(8, len);
-      boolean mac = Platform.isMac();
-      int header = mac ? 12 : 16; // cmsg_len (socklen_t on macOS, size_t on Linux), level, type
-      int dataLen = 4 * fds.length;
-      int align = mac ? 4 : 8;
-      controlLen = fds.length == 0 ? 0 : header + ((dataLen + align - 1) / align) * align;
-      control = controlLen == 0 ? null : new Memory(controlLen);
-      if (control != null) {
-        control.clear();
-        if (mac) {
-          control.setInt(0, header + dataLen);
-        } else {
-          control.setLong(0, header + dataLen);
-        }
-        control.setInt(mac ? 4 : 8, SOL_SOCKET);
-        control.setInt(mac ? 8 : 12, SCM_RIGHTS);
-        for (int i = 0; i < fds.length; i++) {
-          control.setInt(header + 4L * i, fds[i]);
-        }
-      }
-      msghdr = new Memory(mac ? 48 : 56);
-      msghdr.clear();
-      msghdr.setPointer(16, iov); // msg_iov, after msg_name and msg_namelen
-      if (mac) {
-        msghdr.setInt(24, 1); // msg_iovlen (int)
-        msghdr.setPointer(32, control);
-        msghdr.setInt(40, controlLen); // msg_controllen (socklen_t)
-      } else {
-        msghdr.setLong(24, 1); // msg_iovlen (size_t)
-        msghdr.setPointer(32, control);
-        msghdr.setLong(40, controlLen); // msg_controllen (size_t)
-      }
-      this.iov = iov;
-    }
-
     @SuppressWarnings("unused") // kept reachable while the msghdr points at it
     private final Memory iov;
+
+    Message(Pointer data, long len, int[] fds) {
+      iov = new Memory(16); // struct iovec { void *base; size_t len; }: the same on both
+      iov.setPointer(0, data);
+      iov.setLong(8, len);
+      byte[] c = LAYOUT.control(fds);
+      controlLen = c.length;
+      control = controlLen == 0 ? null : new Memory(controlLen);
+      if (control != null) {
+        control.write(0, c, 0, controlLen);
+      }
+      byte[] m =
+          LAYOUT.msghdr(
+              Pointer.nativeValue(iov),
+              control == null ? 0 : Pointer.nativeValue(control),
+              controlLen);
+      msghdr = new Memory(m.length);
+      msghdr.write(0, m, 0, m.length);
+    }
 
     /** The descriptors a received message carried. */
     int[] receivedFds() {
       if (control == null) {
         return new int[0];
       }
-      boolean mac = Platform.isMac();
-      long controllen = mac ? msghdr.getInt(40) : msghdr.getLong(40);
-      int header = mac ? 12 : 16;
-      if (controllen < header) {
-        return new int[0];
-      }
-      long cmsgLen = mac ? control.getInt(0) : control.getLong(0);
-      int level = control.getInt(mac ? 4 : 8);
-      int type = control.getInt(mac ? 8 : 12);
-      if (level != SOL_SOCKET || type != SCM_RIGHTS || cmsgLen < header) {
-        return new int[0];
-      }
-      int n = (int) ((cmsgLen - header) / 4);
-      int[] out = new int[n];
-      for (int i = 0; i < n; i++) {
-        out[i] = control.getInt(header + 4L * i);
-      }
-      return out;
+      byte[] header = msghdr.getByteArray(0, LAYOUT.msghdrSize());
+      return LAYOUT.fds(control.getByteArray(0, controlLen), LAYOUT.controlLength(header));
     }
   }
 }

@@ -1,4 +1,4 @@
-package dev.hack.node.keeper;
+package dev.hack.node.platform;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -51,6 +51,35 @@ class UnixSocketTest {
       assertThat(accepted.receive(buf).length()).isEqualTo(2);
       assertThat(accepted.receive(buf).length()).isEqualTo(-1);
     }
+  }
+
+  @Test
+  void everyDescriptorItOpensOrReceivesIsCloseOnExec() throws Exception {
+    // so that no program a keeper or node starts inherits a socket or another session's terminal
+    Path path = dir.resolve("c.sock");
+    UnixSocket[] pair = UnixSocket.pair();
+    try (UnixSocket server = UnixSocket.listen(path, 4);
+        UnixSocket client = UnixSocket.connect(path);
+        UnixSocket accepted = server.accept()) {
+      for (UnixSocket s : new UnixSocket[] {server, client, accepted, pair[0], pair[1]}) {
+        assertThat(closeOnExec(carriedFd(s))).isTrue();
+      }
+      byte[] b = {42};
+      client.send(b, 0, 1, carriedFd(pair[1]));
+      UnixSocket.Received r = accepted.receive(new byte[4]);
+      assertThat(r.fds()).hasSize(1);
+      assertThat(closeOnExec(r.fds()[0])).isTrue();
+      UnixSocket.closeFd(r.fds()[0]);
+    } finally {
+      pair[0].close();
+      pair[1].close();
+    }
+  }
+
+  private static boolean closeOnExec(int fd) {
+    int flags = Variadic.C.fcntl(fd, Variadic.F_GETFD);
+    assertThat(flags).isNotNegative();
+    return (flags & Variadic.FD_CLOEXEC) != 0;
   }
 
   private static int carriedFd(UnixSocket s) throws Exception {

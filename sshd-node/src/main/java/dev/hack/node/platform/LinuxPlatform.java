@@ -1,0 +1,163 @@
+package dev.hack.node.platform;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.UserPrincipal;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
+import jdk.net.ExtendedSocketOptions;
+import jdk.net.UnixDomainPrincipal;
+
+/**
+ * Linux (glibc or musl; x86-64 and arm64): {@code /proc}, {@code setsid(1)} from util-linux, {@code
+ * SO_PEERCRED}, and the kernel's numbers. Everything here runs in the tests.
+ */
+public final class LinuxPlatform implements Platform {
+  static final LinuxPlatform INSTANCE = new LinuxPlatform();
+
+  static final int F_DUPFD_CLOEXEC = 1030;
+  static final long TIOCSWINSZ = 0x5414L;
+  static final int SC_ARG_MAX = 0;
+
+  private static final String[] SIGNALS = {
+    null,
+    "SIGHUP",
+    "SIGINT",
+    "SIGQUIT",
+    "SIGILL",
+    "SIGTRAP",
+    "SIGABRT",
+    "SIGBUS",
+    "SIGFPE",
+    "SIGKILL",
+    "SIGUSR1",
+    "SIGSEGV",
+    "SIGUSR2",
+    "SIGPIPE",
+    "SIGALRM",
+    "SIGTERM",
+    "SIGSTKFLT",
+    "SIGCHLD",
+    "SIGCONT",
+    "SIGSTOP",
+    "SIGTSTP",
+    "SIGTTIN",
+    "SIGTTOU",
+    "SIGURG",
+    "SIGXCPU",
+    "SIGXFSZ",
+    "SIGVTALRM",
+    "SIGPROF",
+    "SIGWINCH",
+    "SIGIO",
+    "SIGPWR",
+    "SIGSYS"
+  };
+
+  private LinuxPlatform() {}
+
+  @Override
+  public String name() {
+    return "linux";
+  }
+
+  @Override
+  public InitSystem initSystem() {
+    return InitSystem.SYSTEMD;
+  }
+
+  /** Field 8 of {@code /proc/PID/stat}, {@code tpgid}. */
+  @Override
+  public OptionalLong foregroundProcessGroup(long pid) {
+    try {
+      return tpgidOfStat(Files.readString(Path.of("/proc/" + pid + "/stat")));
+    } catch (IOException e) {
+      return OptionalLong.empty(); // the process is gone
+    }
+  }
+
+  /**
+   * {@code tpgid} from the text of {@code /proc/PID/stat}: the fields after the command name, which
+   * is in parentheses and may hold spaces and parentheses itself, are state, ppid, pgrp, session,
+   * tty_nr, tpgid. -1 (no controlling terminal) and 0 are no group.
+   */
+  static OptionalLong tpgidOfStat(String stat) {
+    try {
+      String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      long tpgid = Long.parseLong(f[5]);
+      return tpgid > 0 ? OptionalLong.of(tpgid) : OptionalLong.empty();
+    } catch (RuntimeException e) {
+      return OptionalLong.empty(); // not the format of proc(5): no group rather than a wrong one
+    }
+  }
+
+  /** {@code setsid --} (util-linux), from {@code /usr/bin}, {@code /bin} or {@code PATH}. */
+  @Override
+  public List<String> newSessionCommand() {
+    return setsid().map(s -> List.of(s, "--")).orElse(List.of());
+  }
+
+  private static Optional<String> setsid() {
+    for (String p : List.of("/usr/bin/setsid", "/bin/setsid")) {
+      if (Files.isExecutable(Path.of(p))) {
+        return Optional.of(p);
+      }
+    }
+    String path = System.getenv("PATH");
+    if (path == null) {
+      return Optional.empty();
+    }
+    for (String dir : path.split(File.pathSeparator)) {
+      Path p = dir.isEmpty() ? null : Path.of(dir, "setsid");
+      if (p != null && Files.isRegularFile(p) && Files.isExecutable(p)) {
+        return Optional.of(p.toString());
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** {@code SO_PEERCRED}, through the JDK. */
+  @Override
+  public Optional<UserPrincipal> peerUser(SocketChannel unixChannel) throws IOException {
+    if (!unixChannel.supportedOptions().contains(ExtendedSocketOptions.SO_PEERCRED)) {
+      return Optional.empty();
+    }
+    UnixDomainPrincipal peer = unixChannel.getOption(ExtendedSocketOptions.SO_PEERCRED);
+    return Optional.of(peer.user());
+  }
+
+  @Override
+  public int duplicateCloseOnExec(int fd) {
+    return Variadic.C.fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  }
+
+  @Override
+  public boolean setWindowSize(int fd, int columns, int rows) {
+    return Variadic.C.ioctl(fd, TIOCSWINSZ, Variadic.winsize(columns, rows)) == 0;
+  }
+
+  /** A quarter of the stack limit (2 MiB with the usual 8 MiB), at least 128 KiB. */
+  @Override
+  public long argMax() {
+    return Posix.sysconf(SC_ARG_MAX);
+  }
+
+  @Override
+  public int signalNumber(String name) {
+    return SignalTable.number(SIGNALS, name);
+  }
+
+  @Override
+  public String signalName(int number) {
+    return number > 0 && number < SIGNALS.length ? SIGNALS[number] : null;
+  }
+
+  @Override
+  public String toString() {
+    return name();
+  }
+}

@@ -1,0 +1,60 @@
+package dev.hack.node.platform;
+
+import com.sun.jna.Native;
+
+/**
+ * The libc calls whose signature, constants and struct layout are the same on Linux and macOS
+ * (64-bit, little-endian: x86-64 and arm64), direct-mapped through JNA: no proxy, no allocation per
+ * call. pty4j's own streams allocate a few KiB per read and add a poll(2) per read; on the
+ * keystroke path that turned into GC pauses in the p99 (see docs/performance.md). What differs
+ * between the two systems is behind {@link Platform}, never here.
+ *
+ * <p>None of these is variadic: a variadic function (fcntl, ioctl) must not be direct-mapped, since
+ * arm64 macOS passes variadic arguments on the stack (see {@link Variadic}).
+ *
+ * <p>Stateless and thread-safe; each call blocks as its libc function does.
+ */
+public final class Posix {
+  static {
+    Native.register(com.sun.jna.Platform.C_LIBRARY_NAME);
+  }
+
+  /** {@code EINTR}: interrupted by a signal, try again (4 on Linux and macOS). */
+  public static final int EINTR = 4;
+
+  /** {@code EIO}: a PTY master whose other side no process holds any more (5 on both). */
+  public static final int EIO = 5;
+
+  /** {@code POLLIN} (same on both). */
+  public static final int POLLIN = 0x1;
+
+  /** {@code POLLOUT} (same on both). */
+  public static final int POLLOUT = 0x4;
+
+  private Posix() {}
+
+  public static native long read(int fd, byte[] buf, long count);
+
+  public static native long write(int fd, byte[] buf, long count);
+
+  public static native int close(int fd);
+
+  /** {@code kill(2)}; a negative pid names a process group. */
+  public static native int kill(int pid, int sig);
+
+  /**
+   * poll(2). {@code pollfds} holds {@code nfds} {@code struct pollfd}s, each laid out as two ints:
+   * {@code [fd, events | revents << 16]} ({@code int fd; short events; short revents;},
+   * little-endian, the same on Linux and macOS). {@code nfds_t} is an unsigned long on Linux and an
+   * unsigned int on macOS; it travels in a register, where macOS reads the low 32 bits of the long.
+   */
+  public static native int poll(int[] pollfds, long nfds, int timeout);
+
+  /** sysconf(3); its names differ per system, so only {@link Platform#argMax} calls it. */
+  static native long sysconf(int name);
+
+  /** The errno of this thread's last call through JNA. */
+  public static int errno() {
+    return Native.getLastError();
+  }
+}
