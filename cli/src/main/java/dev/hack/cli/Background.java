@@ -2,6 +2,7 @@ package dev.hack.cli;
 
 import dev.hack.keys.FileModes;
 import dev.hack.keys.HackHome;
+import dev.hack.node.platform.Platform;
 import java.io.File;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -18,14 +19,16 @@ import java.util.Optional;
  * and stops it with SIGTERM. What keeps it alive after its starter is gone:
  *
  * <ul>
- *   <li>{@code setsid} (where there is one, as on Linux) gives it a session of its own with no
- *       controlling terminal: a terminal or SSH connection that closes sends SIGHUP to its own
- *       session, and Ctrl-C in it goes to its own foreground group, never to the node;
+ *   <li>the platform's new-session helper ({@link Platform#newSessionCommand}: {@code setsid} on
+ *       Linux, Perl's {@code POSIX::setsid} on macOS, which has no {@code setsid} command) gives it
+ *       a session of its own with no controlling terminal: a terminal or SSH connection that closes
+ *       sends SIGHUP to its own session, and Ctrl-C in it goes to its own foreground group, never
+ *       to the node;
  *   <li>{@code node serve --log-file} catches SIGHUP and does nothing with it, where a node in a
  *       terminal ends: a SIGHUP sent to the group that started it, or to it, does nothing. This is
- *       what holds on macOS, which has no {@code setsid} command, once the JVM has started. (Not
- *       {@code nohup}: a signal ignored when the JVM starts stays ignored in every program the node
- *       starts, so sessions would not end on a hangup; a caught one is reset by exec.)
+ *       what holds, once the JVM has started, where there is no helper. (Not {@code nohup}: a
+ *       signal ignored when the JVM starts stays ignored in every program the node starts, so
+ *       sessions would not end on a hangup; a caught one is reset by exec.)
  *   <li>its stdin is {@code /dev/null} and its stdout and stderr go to {@code node.log}, so it
  *       never touches the terminal; {@code node serve --log-file} then writes and rotates that log;
  *   <li>it runs in the user's home directory, so that it keeps no other directory busy, with the
@@ -74,8 +77,7 @@ final class Background implements ServiceManager {
       Files.createFile(
           log, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
     }
-    List<String> argv = new ArrayList<>();
-    onPath("setsid").ifPresent(argv::add);
+    List<String> argv = new ArrayList<>(Platform.current().newSessionCommand());
     argv.addAll(launch.argv());
     ProcessBuilder pb =
         new ProcessBuilder(argv)

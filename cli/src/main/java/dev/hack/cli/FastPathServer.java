@@ -2,6 +2,7 @@ package dev.hack.cli;
 
 import dev.hack.keys.FileModes;
 import dev.hack.keys.HackHome;
+import dev.hack.node.platform.Platform;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -23,6 +24,7 @@ import java.nio.file.attribute.UserPrincipal;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -31,15 +33,13 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
-import jdk.net.ExtendedSocketOptions;
-import jdk.net.UnixDomainPrincipal;
 
 /**
  * The node's side of the fast path: listens on {@code HACK_HOME/run/cli.sock} (directory 0700,
- * socket 0600, and peers of another user are refused by their {@code SO_PEERCRED}) and runs the
- * commands {@link FastPath} sends with the CLI's own command line, in this JVM, writing to
- * per-request writers instead of {@code System.out}. While it serves, {@link WarmClients} keeps the
- * SSH connections those commands open.
+ * socket 0600, and peers of another user are refused by their credentials, {@link
+ * Platform#peerUser}) and runs the commands {@link FastPath} sends with the CLI's own command line,
+ * in this JVM, writing to per-request writers instead of {@code System.out}. While it serves,
+ * {@link WarmClients} keeps the SSH connections those commands open.
  *
  * <p>Threads: {@code cli-socket-accept} accepts; each connection gets a {@code cli-request-N}
  * thread (at most {@link #MAX_REQUESTS} at once; past that a connection is closed at once and its
@@ -358,14 +358,14 @@ final class FastPathServer implements AutoCloseable {
 
   /** Whether the peer runs as this node's user; true where the platform cannot say. */
   private boolean fromOwner(SocketChannel ch) throws IOException {
-    if (!ch.supportedOptions().contains(ExtendedSocketOptions.SO_PEERCRED)) {
+    Optional<UserPrincipal> peer = Platform.current().peerUser(ch);
+    if (peer.isEmpty()) {
       return true; // the 0700 directory and the 0600 socket keep others out
     }
-    UnixDomainPrincipal peer = ch.getOption(ExtendedSocketOptions.SO_PEERCRED);
-    if (peer.user().equals(owner)) {
+    if (peer.get().equals(owner)) {
       return true;
     }
-    warn.accept("refused a connection to " + socket + " from user " + peer.user().getName());
+    warn.accept("refused a connection to " + socket + " from user " + peer.get().getName());
     return false;
   }
 

@@ -1,10 +1,10 @@
 package dev.hack.cli;
 
 import dev.hack.keys.HackHome;
+import dev.hack.node.platform.Platform;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
-import java.util.Locale;
 import java.util.Optional;
 
 /**
@@ -74,12 +74,12 @@ interface ServiceManager {
 
   /** Whether this machine runs macOS (launchd) rather than Linux (systemd) or another Unix. */
   static boolean macOs() {
-    return System.getProperty("os.name", "").toLowerCase(Locale.ROOT).startsWith("mac");
+    return Platform.current().initSystem() == Platform.InitSystem.LAUNCHD;
   }
 
   /** Whether this machine runs Linux. */
   static boolean linux() {
-    return System.getProperty("os.name", "").toLowerCase(Locale.ROOT).startsWith("linux");
+    return Platform.current().initSystem() == Platform.InitSystem.SYSTEMD;
   }
 
   /**
@@ -130,7 +130,7 @@ interface ServiceManager {
     }
     throw new IOException(
         "hack knows no service manager on "
-            + System.getProperty("os.name")
+            + Platform.current()
             + "; hack daemon start runs the node in the background without one");
   }
 }
