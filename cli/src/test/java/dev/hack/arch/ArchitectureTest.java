@@ -1,5 +1,7 @@
 package dev.hack.arch;
 
+import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideInAPackage;
+import static com.tngtech.archunit.core.domain.JavaClass.Predicates.resideOutsideOfPackage;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 
 import com.tngtech.archunit.core.domain.JavaClasses;
@@ -159,6 +161,37 @@ class ArchitectureTest {
         .should()
         .dependOnClassesThat()
         .resideInAPackage("dev.hack.cli..")
+        .check(classes);
+  }
+
+  /**
+   * What differs between Linux and macOS is behind {@code dev.hack.node.platform.Platform}
+   * (docs/platforms.md): nothing else calls native code through JNA (fcntl, ioctl, prctl, pipe2,
+   * struct layouts, errno values) or reads the JDK's OS-specific socket options ({@code
+   * jdk.net.ExtendedSocketOptions.SO_PEERCRED}). pty4j's own classes are pty4j's business. The
+   * string-shaped calls ({@code /proc}, {@code setsid}, {@code os.name}) are {@link
+   * LinuxOnlyCallsTest}'s.
+   */
+  @Test
+  void onlyThePlatformCallsNativeCodeOrSystemSpecificSocketOptions() {
+    noClasses()
+        .that()
+        .resideOutsideOfPackage("dev.hack.node.platform..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage("com.sun.jna..", "jdk.net..")
+        .because("system-specific calls belong behind dev.hack.node.platform.Platform")
+        .check(classes);
+  }
+
+  @Test
+  void thePlatformIsALeaf() {
+    noClasses()
+        .that()
+        .resideInAPackage("dev.hack.node.platform..")
+        .should()
+        .dependOnClassesThat(
+            resideInAPackage("dev.hack..").and(resideOutsideOfPackage("dev.hack.node.platform..")))
         .check(classes);
   }
 }
