@@ -1,6 +1,7 @@
 package dev.hack.cli;
 
 import dev.hack.keys.HackHome;
+import dev.hack.node.supervisor.KeeperControl;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -130,7 +131,8 @@ final class DaemonCommand {
       description = {
         "Stop the node running from this HACK_HOME (SIGTERM, or through its service manager) and"
             + " wait until it has.",
-        "PTY sessions end with it (unless a keeper holds them); tmux sessions keep running."
+        "Its sessions keep running: the keeper holds shell and process sessions until the node"
+            + " is back, tmux holds tmux sessions. --end-sessions ends the keeper's too."
             + " Exit 0 also when none ran."
       },
       mixinStandardHelpOptions = true)
@@ -144,6 +146,13 @@ final class DaemonCommand {
 
     @Option(names = "--force", description = "after the timeout, end it with SIGKILL")
     boolean force;
+
+    @Option(
+        names = "--end-sessions",
+        description =
+            "also end every shell and process session the keeper holds, and the keeper (tmux"
+                + " sessions are tmux's: hack session rm ends one)")
+    boolean endSessions;
 
     @Override
     public Integer call() throws Exception {
@@ -163,13 +172,36 @@ final class DaemonCommand {
             "no node is running from "
                 + home
                 + DaemonControl.staleNote(home)
-                + "; nothing to stop");
-        return 0;
+                + (endSessions ? "" : "; nothing to stop"));
+        return endSessions ? endSessions(home) : 0;
       }
-      return DaemonControl.stopAndWait(
-              home, DaemonControl.runningUnder(m, r.get(), home), r.get(), wait, force)
-          ? 0
-          : 1;
+      boolean stopped =
+          DaemonControl.stopAndWait(
+              home, DaemonControl.runningUnder(m, r.get(), home), r.get(), wait, force);
+      if (!stopped) {
+        return 1;
+      }
+      return endSessions ? endSessions(home) : 0;
+    }
+
+    private static int endSessions(HackHome home) {
+      try {
+        Optional<Integer> ended = KeeperControl.shutdown(home.keeperSocket());
+        System.out.println(
+            ended
+                .map(
+                    n ->
+                        "ended "
+                            + n
+                            + " shell and process session"
+                            + (n == 1 ? "" : "s")
+                            + " and their keeper")
+                .orElse("no keeper was running: no shell or process session to end"));
+        return 0;
+      } catch (IOException e) {
+        System.err.println("hack: cannot end the keeper's sessions: " + Main.describe(e));
+        return 1;
+      }
     }
   }
 
@@ -177,8 +209,9 @@ final class DaemonCommand {
       name = "restart",
       description = {
         "Stop the node and start it again (through its service manager, once installed).",
-        "Without options it runs with those of the last hack daemon start. tmux sessions survive"
-            + " it; shell and process sessions only with --keeper (docs/durability.md)."
+        "Without options it runs with those of the last hack daemon start. Sessions survive it:"
+            + " the keeper holds shell and process sessions (unless --no-keeper), tmux holds"
+            + " tmux sessions (docs/durability.md)."
       },
       mixinStandardHelpOptions = true)
   static final class Restart implements Callable<Integer> {

@@ -279,7 +279,7 @@ final class DaemonControl {
           "hack: the node (pid "
               + node.pid()
               + ") did not stop; see hack daemon logs. hack daemon stop --force ends it with"
-              + " SIGKILL (its PTY sessions end with it; tmux sessions stay)");
+              + " SIGKILL (its sessions keep running: the keeper and tmux hold them)");
       return false;
     }
     Optional<String> not = node.notThisNode();

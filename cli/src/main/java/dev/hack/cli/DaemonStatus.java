@@ -4,6 +4,7 @@ import com.google.gson.JsonObject;
 import dev.hack.keys.HackHome;
 import dev.hack.node.api.Json;
 import dev.hack.node.client.NodeClient;
+import dev.hack.node.supervisor.KeeperControl;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -87,6 +88,16 @@ final class DaemonStatus implements Callable<Integer> {
         exit = 1;
       }
     }
+    Optional<KeeperControl.Info> keeper = KeeperControl.info(home.keeperSocket());
+    Map<String, Object> k = null;
+    if (keeper.isPresent()) {
+      k = new LinkedHashMap<>();
+      k.put("pid", keeper.get().pid());
+      k.put("protocol", keeper.get().version());
+      k.put("sessions", keeper.get().sessions());
+      k.put("sessions_running", keeper.get().running());
+    }
+    o.put("keeper", k);
     if (json) {
       System.out.println(Json.GSON.toJson(o));
       return exit;
@@ -125,6 +136,23 @@ final class DaemonStatus implements Callable<Integer> {
                 + " running");
       }
     }
+    row(
+        out,
+        "keeper",
+        keeper
+            .map(
+                i ->
+                    "pid "
+                        + i.pid()
+                        + ", holds "
+                        + i.running()
+                        + " running program"
+                        + (i.running() == 1 ? "" : "s")
+                        + (r.isEmpty() && i.running() > 0
+                            ? " (hack daemon start takes them back; stop --end-sessions ends"
+                                + " them)"
+                            : ""))
+            .orElse("none"));
     row(out, "home", home.toString());
     row(out, "log", NodeLaunch.log(home).toString());
     row(out, "runs under", m.describe() + m.state().map(s -> " (" + s + ")").orElse(""));

@@ -73,10 +73,14 @@ final class ServeOptions {
 
   @Option(
       names = "--keeper",
+      negatable = true,
+      defaultValue = "true",
+      fallbackValue = "true",
       description =
-          "experimental: a keeper process holds the sessions' terminals, so that their programs"
-              + " outlive this node (a crash, a restart, an upgrade; see docs/durability.md)")
-  boolean keeper;
+          "a keeper process holds the shell and process sessions' terminals, so that their"
+              + " programs outlive this node: a crash, a restart, an upgrade (default: on;"
+              + " --no-keeper: they end with the node; see docs/durability.md)")
+  boolean keeper = true;
 
   /**
    * The options given on the command line, as {@code hack node serve} arguments ({@code --ssh-port
@@ -89,10 +93,13 @@ final class ServeOptions {
     ParseResult parsed = command.commandLine().getParseResult();
     for (OptionSpec o : own.options()) {
       if (parsed != null && parsed.hasMatchedOption(o)) {
-        out.add(o.longestName());
         if (o.arity().max() == 0) {
-          continue; // a flag (--keeper): given means on
+          // a flag: --keeper or --no-keeper, as its value says
+          boolean on = Boolean.TRUE.equals(o.getValue());
+          out.add(on ? o.longestName() : o.longestName().replaceFirst("^--", "--no-"));
+          continue;
         }
+        out.add(o.longestName());
         Object value = o.getValue();
         out.add(value instanceof Path p ? p.toAbsolutePath().normalize().toString() : "" + value);
       }

@@ -283,6 +283,7 @@ class CliIT {
       assertThat(nodeJson).doesNotExist();
     } finally {
       node.destroyForcibly();
+      CliNodes.endKeeper(dir.resolve("home"));
     }
   }
 

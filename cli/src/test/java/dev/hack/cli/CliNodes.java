@@ -2,7 +2,9 @@ package dev.hack.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.hack.keys.HackHome;
 import dev.hack.keys.KeyFiles;
+import dev.hack.node.supervisor.KeeperControl;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
@@ -27,6 +29,9 @@ final class CliNodes implements AutoCloseable {
   final List<Process> nodes = new ArrayList<>();
 
   private final Map<String, Process> byName = new java.util.HashMap<>();
+
+  /** Every home a node was started from: each may have a keeper, which outlives its nodes. */
+  final java.util.Set<Path> homes = new java.util.LinkedHashSet<>();
 
   CliNodes(Path dir) {
     this.dir = dir;
@@ -97,6 +102,7 @@ final class CliNodes implements AutoCloseable {
     pb.environment().put("HACK_HOME", home.toString());
     pb.redirectError(dir.resolve(name + ".err").toFile());
     Process p = pb.start();
+    homes.add(home);
     nodes.add(p);
     byName.put(name, p);
     String line =
@@ -120,5 +126,15 @@ final class CliNodes implements AutoCloseable {
       p.waitFor(10, TimeUnit.SECONDS);
       p.destroyForcibly();
     }
+    for (Path home : homes) {
+      endKeeper(home);
+    }
+  }
+
+  /**
+   * Ends the keeper of {@code home} and every program it holds, as a test leaves nothing behind.
+   */
+  static void endKeeper(Path home) throws java.io.IOException {
+    KeeperControl.shutdown(HackHome.at(home).keeperSocket());
   }
 }

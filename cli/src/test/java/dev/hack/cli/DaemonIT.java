@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.hack.keys.KeyFiles;
+import dev.hack.node.testing.Poll;
 import dev.hack.node.testing.TestNode;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -212,6 +213,7 @@ class DaemonIT {
             "0",
             "--gateway-port",
             "-1",
+            "--no-keeper", // so that stopping the node hangs up its own shell
             "--tmux-socket",
             tmuxSocket.toString());
     assertThat(started.exit()).as(started.out() + started.err()).isZero();
@@ -244,19 +246,40 @@ class DaemonIT {
   }
 
   @Test
-  void withAKeeperARestartKeepsShellAndProcessSessionsRunning() throws Exception {
-    Run started = hack("daemon", "start", "--keeper", "--ssh-port", "0", "--gateway-port", "-1");
+  void aRestartKeepsShellAndProcessSessionsRunningAndStopEndSessionsEndsThem() throws Exception {
+    Run started = hack("daemon", "start", "--ssh-port", "0", "--gateway-port", "-1");
     assertThat(started.exit()).as(started.out() + started.err()).isZero();
     assertThat(ssh(sshPort(), "new", "--name", "agent", "--", "sleep", "600").exit()).isZero();
     long program = sessionPid("agent");
-    Run restarted = hack("daemon", "restart"); // with --keeper, the option of the last start
+    Run restarted = hack("daemon", "restart");
     assertThat(restarted.exit()).as(restarted.out() + restarted.err()).isZero();
     Run ls = ssh(sshPort(), "ls", "--json");
     assertThat(ls.out()).contains("\"id\":\"agent\"").contains("\"status\":\"running\"");
     assertThat(sessionPid("agent")).isEqualTo(program);
     assertThat(ProcessHandle.of(program).map(ProcessHandle::isAlive)).contains(true);
-    assertThat(ssh(sshPort(), "stop", "agent").exit()).isZero();
+
+    // stopped, the node leaves its sessions to the keeper, and status says so
     assertThat(hack("daemon", "stop").exit()).isZero();
+    assertThat(ProcessHandle.of(program).map(ProcessHandle::isAlive)).contains(true);
+    Run status = hack("daemon", "status");
+    assertThat(status.out()).containsPattern("keeper\\s+pid \\d+, holds 1 running program \\(");
+    JsonObject keeper =
+        JsonParser.parseString(hack("daemon", "status", "--json").out())
+            .getAsJsonObject()
+            .getAsJsonObject("keeper");
+    assertThat(keeper.get("sessions_running").getAsInt()).isEqualTo(1);
+    long keeperPid = keeper.get("pid").getAsLong();
+
+    Run ended = hack("daemon", "stop", "--end-sessions");
+    assertThat(ended.exit()).as(ended.err()).isZero();
+    assertThat(ended.out()).contains("ended 1 shell and process session and their keeper");
+    Poll.until(
+        java.time.Duration.ofSeconds(20),
+        "the program and the keeper gone",
+        () -> ProcessHandle.of(program).isEmpty() && ProcessHandle.of(keeperPid).isEmpty());
+    assertThat(hack("daemon", "status").out()).containsPattern("keeper\\s+none");
+    assertThat(hack("daemon", "stop", "--end-sessions").out())
+        .contains("no keeper was running: no shell or process session to end");
   }
 
   @Test

@@ -215,6 +215,7 @@ class FastPathIT {
     pb.redirectError(dir.resolve(name + "-2.err").toFile());
     pb.redirectOutput(dir.resolve(name + "-2.out").toFile());
     cli.nodes.add(pb.start());
+    cli.homes.add(home);
     Poll.until(
         WAIT,
         name + " listening",

@@ -52,6 +52,7 @@ class RemoteCliIT {
       p.waitFor(10, TimeUnit.SECONDS);
       p.destroyForcibly();
     }
+    CliNodes.endKeeper(home());
   }
 
   private Path home() {

@@ -167,6 +167,11 @@ public final class HackHome {
     return root.resolve("daemon");
   }
 
+  /** Where the keeper listens, which holds the PTY sessions' terminals (docs/durability.md). */
+  public Path keeperSocket() {
+    return daemonDir().resolve("keeper.sock");
+  }
+
   public Path nodeFile() {
     return daemonDir().resolve("node.json");
   }

@@ -227,7 +227,7 @@ public final class Node implements AutoCloseable {
             .withTmuxSocket(config.tmuxSocket())
             .withRetention(config.retention());
     if (config.keeper()) {
-      sc = sc.withKeeper(config.home().daemonDir().resolve("keeper.sock"));
+      sc = sc.withKeeper(config.home().keeperSocket());
     }
     supervisor = new Supervisor(config.home().sessionsDir(), sc);
     jobs = new JobManager(config.home().jobsDir());

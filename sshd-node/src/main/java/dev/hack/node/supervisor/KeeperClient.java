@@ -40,6 +40,7 @@ final class KeeperClient implements AutoCloseable {
   private final Map<Long, CompletableFuture<KeeperWire.Frame>> pending = new ConcurrentHashMap<>();
   private final Map<String, KeptPty> held = new ConcurrentHashMap<>();
   private volatile boolean closed;
+  private volatile boolean ending; // asked the keeper to shut down: its connection ends next
 
   private KeeperClient(KeeperWire wire, int version, long keeperPid) {
     this.wire = wire;
@@ -91,7 +92,8 @@ final class KeeperClient implements AutoCloseable {
     }
   }
 
-  private static KeeperClient connect(Path socket) throws IOException {
+  /** Connects to the keeper at {@code socket}; an IOException when none answers there. */
+  static KeeperClient connect(Path socket) throws IOException {
     UnixSocket s = UnixSocket.connect(socket);
     KeeperWire wire = new KeeperWire(s);
     JsonObject hello = KeeperWire.message("hello");
@@ -191,7 +193,7 @@ final class KeeperClient implements AutoCloseable {
         }
       }
     } catch (IOException e) {
-      if (!closed) {
+      if (!closed && !ending) {
         LOG.warn("the keeper's connection ended: {}", e.getMessage());
       }
     } finally {
@@ -327,6 +329,22 @@ final class KeeperClient implements AutoCloseable {
     } catch (IOException e) {
       LOG.debug("keeper {} {}: {}", type, id, e.getMessage());
     }
+  }
+
+  /** What the keeper holds: its sessions, alive or ended while no node held them. */
+  JsonArray list() throws IOException {
+    return ask(KeeperWire.message("list")).message().getAsJsonArray("sessions");
+  }
+
+  /**
+   * Ends every program the keeper holds, and the keeper itself once it has answered.
+   *
+   * @return how many programs were still running
+   */
+  int shutdown() throws IOException {
+    ending = true;
+    KeeperWire.Frame f = ask(KeeperWire.message("shutdown"));
+    return f.message().get("ended").getAsInt();
   }
 
   @Override

@@ -44,6 +44,7 @@ public final class KeeperServer {
   private int connections; // guarded by this
   private Instant idleSince = Instant.now(); // guarded by this
   private volatile boolean stopping;
+  private volatile boolean shutDown; // asked to end every program and exit
 
   /** A program the keeper holds. Its fields are guarded by the Kept itself. */
   private static final class Kept {
@@ -95,9 +96,9 @@ public final class KeeperServer {
     Thread drainer = new Thread(this::drainLoop, "keeper-drain");
     drainer.setDaemon(true);
     drainer.start();
-    while (true) {
-      Thread.sleep(1000);
+    while (!shutDown) {
       synchronized (this) {
+        wait(1000);
         boolean idle = connections == 0 && sessions.isEmpty();
         if (!idle) {
           idleSince = Instant.now();
@@ -107,7 +108,10 @@ public final class KeeperServer {
       }
     }
     stopping = true;
-    log("keeper idle: no sessions and no node for " + IDLE_EXIT.toSeconds() + " s; exiting");
+    log(
+        shutDown
+            ? "keeper shut down as asked; exiting"
+            : "keeper idle: no sessions and no node for " + IDLE_EXIT.toSeconds() + " s; exiting");
     Files.deleteIfExists(socketPath);
     listener.shutdown();
     listener.close();
@@ -163,6 +167,13 @@ public final class KeeperServer {
             reply.add("seq", f.message().get("seq"));
           }
           wire.send(reply, fds);
+          if (reply.get("type").getAsString().equals("shut_down")) {
+            synchronized (KeeperServer.this) {
+              shutDown = true;
+              KeeperServer.this.notifyAll();
+            }
+            return;
+          }
         }
       } catch (EOFException e) {
         // the node went away
@@ -255,6 +266,12 @@ public final class KeeperServer {
             r.add("sessions", arr);
             return new Answer(r);
           }
+        case "shutdown":
+          {
+            JsonObject r = KeeperWire.message("shut_down");
+            r.addProperty("ended", endAll());
+            return new Answer(r);
+          }
         default:
           throw new IllegalArgumentException("unknown keeper request '" + type + "'");
       }
@@ -328,6 +345,51 @@ public final class KeeperServer {
       }
     }
   }
+
+  /**
+   * Ends every program the keeper holds: a hangup to each one's process group, as a closed terminal
+   * gives, then {@code SIGKILL} to what still runs after {@link #HANGUP_GRACE}. Returns how many
+   * still ran.
+   */
+  private int endAll() throws IOException {
+    List<Kept> all;
+    synchronized (this) {
+      all = new ArrayList<>(sessions.values());
+      sessions.clear();
+    }
+    List<Kept> running = new ArrayList<>();
+    for (Kept k : all) {
+      synchronized (k) {
+        if (k.exitCode == null && k.pty.isAlive()) {
+          running.add(k);
+          k.pty.signalGroup(Signals.SIGHUP);
+        }
+      }
+    }
+    long deadline = System.nanoTime() + HANGUP_GRACE.toNanos();
+    for (Kept k : running) {
+      long left = deadline - System.nanoTime();
+      try {
+        if (left <= 0 || k.pty.waitFor(Duration.ofNanos(left)) == null) {
+          k.pty.signalGroup(Signals.SIGKILL);
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        k.pty.signalGroup(Signals.SIGKILL);
+      }
+    }
+    for (Kept k : all) {
+      synchronized (k) {
+        k.pty.close();
+        k.log.close();
+      }
+    }
+    log("asked to shut down: ended " + running.size() + " program(s)");
+    return running.size();
+  }
+
+  /** How long a program has to end on the hangup before the keeper kills it at shutdown. */
+  private static final Duration HANGUP_GRACE = Duration.ofSeconds(2);
 
   private record Answer(JsonObject message, int... fds) {}
 

@@ -45,7 +45,11 @@ public final class Supervisor implements AutoCloseable {
   private final ScheduledExecutorService poller;
   private final Object createLock = new Object();
 
-  /** The keeper that holds the PTYs, or null when the node holds them itself. */
+  /**
+   * The keeper that holds the PTYs: null when the node holds them itself, or until one is connected
+   * (a keeper that already runs is connected at start, to take its sessions back; otherwise one is
+   * started in the background, and at the latest by the first new session).
+   */
   private volatile KeeperClient keeper;
 
   private KeeperClient connectKeeper() throws IOException {
@@ -54,17 +58,44 @@ public final class Supervisor implements AutoCloseable {
   }
 
   /**
-   * The keeper, connected again (and started again) if it went away: new programs need one. The
-   * sessions the old one held go on, but their exit codes can no longer be known.
+   * The keeper, connected (and started) if none is or it went away: new programs need one. The
+   * sessions an old one held go on, but their exit codes can no longer be known.
    */
   private synchronized KeeperClient keeper() throws IOException {
     KeeperClient k = keeper;
-    if (k.isClosed()) {
-      LOG.warn("the keeper went away; starting another for new sessions");
+    if (k == null || k.isClosed()) {
+      if (k != null) {
+        LOG.warn("the keeper went away; starting another for new sessions");
+      }
       k = connectKeeper();
       keeper = k;
     }
     return k;
+  }
+
+  /** The keeper that already runs for this home, to take back what it holds; null when none. */
+  private KeeperClient runningKeeper() {
+    try {
+      return KeeperClient.connect(config.keeperSocket());
+    } catch (IOException e) {
+      return null; // none yet: started in the background
+    }
+  }
+
+  /** Starts the keeper off the start-up path, so that the first new session need not wait. */
+  private void startKeeperInBackground() {
+    Thread t =
+        new Thread(
+            () -> {
+              try {
+                keeper();
+              } catch (IOException e) {
+                LOG.warn("cannot start the keeper: {}", e.getMessage());
+              }
+            },
+            "keeper-start");
+    t.setDaemon(true);
+    t.start();
   }
 
   /** Where new programs are spawned: here, or through the keeper. */
@@ -92,12 +123,15 @@ public final class Supervisor implements AutoCloseable {
     this.tmux = new Tmux(config.tmuxSocket());
     this.screenExecutor = Executors.newSingleThreadScheduledExecutor(named("screen-model"));
     this.poller = Executors.newSingleThreadScheduledExecutor(named("supervisor-poll"));
-    this.keeper = config.keeperSocket() == null ? null : connectKeeper();
+    this.keeper = config.keeperSocket() == null ? null : runningKeeper();
     this.ptys =
-        keeper == null
+        config.keeperSocket() == null
             ? LOCAL
             : (id, argv, cwd, env, size, log) -> keeper().spawn(id, argv, cwd, env, size, log);
     recover();
+    if (config.keeperSocket() != null && keeper == null) {
+      startKeeperInBackground();
+    }
     removeExpired();
     poller.scheduleWithFixedDelay(
         NodeFailures.guarded("session poll", this::poll), 1, 1, TimeUnit.SECONDS);
@@ -115,7 +149,7 @@ public final class Supervisor implements AutoCloseable {
 
   /** Whether PTY sessions go on running when this node stops: the keeper holds them. */
   public boolean sessionsOutliveNode() {
-    return keeper != null;
+    return config.keeperSocket() != null;
   }
 
   /** Called (from any thread) whenever a session starts, ends, or its attachments change. */
@@ -496,10 +530,22 @@ public final class Supervisor implements AutoCloseable {
   public void close() {
     poller.shutdownNow();
     List<PtySession> abandoned = new ArrayList<>();
+    int kept = 0;
     for (Session s : sessions.values()) {
-      if (s instanceof PtySession p && p.isRunning() && !p.abandon()) {
-        abandoned.add(p);
+      if (s instanceof PtySession p && p.isRunning()) {
+        if (p.abandon()) {
+          kept++;
+        } else {
+          abandoned.add(p);
+        }
       }
+    }
+    if (kept > 0) {
+      LOG.info(
+          "{} shell and process session{} keep running in the keeper; the next node takes them"
+              + " back (hack daemon stop --end-sessions ends them)",
+          kept,
+          kept == 1 ? "" : "s");
     }
     if (!abandoned.isEmpty()) {
       try {
@@ -513,8 +559,12 @@ public final class Supervisor implements AutoCloseable {
       s.closeResources();
     }
     screenExecutor.shutdownNow();
-    if (keeper != null) {
-      keeper.close();
+    KeeperClient k;
+    synchronized (this) {
+      k = keeper;
+    }
+    if (k != null) {
+      k.close();
     }
   }
 }
