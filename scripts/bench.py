@@ -8,7 +8,8 @@ import subprocess, sys, tempfile, threading, time, urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 QUICK = "--quick" in sys.argv
-MEASURES = ("throughput", "ws", "echo", "ciphers", "connect", "cli", "memory", "http", "mesh")
+MEASURES = ("throughput", "ws", "echo", "ciphers", "connect", "cli", "memory", "http", "mesh",
+            "restart")
 ONLY = [n for a in sys.argv if a.startswith("--only=") for n in a.split("=", 1)[1].split(",")]
 if set(ONLY) - set(MEASURES):
     print("bench: unknown measure %s; use --only= with %s" % (
@@ -146,6 +147,10 @@ MaxStartups 200:30:300
         raise SystemExit("sshd did not start")
 
     def close(self):
+        # the node's keeper outlives it with every session it holds: end them
+        subprocess.run([os.path.join(ROOT, "scripts", "hack"), "daemon", "stop", "--end-sessions"],
+                       env=dict(os.environ, HACK_HOME=os.path.join(self.dir, "hack-home")),
+                       capture_output=True)
         if getattr(self, "created_user", False):
             subprocess.run(["userdel", self.sshd_user], capture_output=True)
         for p in self.procs:
@@ -730,6 +735,10 @@ def main():
             log("mesh...")
             import bench_mesh  # many node processes: scripts/bench_mesh.py
             rows.extend(bench_mesh.rows(env))
+        if want("restart"):
+            log("restart...")
+            import bench_restart  # the keeper: scripts/bench_restart.py
+            rows.extend(bench_restart.rows())
         print("| measure | hack | OpenSSH | hack/OpenSSH | note |")
         print("|---|---:|---:|---:|---|")
         for name, h, s, better, note in rows:

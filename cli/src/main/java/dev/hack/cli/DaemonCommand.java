@@ -214,7 +214,7 @@ final class DaemonCommand {
             + " tmux sessions (docs/durability.md)."
       },
       mixinStandardHelpOptions = true)
-  static final class Restart implements Callable<Integer> {
+  static class Restart implements Callable<Integer> {
     @Mixin ServeOptions options;
     @Mixin StartTimeout timeout;
 

@@ -32,9 +32,22 @@ import picocli.CommandLine.Option;
       NodeDiscover.class,
       NodePair.class,
       NodeJoin.Join.class,
-      NodeJoin.Leave.class
+      NodeJoin.Leave.class,
+      NodeCommand.Restart.class
     })
 final class NodeCommand {
+  /** {@code hack node restart}: the same as {@code hack daemon restart}. */
+  @Command(
+      name = "restart",
+      description = {
+        "Restart this machine's node, keeping every session (the same as hack daemon restart).",
+        "Without options it runs with those of the last start. The keeper holds shell and process"
+            + " sessions meanwhile, tmux holds tmux sessions; hack session attach and the picker"
+            + " reconnect by themselves (docs/durability.md)."
+      },
+      mixinStandardHelpOptions = true)
+  static final class Restart extends DaemonCommand.Restart {}
+
   @Command(
       name = "serve",
       description = "Run this machine's node in the foreground (SSH server, gateway, sessions).",

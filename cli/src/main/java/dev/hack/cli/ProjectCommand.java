@@ -298,6 +298,25 @@ final class ProjectCommand {
     }
   }
 
+  /** How long one session's start may take on the node. */
+  private static final Duration STEP = Duration.ofSeconds(20);
+
+  /**
+   * Whether the node's shell or process session {@code cur} is what the project declares, so that
+   * starting it again keeps its log; one declared differently since (its type, directory, command
+   * or {@code onRestore}) is replaced. A tmux session is always replaced.
+   */
+  static boolean declaredAs(SessionInfo cur, JsonObject s, String cwd, List<String> command) {
+    String type =
+        s.has("type") ? s.get("type").getAsString() : command.isEmpty() ? "shell" : "process";
+    String onRestore = s.has("onRestore") ? s.get("onRestore").getAsString() : null;
+    return !"tmux".equals(type)
+        && type.equals(cur.type())
+        && cwd.equals(cur.cwd())
+        && (command.isEmpty() || command.equals(cur.command()))
+        && java.util.Objects.equals(onRestore, cur.onRestore());
+  }
+
   @Command(
       name = "up",
       description =
@@ -317,6 +336,30 @@ final class ProjectCommand {
             System.out.println(id + ": already running on " + ref.name());
             continue;
           }
+          String cwd =
+              intent
+                  .root()
+                  .resolve(s.has("cwd") ? s.get("cwd").getAsString() : ".")
+                  .normalize()
+                  .toString();
+          List<String> command = new ArrayList<>();
+          if (s.has("command")) {
+            for (JsonElement w : s.getAsJsonArray("command")) {
+              command.add(w.getAsString());
+            }
+          }
+          if (cur != null && declaredAs(cur, s, cwd, command)) {
+            // the same session ended (or was lost in a reboot): start it again, its log kept
+            NodeClient.Result r = c.run(CommandLines.join(List.of("restart", id)), STEP);
+            if (r.exit() == 0) {
+              System.out.println(id + ": started again on " + ref.name());
+            } else {
+              failures++;
+              System.err.println(
+                  "hack: " + id + ": " + r.err().strip().replaceFirst("^hack: ", ""));
+            }
+            continue;
+          }
           if (cur != null) {
             c.run(CommandLines.join(List.of("rm", id)), Nodes.CONNECT_TIMEOUT);
           }
@@ -325,15 +368,18 @@ final class ProjectCommand {
           if (s.has("type")) {
             words.addAll(List.of("--type", s.get("type").getAsString()));
           }
-          String cwd = s.has("cwd") ? s.get("cwd").getAsString() : ".";
-          words.addAll(List.of("--cwd", intent.root().resolve(cwd).normalize().toString()));
-          if (s.has("command")) {
-            words.add("--");
-            for (JsonElement w : s.getAsJsonArray("command")) {
-              words.add(w.getAsString());
-            }
+          words.addAll(List.of("--cwd", cwd));
+          if (s.has("restart")) {
+            words.addAll(List.of("--restart", s.get("restart").getAsString()));
           }
-          NodeClient.Result r = c.run(CommandLines.join(words), Duration.ofSeconds(20));
+          if (s.has("onRestore")) {
+            words.addAll(List.of("--on-restore", s.get("onRestore").getAsString()));
+          }
+          if (!command.isEmpty()) {
+            words.add("--");
+            words.addAll(command);
+          }
+          NodeClient.Result r = c.run(CommandLines.join(words), STEP);
           if (r.exit() == 0) {
             System.out.println(id + ": started on " + ref.name());
           } else {

@@ -5,6 +5,7 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
+import dev.hack.node.api.ExitCodes;
 import dev.hack.node.api.Json;
 import dev.hack.node.api.SessionInfo;
 import dev.hack.node.client.CommandLines;
@@ -225,6 +226,9 @@ final class RegistryBackend implements Backend {
     }
   }
 
+  /** How long an attach waits for a node that is restarting to come back. */
+  static final Duration RECONNECT_WAIT = Duration.ofSeconds(60);
+
   @Override
   public CompletableFuture<String> attach(NodeRef node, String id, boolean readOnly) {
     TuiKeyboard keys = keyboard;
@@ -232,43 +236,37 @@ final class RegistryBackend implements Backend {
     CompletableFuture<Void> detached = keys.attachStarting();
     io.execute(
         () -> {
-          ChannelExec ch = null;
           try {
-            List<String> words = new ArrayList<>(List.of("attach", id, "--detach-key", "none"));
-            if (readOnly) {
-              words.add("--read-only");
-            }
-            ch =
-                client(node)
-                    .openPty(
-                        CommandLines.join(words), columns.getAsInt(), rows.getAsInt(), locale());
-            ByteArrayOutputStream err = new ByteArrayOutputStream();
-            ch.setOut(new NoCloseOutputStream(screen));
-            ch.setErr(err);
-            ch.open().verify(timeout);
-            keys.attachOpened(ch);
-            ChannelExec open = ch;
-            detached.thenRun(() -> open.close(false));
-            ch.waitFor(EnumSet.of(ClientChannelEvent.CLOSED), 0L);
-            Integer code = ch.getExitStatus();
-            keys.attachEnded();
-            reset();
-            String problem = err.toString(StandardCharsets.UTF_8).strip();
-            if (detached.isDone()) {
-              done.complete(null);
-            } else if (!problem.isEmpty() && (code == null || code != 0)) {
-              done.completeExceptionally(
-                  new IOException(problem.startsWith("hack: ") ? problem.substring(6) : problem));
-            } else if (code == null) {
-              done.complete("lost the connection to " + node.name());
-            } else {
-              done.complete(id + " ended" + (code == 0 ? "" : " with code " + code));
+            while (true) {
+              Integer code = attachOnce(node, id, readOnly, keys, detached);
+              boolean dropped = code == null || code == ExitCodes.NODE_STOPPING;
+              if (detached.isDone() || !dropped) {
+                keys.attachEnded();
+                reset();
+                done.complete(
+                    detached.isDone()
+                        ? null
+                        : id + " ended" + (code == 0 ? "" : " with code " + code));
+                return;
+              }
+              // the node is restarting (it said so), or the connection dropped: its sessions
+              // outlive it, so wait for it and attach again, as hack session attach does
+              if (!awaitNode(node, keys, detached)) {
+                keys.attachEnded();
+                reset();
+                done.complete(
+                    detached.isDone()
+                        ? null
+                        : "lost the connection to "
+                            + node.name()
+                            + "; it did not come back within "
+                            + RECONNECT_WAIT.toSeconds()
+                            + " s");
+                return;
+              }
             }
           } catch (IOException | RuntimeException e) {
             keys.attachEnded();
-            if (ch != null) {
-              ch.close(true);
-            }
             NodeClient c = clients.remove(node.name());
             if (c != null) {
               c.close();
@@ -278,6 +276,85 @@ final class RegistryBackend implements Backend {
           }
         });
     return done;
+  }
+
+  /**
+   * One attach, until its channel closes: the exit status, or null when the connection dropped.
+   *
+   * @throws IOException when it could not be opened, or the node refused it
+   */
+  private Integer attachOnce(
+      NodeRef node, String id, boolean readOnly, TuiKeyboard keys, CompletableFuture<Void> detached)
+      throws IOException {
+    ChannelExec ch = null;
+    try {
+      List<String> words = new ArrayList<>(List.of("attach", id, "--detach-key", "none"));
+      if (readOnly) {
+        words.add("--read-only");
+      }
+      ch =
+          client(node)
+              .openPty(CommandLines.join(words), columns.getAsInt(), rows.getAsInt(), locale());
+      ByteArrayOutputStream err = new ByteArrayOutputStream();
+      ch.setOut(new NoCloseOutputStream(screen));
+      ch.setErr(err);
+      ch.open().verify(timeout);
+      keys.attachOpened(ch);
+      ChannelExec open = ch;
+      detached.thenRun(() -> open.close(false));
+      ch.waitFor(EnumSet.of(ClientChannelEvent.CLOSED), 0L);
+      Integer code = ch.getExitStatus();
+      String problem = err.toString(StandardCharsets.UTF_8).strip();
+      if (!detached.isDone()
+          && !problem.isEmpty()
+          && (code == null || (code != 0 && code != ExitCodes.NODE_STOPPING))) {
+        throw new IOException(problem.startsWith("hack: ") ? problem.substring(6) : problem);
+      }
+      return code;
+    } catch (IOException | RuntimeException e) {
+      if (ch != null) {
+        ch.close(true);
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * Waits for a node that went away to answer again, saying so on the screen; keys typed meanwhile
+   * are kept for the session. False when it did not come back in time or the user detached.
+   */
+  private boolean awaitNode(NodeRef node, TuiKeyboard keys, CompletableFuture<Void> detached) {
+    keys.reconnecting();
+    NodeClient gone = clients.remove(node.name());
+    if (gone != null) {
+      gone.close();
+    }
+    try {
+      screen.write(
+          ("\r\n[hack: "
+                  + node.name()
+                  + " went away; attaching again when it is back (Ctrl-\\ gives up)]\r\n")
+              .getBytes(StandardCharsets.UTF_8));
+      screen.flush();
+    } catch (IOException e) {
+      return false; // the terminal is gone
+    }
+    long deadline = System.nanoTime() + RECONNECT_WAIT.toNanos();
+    while (!detached.isDone() && System.nanoTime() < deadline) {
+      try {
+        nodes(); // a restarted local node may listen on another port now (node.json)
+        client(node);
+        return true;
+      } catch (IOException | RuntimeException e) {
+        try {
+          Thread.sleep(500);
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          return false;
+        }
+      }
+    }
+    return false;
   }
 
   private void reset() {

@@ -222,6 +222,14 @@ final class SessionCommand {
     @Option(names = "--restart", paramLabel = "POLICY", description = "never, on-failure, always")
     String restart;
 
+    @Option(
+        names = "--on-restore",
+        paramLabel = "CMD",
+        description =
+            "a command line run in the session's directory instead of its program when the node"
+                + " finds the program gone, e.g. after a reboot ('claude --continue')")
+    String onRestore;
+
     @Option(names = "--attach", description = "attach right away")
     boolean attach;
 
@@ -239,6 +247,7 @@ final class SessionCommand {
       add(words, "--cwd", cwd);
       add(words, "--project", project);
       add(words, "--restart", restart);
+      add(words, "--on-restore", onRestore);
       if (json && !attach) {
         words.add("--json");
       }

@@ -76,6 +76,14 @@ final class TuiKeyboard implements AutoCloseable {
     pending = null;
   }
 
+  /** The session's channel is gone and another is being opened: keys are kept until then. */
+  synchronized void reconnecting() {
+    if (attaching) {
+      channel = null;
+      pending = new ByteArrayOutputStream();
+    }
+  }
+
   /** The channel a window change must reach, or null. */
   synchronized ChannelExec attachedChannel() {
     return channel;

@@ -132,9 +132,28 @@ final class CliNodes implements AutoCloseable {
   }
 
   /**
-   * Ends the keeper of {@code home} and every program it holds, as a test leaves nothing behind.
+   * Ends the keeper of {@code home} and every program it holds, as a test leaves nothing behind. A
+   * keeper that does not answer (a machine so busy that 20 s pass) is killed by its command line.
    */
-  static void endKeeper(Path home) throws java.io.IOException {
-    KeeperControl.shutdown(HackHome.at(home).keeperSocket());
+  static void endKeeper(Path home) {
+    Path socket = HackHome.at(home).keeperSocket();
+    try {
+      KeeperControl.shutdown(socket);
+    } catch (java.io.IOException e) {
+      System.err.println(
+          "CliNodes: the keeper at " + socket + ": " + e.getMessage() + "; killing it");
+      ProcessHandle.allProcesses()
+          .filter(
+              h ->
+                  h.info()
+                      .commandLine()
+                      .map(c -> c.contains("KeeperServer " + socket))
+                      .orElse(false))
+          .forEach(
+              k -> {
+                k.descendants().forEach(ProcessHandle::destroyForcibly);
+                k.destroyForcibly();
+              });
+    }
   }
 }

@@ -125,6 +125,16 @@ class TuiIT {
     term.type("echo in-a1-$((6*7))");
     term.keys("Enter");
     term.waitFor("in-a1-42", WAIT);
+
+    // alpha restarts under the attached session: the TUI says so, waits, and attaches again
+    // to the same shell, which the keeper held meanwhile (its screen comes back)
+    cli.stop("alpha");
+    term.waitFor("alpha went away; attaching again when it is back", WAIT);
+    serve(me, "alpha");
+    term.type("echo again-$((7*7))");
+    term.keys("Enter");
+    String reattached = term.waitFor("again-49", WAIT);
+    assertThat(reattached).contains("in-a1-42");
     term.keys("C-\\");
     Poll.until(WAIT, "back in the TUI", () -> term.alternateScreen());
     term.waitFor("Sessions", WAIT);

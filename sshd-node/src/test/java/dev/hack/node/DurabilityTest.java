@@ -108,7 +108,16 @@ class DurabilityTest {
     // the alternate screen of the pager is redrawn from the log
     TmuxTerminal pager = terminal("attach", "pager");
     String screen = pager.waitFor("numbers line 1", WAIT);
-    assertThat(pager.alternateScreen()).as(screen).isTrue();
+    assertThat(pager.alternateScreen())
+        .as(
+            "%s%nthe log holds ?1049h: %s; node-2 said: %s",
+            screen,
+            Files.readString(
+                    home.sessionsDir().resolve("pager").resolve("output.log"),
+                    StandardCharsets.ISO_8859_1)
+                .contains("\u001b[?1049h"),
+            tail(Files.readString(dir.resolve("node-2.log"))))
+        .isTrue();
 
     TmuxTerminal shell = terminal("attach", "sh1");
     Poll.until(WAIT, "sh1 attached", () -> field(ls(), "sh1", "attached").equals("1"));
@@ -183,14 +192,117 @@ class DurabilityTest {
     Poll.until(WAIT, "s2 runs under a new keeper", () -> ssh("logs", "s2").out().contains("s2-up"));
   }
 
+  @Test
+  void afterARebootEachSessionComesBackByItsIntentAndTheOthersAreLostSayingWhy() throws Exception {
+    HackHome home = HackHome.at(dir.resolve("home"));
+    clientKey = dir.resolve("client").resolve("id_ed25519");
+    KeyFiles.loadOrCreate(clientKey, "test client");
+    new AuthorizedKeys(home.authorizedKeys(), w -> {})
+        .authorize(Files.readString(KeyFiles.publicKeyPath(clientKey)));
+    Path tmuxSocket = Files.createTempDirectory(Path.of("/tmp"), "hack-tmux").resolve("s");
+    Path work = Files.createDirectories(dir.resolve("work dir"));
+    node = start(home, tmuxSocket, "node-1.log", List.of("-Dhack.test.bootId=boot-1"));
+    owned.add(() -> killKeeper(home));
+    assertThat(
+            ssh(
+                    "new",
+                    "--name",
+                    "agent",
+                    "--on-restore",
+                    "'echo agent-resumed-$((1+1)); exec sleep 300'",
+                    "--",
+                    "sh",
+                    "-c",
+                    "'echo agent-first; exec sleep 300'")
+                .exit())
+        .isZero();
+    assertThat(
+            ssh(
+                    "new",
+                    "--name",
+                    "server",
+                    "--restart",
+                    "always",
+                    "--",
+                    "sh",
+                    "-c",
+                    "'echo server-up; exec sleep 300'")
+                .exit())
+        .isZero();
+    assertThat(ssh("new", "--name", "once", "--", "sleep", "300").exit()).isZero();
+    assertThat(ssh("new", "--name", "sh1", "--type", "shell", "--", "sh").exit()).isZero();
+    assertThat(ssh("send", "sh1", "'cd \"" + work + "\"; echo moved-$((3+3))\n'").exit()).isZero();
+    Poll.until(WAIT, "agent printed", () -> ssh("logs", "agent").out().contains("agent-first"));
+    Poll.until(WAIT, "the shell moved", () -> ssh("logs", "sh1").out().contains("moved-6"));
+    Path sh1Meta = home.sessionsDir().resolve("sh1").resolve("meta.json");
+    Poll.until(
+        WAIT,
+        "the shell's directory noted",
+        () -> Files.readString(sh1Meta).contains("\"last_cwd\": \"" + work + "\""));
+    JsonArray before = ls();
+
+    // the machine goes down: node, keeper and every program with them
+    node.kill9();
+    killKeeper(home);
+    for (String id : List.of("agent", "server", "once", "sh1")) {
+      String pid = field(before, id, "pid");
+      Poll.until(WAIT, id + "'s program gone", () -> !alive(pid));
+    }
+
+    node = start(home, tmuxSocket, "node-2.log", List.of("-Dhack.test.bootId=boot-2"));
+    JsonArray after = ls();
+    // --on-restore: its command in place of the program, after the old output and a marked line
+    assertThat(field(after, "agent", "status")).as(after.toString()).isEqualTo("running");
+    assertThat(field(after, "agent", "pid")).isNotEqualTo(field(before, "agent", "pid"));
+    assertThat(field(after, "agent", "restored_at")).isNotNull();
+    Poll.until(WAIT, "agent resumed", () -> ssh("logs", "agent").out().contains("agent-resumed-2"));
+    String agentLog = ssh("logs", "agent").out();
+    assertThat(agentLog)
+        .containsSubsequence(
+            "agent-first",
+            "[hack: the machine restarted; sh -c 'echo agent-first; exec sleep 300' ran here until"
+                + " about ",
+            "[hack: running its --on-restore command: echo agent-resumed-$((1+1)); exec sleep 300]",
+            "agent-resumed-2");
+    // --restart always: its command again
+    assertThat(field(after, "server", "status")).isEqualTo("running");
+    Poll.until(
+        WAIT,
+        "server up again",
+        () -> {
+          String log = ssh("logs", "server").out();
+          int marker = log.indexOf("again (--restart always)]");
+          return marker > 0
+              && log.startsWith("server-up")
+              && log.indexOf("\nserver-up", marker) > 0;
+        });
+    // nothing asked: lost, saying why, its log kept
+    assertThat(field(after, "once", "status")).isEqualTo("lost");
+    assertThat(field(after, "once", "lost_reason")).isEqualTo("reboot");
+    assertThat(ssh("ls").out()).containsPattern("once\\s+process\\s+lost\\(reboot\\)");
+    // a shell: a new login shell where the last one was, its old screen above the marked line
+    assertThat(field(after, "sh1", "status")).isEqualTo("running");
+    TmuxTerminal shell = terminal("attach", "sh1");
+    shell.waitFor("[hack: a new shell in " + work + "]", WAIT);
+    shell.type("pwd; echo again-$((4+4))");
+    shell.keys("Enter");
+    String screen = shell.waitFor("again-8", WAIT);
+    assertThat(screen).contains("moved-6").contains(work.toString());
+  }
+
   private static String tail(String s) {
     return s.length() > 3000 ? s.substring(s.length() - 3000) : s;
   }
 
   private NodeProcess start(HackHome home, Path tmuxSocket, String log) throws Exception {
-    NodeProcess p =
-        NodeProcess.start(
-            home.root(), tmuxSocket, dir.resolve(log), WAIT, List.of("-Dhack.test.keeper=true"));
+    return start(home, tmuxSocket, log, List.of());
+  }
+
+  private NodeProcess start(HackHome home, Path tmuxSocket, String log, List<String> jvm)
+      throws Exception {
+    List<String> options = new ArrayList<>(List.of("-Dhack.test.keeper=true"));
+    options.addAll(jvm);
+    NodeProcess p = NodeProcess.start(home.root(), tmuxSocket, dir.resolve(log), WAIT, options);
     owned.add(p);
     return p;
   }

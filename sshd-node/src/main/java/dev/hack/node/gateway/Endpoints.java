@@ -448,8 +448,9 @@ final class Endpoints {
                 Call.string(body, "cwd", false),
                 projectName,
                 env,
-                null,
-                new PtySize(cols == null ? 80 : cols, rows == null ? 24 : rows)));
+                Call.string(body, "restart", false),
+                new PtySize(cols == null ? 80 : cols, rows == null ? 24 : rows),
+                Call.string(body, "on_restore", false)));
     return Map.of("session", s.info().withNode(ctx.status.get().name()));
   }
 

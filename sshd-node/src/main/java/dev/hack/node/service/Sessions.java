@@ -43,6 +43,8 @@ public final class Sessions {
    * @param cwd a directory (see {@link Workdirs}), or null for the project's root or the home
    * @param project a registered project's name or id (which then contains the cwd), or a label
    * @param restart a restart policy's name, or null for {@code never}
+   * @param onRestore the command run in place of the program when it is gone at a node's start (a
+   *     reboot), or null
    */
   public record Request(
       String id,
@@ -52,7 +54,22 @@ public final class Sessions {
       String project,
       Map<String, String> env,
       String restart,
-      PtySize size) {}
+      PtySize size,
+      String onRestore) {
+
+    /** A request without a restore command. */
+    public Request(
+        String id,
+        String type,
+        List<String> command,
+        String cwd,
+        String project,
+        Map<String, String> env,
+        String restart,
+        PtySize size) {
+      this(id, type, command, cwd, project, env, restart, size, null);
+    }
+  }
 
   /** Starts a session; see the class comment for the rules. */
   public Session create(Request r) throws IOException {
@@ -77,6 +94,7 @@ public final class Sessions {
             project,
             r.env(),
             r.restart() == null ? null : RestartPolicy.parse(r.restart()),
-            r.size()));
+            r.size(),
+            r.onRestore()));
   }
 }

@@ -161,6 +161,14 @@ final class SessionVerbs {
         description = "whether a process session starts again when it ends (default: never)")
     String restart;
 
+    @Option(
+        names = "--on-restore",
+        paramLabel = "CMD",
+        description =
+            "a command line run in the session's directory instead of its program when a node"
+                + " starts and finds the program gone, e.g. after a reboot ('claude --continue')")
+    String onRestore;
+
     @Option(names = "--attach", description = "attach right away (needs ssh -t)")
     boolean attach;
 
@@ -198,7 +206,8 @@ final class SessionVerbs {
                       project,
                       call.clientLocale(),
                       restart,
-                      call.clientSize()));
+                      call.clientSize(),
+                      onRestore));
       call.audit.ok("session_new", "new " + s.id(), "type " + s.info().type());
       if (!attach) {
         call.finish(0, json ? Json.GSON.toJson(s.info()) + "\n" : s.id() + "\n", "");

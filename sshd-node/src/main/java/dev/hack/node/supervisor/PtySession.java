@@ -3,8 +3,10 @@ package dev.hack.node.supervisor;
 import dev.hack.node.api.PtySize;
 import dev.hack.node.api.SessionInfo;
 import dev.hack.node.api.SessionStatus;
+import dev.hack.node.client.CommandLines;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -66,6 +68,10 @@ public final class PtySession extends Session {
   private boolean abandoned;
   private final Supervisor.PtyHost ptys;
   private boolean restartPending;
+  private String bootId; // the boot the program started in
+  private String lostReason; // why a lost session's program is gone: reboot, keeper, node
+  private Instant restoredAt; // when a node last brought it back by its intent
+  private String lastCwd; // where a shell was last seen
 
   PtySession(
       SessionSpec spec,
@@ -97,9 +103,11 @@ public final class PtySession extends Session {
   }
 
   /**
-   * A session recorded by an earlier run of the node. One that was running when the node went away
-   * is {@code lost}: its program died with the node's PTY, but its log stays readable and {@code
-   * restart} starts it again.
+   * A session recorded by an earlier run of the node. One that was running is taken back from the
+   * keeper when it holds it. When its program is gone (the machine restarted, or the keeper ended)
+   * and a keeper should have held it ({@code kept}), it comes back by its intent ({@link
+   * #restoreIntent}); otherwise it is {@code lost}, with the reason, its log readable and {@code
+   * restart} starting it again.
    */
   static PtySession recovered(
       SessionMeta meta,
@@ -108,7 +116,8 @@ public final class PtySession extends Session {
       ScheduledExecutorService executor,
       Runnable onChange,
       Supervisor.PtyHost ptys,
-      KeeperClient keeper)
+      KeeperClient keeper,
+      boolean kept)
       throws IOException {
     SessionType type = SessionType.parse(meta.type());
     PtySize size = PtySize.orDefault(meta.cols(), meta.rows());
@@ -121,7 +130,8 @@ public final class PtySession extends Session {
             meta.project(),
             Map.of(),
             type == SessionType.PROCESS ? RestartPolicy.parse(meta.restart()) : null,
-            size);
+            size,
+            meta.onRestore());
     PtySession s =
         new PtySession(
             spec,
@@ -134,18 +144,121 @@ public final class PtySession extends Session {
             onChange,
             Instant.parse(meta.createdAt()),
             ptys);
-    if (meta.status() == SessionStatus.RUNNING && keeper != null && s.adopt(keeper, meta)) {
+    synchronized (s) {
+      s.bootId = meta.bootId();
+      s.lastCwd = meta.lastCwd();
+      s.lostReason = meta.lostReason();
+      s.restoredAt = meta.restoredAt() == null ? null : Instant.parse(meta.restoredAt());
+    }
+    boolean wasRunning = meta.status() == SessionStatus.RUNNING;
+    if (wasRunning && keeper != null && s.adopt(keeper, meta)) {
       return s;
     }
+    String reason =
+        !wasRunning
+            ? meta.lostReason()
+            : BootId.changedSince(meta.bootId()) ? "reboot" : kept ? "keeper" : "node";
+    Restore intent = wasRunning && kept ? s.restoreIntent() : null;
+    if (intent != null) {
+      try {
+        s.restore(intent, reason, meta);
+        return s;
+      } catch (IOException | RuntimeException e) {
+        LOG.warn("{}: cannot bring it back ({}): {}", meta.id(), intent, e.getMessage());
+      }
+    }
     synchronized (s) {
-      s.status = meta.status() == SessionStatus.RUNNING ? SessionStatus.LOST : meta.status();
+      s.status = wasRunning ? SessionStatus.LOST : meta.status();
+      s.lostReason = wasRunning ? reason : meta.lostReason();
       s.exitCode = meta.exitCode();
       s.pid = meta.pid();
-      s.updatedAt =
-          meta.status() == SessionStatus.RUNNING ? Instant.now() : Instant.parse(meta.updatedAt());
+      s.updatedAt = wasRunning ? Instant.now() : Instant.parse(meta.updatedAt());
       s.persist();
     }
+    if (wasRunning) {
+      LOG.info("{}: lost ({}); its log is kept", meta.id(), reason);
+    }
     return s;
+  }
+
+  /** How a session whose program is gone at a node's start comes back. */
+  enum Restore {
+    /** its {@code --on-restore} command, in its directory */
+    ON_RESTORE,
+    /** a {@code process} session with {@code --restart always|on-failure}: its command again */
+    RESTART,
+    /** a {@code shell}: a login shell again, where the last one was */
+    SHELL
+  }
+
+  /** What this session asked for when its program is gone at a node's start; null: nothing. */
+  Restore restoreIntent() {
+    if (spec.onRestore() != null) {
+      return Restore.ON_RESTORE;
+    }
+    if (spec.type() == SessionType.PROCESS) {
+      return spec.restart() == RestartPolicy.NEVER ? null : Restore.RESTART;
+    }
+    return spec.type() == SessionType.SHELL ? Restore.SHELL : null;
+  }
+
+  /**
+   * Brings the session back by {@code how}: the old log stays, a line of hack's own marks where the
+   * new program's output starts, and the screen is rebuilt from the log first, so an attached
+   * client sees what was there above the line.
+   */
+  private void restore(Restore how, String reason, SessionMeta meta) throws IOException {
+    log.refresh();
+    screen.replay();
+    List<String> lines = screen.lines();
+    String lastLine = "";
+    for (int i = lines.size() - 1; i >= 0; i--) {
+      if (!lines.get(i).isBlank()) {
+        lastLine = lines.get(i).strip();
+        break;
+      }
+    }
+    Path where = cwd;
+    if (how == Restore.SHELL
+        && meta.lastCwd() != null
+        && Files.isDirectory(Path.of(meta.lastCwd()))) {
+      where = Path.of(meta.lastCwd());
+    }
+    List<String> program =
+        how == Restore.ON_RESTORE ? List.of("/bin/sh", "-c", spec.onRestore()) : argv;
+    String why =
+        switch (reason) {
+          case "reboot" -> "the machine restarted";
+          case "keeper" -> "the keeper that held it ended";
+          default -> "it ended with the node";
+        };
+    String what =
+        switch (how) {
+          case ON_RESTORE -> "running its --on-restore command: " + spec.onRestore();
+          case RESTART ->
+              "starting "
+                  + CommandLines.join(argv)
+                  + " again (--restart "
+                  + spec.restart().wireName()
+                  + ")";
+          case SHELL -> "a new shell in " + where;
+        };
+    String before =
+        CommandLines.join(argv)
+            + " ran here until about "
+            + meta.updatedAt()
+            + (lastLine.isEmpty() ? "" : "; its last line: " + lastLine);
+    note("[hack: " + why + "; " + before + "]");
+    note("[hack: " + what + "]");
+    synchronized (this) {
+      restoredAt = Instant.now();
+      lostReason = null;
+      spawn(program, where);
+      writer = new Thread(this::writeLoop, "pty-write-" + id);
+      writer.setDaemon(true);
+      writer.start();
+    }
+    LOG.info("{}: {}; brought back: {}", id, why, what);
   }
 
   /**
@@ -201,7 +314,12 @@ public final class PtySession extends Session {
   }
 
   private void spawn() throws IOException {
-    pty = ptys.start(id, argv, cwd, env, size, log.file());
+    spawn(argv, cwd);
+  }
+
+  private void spawn(List<String> program, Path dir) throws IOException {
+    pty = ptys.start(id, program, dir, env, size, log.file());
+    bootId = BootId.current();
     pid = pty.pid();
     status = SessionStatus.RUNNING;
     exitCode = null;
@@ -336,6 +454,31 @@ public final class PtySession extends Session {
     } catch (java.util.concurrent.RejectedExecutionException e) {
       // the node is shutting down
     }
+  }
+
+  /**
+   * Notes where a shell is now, so that one reopened after a reboot starts there. Called every few
+   * seconds by the supervisor; writes the record only when the directory changed.
+   */
+  void trackCwd() {
+    Long p;
+    synchronized (this) {
+      if (spec.type() != SessionType.SHELL || status != SessionStatus.RUNNING) {
+        return;
+      }
+      p = pid;
+    }
+    String now = p == null ? null : ShellCwd.of(p);
+    if (now == null) {
+      return;
+    }
+    synchronized (this) {
+      if (now.equals(lastCwd)) {
+        return;
+      }
+      lastCwd = now;
+    }
+    persist();
   }
 
   /** Called once a second by the supervisor: a quiet program's log recovers too. */
@@ -501,7 +644,10 @@ public final class PtySession extends Session {
         null,
         true,
         logError,
-        unloggedTotal);
+        unloggedTotal,
+        spec.onRestore(),
+        status == SessionStatus.LOST ? lostReason : null,
+        restoredAt == null ? null : restoredAt.toString());
   }
 
   private List<String> commandForDisplay() {
@@ -523,7 +669,12 @@ public final class PtySession extends Session {
         size.columns(),
         size.rows(),
         spec.restart().wireName(),
-        null);
+        null,
+        spec.onRestore(),
+        lostReason,
+        restoredAt == null ? null : restoredAt.toString(),
+        bootId,
+        lastCwd);
   }
 
   private void persist() {

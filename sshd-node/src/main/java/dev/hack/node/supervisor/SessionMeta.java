@@ -9,7 +9,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
-/** {@code daemon/sessions/<id>/meta.json}: what survives a node restart. */
+/**
+ * {@code daemon/sessions/<id>/meta.json}: what survives a node restart. The last five fields are
+ * what a node needs when the program is gone at its start (a reboot): {@code on_restore} (the
+ * command to run instead), {@code lost_reason}, {@code restored_at}, the {@code boot_id} of the
+ * machine the program was started on, and {@code last_cwd} (where a shell was last seen).
+ */
 record SessionMeta(
     String id,
     String type,
@@ -24,7 +29,33 @@ record SessionMeta(
     int cols,
     int rows,
     String restart,
-    @SerializedName("tmux_name") String tmuxName) {
+    @SerializedName("tmux_name") String tmuxName,
+    @SerializedName("on_restore") String onRestore,
+    @SerializedName("lost_reason") String lostReason,
+    @SerializedName("restored_at") String restoredAt,
+    @SerializedName("boot_id") String bootId,
+    @SerializedName("last_cwd") String lastCwd) {
+
+  /** A record with no restore intent or history (a tmux session's). */
+  SessionMeta(
+      String id,
+      String type,
+      SessionStatus status,
+      List<String> command,
+      String cwd,
+      String project,
+      Long pid,
+      String createdAt,
+      String updatedAt,
+      Integer exitCode,
+      int cols,
+      int rows,
+      String restart,
+      String tmuxName) {
+    this(
+        id, type, status, command, cwd, project, pid, createdAt, updatedAt, exitCode, cols, rows,
+        restart, tmuxName, null, null, null, null, null);
+  }
 
   static final String FILE = "meta.json";
 

@@ -12,6 +12,8 @@ import java.util.Objects;
  * @param command argv; empty means the user's login shell
  * @param cwd working directory, or null for the user's home
  * @param env variables added to the node's environment (TERM, LANG/LC_* of the client, ...)
+ * @param onRestore a shell command line run in place of the program when a node starts and finds
+ *     the program gone (a reboot), e.g. {@code claude --continue}; null for none
  */
 public record SessionSpec(
     String id,
@@ -21,7 +23,21 @@ public record SessionSpec(
     String project,
     Map<String, String> env,
     RestartPolicy restart,
-    PtySize size) {
+    PtySize size,
+    String onRestore) {
+
+  /** A spec without a restore command. */
+  public SessionSpec(
+      String id,
+      SessionType type,
+      List<String> command,
+      String cwd,
+      String project,
+      Map<String, String> env,
+      RestartPolicy restart,
+      PtySize size) {
+    this(id, type, command, cwd, project, env, restart, size, null);
+  }
 
   public SessionSpec {
     if (id != null) {
@@ -47,6 +63,17 @@ public record SessionSpec(
       noNul(command.get(i), "argument " + (i + 1) + " of the command");
     }
     noNul(cwd, "the working directory");
+    if (onRestore != null) {
+      if (onRestore.isBlank()) {
+        throw new IllegalArgumentException(
+            "--on-restore needs a command, e.g. 'claude --continue'");
+      }
+      if (type == SessionType.TMUX) {
+        throw new IllegalArgumentException(
+            "--on-restore applies to shell and process sessions (tmux keeps its own)");
+      }
+      noNul(onRestore, "the --on-restore command");
+    }
     noNul(project, "the project");
     for (Map.Entry<String, String> e : env.entrySet()) {
       noNul(e.getKey(), "an environment variable's name");

@@ -139,6 +139,9 @@ public final class Supervisor implements AutoCloseable {
         NodeFailures.guarded("expired session removal", this::removeExpired), 1, 1, TimeUnit.HOURS);
   }
 
+  /** Every how many polls (seconds) a shell's directory is looked at, for a reboot's reopening. */
+  private static final int CWD_EVERY = 5;
+
   private static java.util.concurrent.ThreadFactory named(String name) {
     return r -> {
       Thread t = new Thread(r, name);
@@ -423,12 +426,18 @@ public final class Supervisor implements AutoCloseable {
     return listed;
   }
 
+  private int polls;
+
   private void poll() {
     try {
       boolean anyTmux = false;
+      boolean cwds = ++polls % CWD_EVERY == 0;
       for (Session s : sessions.values()) {
         if (s instanceof PtySession p) {
           p.retryLogging();
+          if (cwds) {
+            p.trackCwd();
+          }
         }
         if (s instanceof TmuxSession t && (t.isRunning() || t.hasLogFollowers())) {
           anyTmux = true;
@@ -485,7 +494,8 @@ public final class Supervisor implements AutoCloseable {
                   screenExecutor,
                   this::changed,
                   ptys,
-                  keeper);
+                  keeper,
+                  config.keeperSocket() != null);
         }
         sessions.put(meta.id(), s);
         LOG.info("{}: recovered, {}", meta.id(), s.info().status());

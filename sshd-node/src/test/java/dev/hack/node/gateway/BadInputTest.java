@@ -64,6 +64,41 @@ class BadInputTest {
   }
 
   @Test
+  void restoreIntentsAreCheckedAtEveryDoorAndKeptInTheRecord() throws Exception {
+    TestNode node = g.node;
+    Result tmux = node.mina("new --type tmux --on-restore 'x' --name t1");
+    assertThat(tmux.exit()).isEqualTo(2);
+    assertThat(tmux.err()).contains("--on-restore applies to shell and process sessions");
+    Reply policy = g.post("/v1/sessions", g.write, "{\"command\":[\"cat\"],\"restart\":\"forever\"}");
+    assertThat(policy.code()).isEqualTo(400);
+    assertThat(policy.error()).isEqualTo("invalid_request");
+    assertThat(policy.body()).contains("unknown restart policy");
+    Reply blank = g.post("/v1/sessions", g.write, "{\"on_restore\":\"  \"}");
+    assertThat(blank.code()).isEqualTo(400);
+    assertThat(blank.body()).contains("--on-restore needs a command");
+    assertThat(node.node().supervisor().list()).isEmpty();
+
+    Reply made =
+        g.post(
+            "/v1/sessions",
+            g.write,
+            "{\"id\":\"agent\",\"command\":[\"cat\"],\"restart\":\"always\","
+                + "\"on_restore\":\"cat --resumed\"}");
+    assertThat(made.code()).as(made.body()).isEqualTo(200);
+    assertThat(made.json().getAsJsonObject("session").get("on_restore").getAsString())
+        .isEqualTo("cat --resumed");
+    Result ssh = node.mina("new --name sh1 --on-restore 'claude --continue' --json");
+    assertThat(ssh.exit()).as(ssh.err()).isZero();
+    assertThat(ssh.out()).contains("\"on_restore\":\"claude --continue\"");
+    assertThat(
+            java.nio.file.Files.readString(
+                node.home().sessionsDir().resolve("agent").resolve("meta.json")))
+        .contains("\"on_restore\": \"cat --resumed\"")
+        .contains("\"restart\": \"always\"")
+        .contains("\"boot_id\": ");
+  }
+
+  @Test
   void controlCharactersInACommandAreShownAsEscapesNotSentToTheTerminal() throws Exception {
     TestNode node = g.node;
     Result made = node.mina("new --name esc -- echo 'x\u001b[2Jy\nz'");
