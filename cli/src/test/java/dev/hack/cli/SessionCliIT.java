@@ -554,5 +554,16 @@ class SessionCliIT {
     Run down = hack(me, "down", "--dir", repo.toString());
     assertThat(down.out()).contains("demo:agent: stopped on beta");
     assertThat(hack(me, "project", "list").out()).contains("demo").contains("node-");
+
+    // up after down: a session declared the same way starts again, its log kept; one whose
+    // declaration changed is replaced
+    Files.writeString(intent, Files.readString(intent).replace("[\"cat\"]", "[\"cat\", \"-u\"]"));
+    Run again = hack(me, "up", "--dir", repo.toString());
+    assertThat(again.exit()).as(again.err()).isZero();
+    assertThat(again.out())
+        .contains("demo:agent: started again on beta")
+        .contains("demo:dev: started on beta");
+    assertThat(hack(me, "session", "logs", "demo:agent@beta").out())
+        .contains("[hack: demo:agent restarted]");
   }
 }

@@ -69,7 +69,8 @@ class BadInputTest {
     Result tmux = node.mina("new --type tmux --on-restore 'x' --name t1");
     assertThat(tmux.exit()).isEqualTo(2);
     assertThat(tmux.err()).contains("--on-restore applies to shell and process sessions");
-    Reply policy = g.post("/v1/sessions", g.write, "{\"command\":[\"cat\"],\"restart\":\"forever\"}");
+    Reply policy =
+        g.post("/v1/sessions", g.write, "{\"command\":[\"cat\"],\"restart\":\"forever\"}");
     assertThat(policy.code()).isEqualTo(400);
     assertThat(policy.error()).isEqualTo("invalid_request");
     assertThat(policy.body()).contains("unknown restart policy");
