@@ -160,4 +160,25 @@ public final class LinuxPlatform implements Platform {
   public String toString() {
     return name();
   }
+
+  /** {@code /proc/sys/kernel/random/boot_id}: a UUID the kernel makes anew at each boot. */
+  @Override
+  public Optional<String> bootId() {
+    try {
+      String id = Files.readString(Path.of("/proc/sys/kernel/random/boot_id")).strip();
+      return id.isEmpty() ? Optional.empty() : Optional.of(id);
+    } catch (IOException e) {
+      return Optional.empty();
+    }
+  }
+
+  /** The {@code /proc/PID/cwd} link. */
+  @Override
+  public Optional<Path> workingDirectory(long pid) {
+    try {
+      return Optional.of(Files.readSymbolicLink(Path.of("/proc/" + pid + "/cwd")));
+    } catch (IOException | UnsupportedOperationException | SecurityException e) {
+      return Optional.empty(); // gone, or another user's
+    }
+  }
 }

@@ -206,4 +206,57 @@ public final class MacPlatform implements Platform {
   public String toString() {
     return name();
   }
+
+  /** {@code sysctl -n kern.boottime}: the time of this boot ({@code { sec = …, usec = … } …}). */
+  @Override
+  public Optional<String> bootId() {
+    return output(List.of("/usr/sbin/sysctl", "-n", "kern.boottime"))
+        .map(String::strip)
+        .filter(s -> !s.isEmpty());
+  }
+
+  /** {@code lsof -a -d cwd -p PID -Fn}: its {@code n} line names the directory. */
+  @Override
+  public Optional<Path> workingDirectory(long pid) {
+    return output(List.of("/usr/sbin/lsof", "-a", "-d", "cwd", "-p", Long.toString(pid), "-Fn"))
+        .flatMap(MacPlatform::cwdOfLsof);
+  }
+
+  /** The directory in what {@code lsof -Fn} printed: the line that starts with {@code n}. */
+  static Optional<Path> cwdOfLsof(String out) {
+    for (String line : out.split("\n")) {
+      if (line.startsWith("n/")) {
+        return Optional.of(Path.of(line.substring(1)));
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** What a short command printed, given at most {@link #PS_TIMEOUT}; empty when it failed. */
+  private static Optional<String> output(List<String> argv) {
+    Process p;
+    try {
+      p =
+          new ProcessBuilder(argv)
+              .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+              .redirectError(ProcessBuilder.Redirect.DISCARD)
+              .start();
+    } catch (IOException e) {
+      return Optional.empty();
+    }
+    try (InputStream out = p.getInputStream()) {
+      byte[] text = out.readNBytes(64 * 1024);
+      if (!p.waitFor(PS_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS) || p.exitValue() != 0) {
+        return Optional.empty();
+      }
+      return Optional.of(new String(text, StandardCharsets.UTF_8));
+    } catch (IOException e) {
+      return Optional.empty();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return Optional.empty();
+    } finally {
+      p.destroyForcibly();
+    }
+  }
 }

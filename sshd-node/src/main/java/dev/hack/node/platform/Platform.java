@@ -117,6 +117,19 @@ public sealed interface Platform permits LinuxPlatform, MacPlatform {
 
   /** The name of signal {@code number} on this system ({@code SIGUSR1}), or null for none. */
   String signalName(int number);
+
+  /**
+   * Which boot of the machine this is: a string that changes when the machine restarts and only
+   * then, or empty when the system does not say. A node compares it with the one a session's
+   * program started in to tell a reboot from a keeper that ended.
+   */
+  Optional<String> bootId();
+
+  /**
+   * The current working directory of process {@code pid}, or empty when it is gone or the system
+   * would not say. May block for up to a second or two on macOS (it runs {@code lsof}).
+   */
+  Optional<java.nio.file.Path> workingDirectory(long pid);
 }
 
 /** The platform found once, when first asked for. */

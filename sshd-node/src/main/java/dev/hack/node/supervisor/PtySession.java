@@ -468,7 +468,13 @@ public final class PtySession extends Session {
       }
       p = pid;
     }
-    String now = p == null ? null : ShellCwd.of(p);
+    String now =
+        p == null
+            ? null
+            : dev.hack.node.platform.Platform.current()
+                .workingDirectory(p)
+                .map(Path::toString)
+                .orElse(null);
     if (now == null) {
       return;
     }

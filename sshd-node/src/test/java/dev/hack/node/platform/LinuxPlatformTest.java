@@ -28,6 +28,21 @@ class LinuxPlatformTest {
   @TempDir Path dir;
 
   @Test
+  void theBootIdIsOneStableUuidAndAProcessDirectoryIsWhereItRuns() throws Exception {
+    String boot = Platform.current().bootId().orElseThrow();
+    assertThat(boot).matches("[0-9a-f-]{36}");
+    assertThat(Platform.current().bootId()).hasValue(boot);
+    Path where = Files.createDirectories(dir.resolve("a dir"));
+    Process p = new ProcessBuilder("sleep", "30").directory(where.toFile()).start();
+    try {
+      assertThat(Platform.current().workingDirectory(p.pid())).hasValue(where.toRealPath());
+    } finally {
+      p.destroyForcibly().waitFor();
+    }
+    assertThat(Platform.current().workingDirectory(p.pid())).isEmpty(); // gone
+  }
+
+  @Test
   void thisMachineIsLinux() {
     assertThat(Platform.current()).isSameAs(LinuxPlatform.INSTANCE);
     assertThat(Platform.current().name()).isEqualTo("linux");

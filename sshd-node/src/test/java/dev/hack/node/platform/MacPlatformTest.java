@@ -25,6 +25,13 @@ class MacPlatformTest {
   }
 
   @Test
+  void lsofNamesTheDirectoryOnItsNLine() {
+    assertThat(MacPlatform.cwdOfLsof("p4242\nfcwd\nn/Users/me/my project\n"))
+        .hasValue(java.nio.file.Path.of("/Users/me/my project"));
+    assertThat(MacPlatform.cwdOfLsof("")).isEmpty();
+  }
+
+  @Test
   void psPrintsOneBlankPaddedNumberOrNothing() {
     assertThat(MacPlatform.tpgidOfPs("  4242\n")).hasValue(4242);
     assertThat(MacPlatform.tpgidOfPs("17")).hasValue(17);
