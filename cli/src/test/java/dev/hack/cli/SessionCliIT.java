@@ -557,7 +557,9 @@ class SessionCliIT {
 
     // up after down: a session declared the same way starts again, its log kept; one whose
     // declaration changed is replaced
-    Files.writeString(intent, Files.readString(intent).replace("[\"cat\"]", "[\"cat\", \"-u\"]"));
+    String changed = Files.readString(intent).replaceAll("\"cat\"\\s*]", "\"cat\", \"-u\"]");
+    assertThat(changed).contains("\"-u\"");
+    Files.writeString(intent, changed);
     Run again = hack(me, "up", "--dir", repo.toString());
     assertThat(again.exit()).as(again.err()).isZero();
     assertThat(again.out())
