@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Objects;
 import java.util.concurrent.Executor;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
@@ -20,6 +21,11 @@ import java.util.function.Supplier;
  * never memory or the other clients' latency. A follower with a screen source that falls more than
  * {@code maxLag} bytes behind skips ahead: it is sent a fresh screen and continues from there, as
  * tmux does for a slow client.
+ *
+ * <p>The one exception to "never blocks the reader" is pacing: a session's reader may wait in
+ * {@link #awaitWithin} for the one attached client that paces its program (see {@link PtySession}),
+ * as sshd stops reading a PTY while its client's window is closed. That wait is bounded: a follower
+ * whose cursor does not move for the stall bound lets the reader go.
  *
  * <p>A follower built with {@link #over} (a job's log) is not handed chunks: it is {@link #poke}d
  * when its log changes and reads everything from the log. It may pump on an executor, so that
@@ -47,7 +53,7 @@ public final class Follower {
   private final Consumer<IOException> onReadError; // null: a read error is thrown to the caller
   private final Marks marks; // null: nothing goes between the bytes
   private byte[] buffer;
-  private long cursor;
+  private volatile long cursor; // written under this; read without it by lag()
   private boolean inFlight;
   private boolean pumping;
   private boolean closed;
@@ -57,6 +63,7 @@ public final class Follower {
   private long resyncs;
   private boolean stale; // missed output that was never logged: needs a fresh screen
   private long limit = Long.MAX_VALUE;
+  private int waiters; // readers in awaitWithin: told when the cursor moves or the follower closes
 
   /**
    * @param screen source of fresh screens for resync, or null for a raw follower that must see
@@ -152,6 +159,7 @@ public final class Follower {
     boolean send;
     synchronized (this) {
       cursor = first.offset();
+      moved();
       send = !closed && first.bytes().length > 0;
       if (send) {
         inFlight = true;
@@ -177,6 +185,7 @@ public final class Follower {
       }
       inFlight = true;
       cursor = start + len;
+      moved();
     }
     sink.send(data, off, len, this::onSent);
   }
@@ -220,6 +229,7 @@ public final class Follower {
   synchronized void skip(long from, long to) {
     if (screen != null && cursor == from) {
       cursor = to;
+      moved();
     }
   }
 
@@ -256,6 +266,11 @@ public final class Follower {
     return cursor;
   }
 
+  /** How far behind {@code end} this follower is, without taking its lock (the reader's check). */
+  long lag(long end) {
+    return end - cursor;
+  }
+
   public synchronized long resyncs() {
     return resyncs;
   }
@@ -269,6 +284,54 @@ public final class Follower {
     synchronized (this) {
       closed = true;
       whenDrained = null;
+      moved();
+    }
+  }
+
+  /**
+   * Blocks the caller (a session's PTY reader, for the client that paces the program) while this
+   * follower is more than {@code bound} bytes behind {@code end}. Returns true once it is within
+   * the bound, closed, or {@code stillWaiting} says false (another client paces now, the program is
+   * being stopped; it is checked whenever {@link #wakeWaiters} is called). Returns false when the
+   * cursor has not moved for {@code stallNanos}: the client has stopped taking output (its send has
+   * not completed: an SSH channel whose window stays closed, a WebSocket that does not drain).
+   *
+   * @throws InterruptedException if the caller is interrupted (the flag is cleared, as by wait)
+   */
+  boolean awaitWithin(long end, long bound, long stallNanos, BooleanSupplier stillWaiting)
+      throws InterruptedException {
+    synchronized (this) {
+      long seen = cursor;
+      long deadline = System.nanoTime() + stallNanos;
+      waiters++;
+      try {
+        while (!closed && end - cursor > bound && stillWaiting.getAsBoolean()) {
+          if (cursor != seen) {
+            seen = cursor; // progress: the client took a send, so the stall clock starts again
+            deadline = System.nanoTime() + stallNanos;
+          }
+          long left = deadline - System.nanoTime();
+          if (left <= 0) {
+            return false;
+          }
+          wait(Math.max(1, left / 1_000_000));
+        }
+        return true;
+      } finally {
+        waiters--;
+      }
+    }
+  }
+
+  /** Makes a reader in {@link #awaitWithin} look at its condition again. */
+  synchronized void wakeWaiters() {
+    notifyAll();
+  }
+
+  /** Caller holds this: the cursor moved or the follower closed. */
+  private void moved() {
+    if (waiters > 0) {
+      notifyAll();
     }
   }
 
@@ -434,6 +497,7 @@ public final class Follower {
           resyncs++;
         }
         cursor = next;
+        moved();
         heldAt = -1;
         if (n == 0) {
           continue;

@@ -112,6 +112,67 @@ class FollowerTest {
   }
 
   @Test
+  void aReaderWaitsWhileThePacerIsBeyondTheBoundAndGoesOnWhenItCatchesUpStallsOrIsReplaced()
+      throws Exception {
+    try (OutputLog log = OutputLog.open(dir.resolve("out.log"))) {
+      HeldSink sink = new HeldSink();
+      Follower f = new Follower(log, sink, 0, null, 0);
+      f.start();
+      String kib = "x".repeat(1023) + "\n";
+      for (int i = 0; i < 100; i++) {
+        append(log, f, kib); // the first is in flight, the rest wait in the log
+      }
+      long never = Duration.ofDays(1).toNanos();
+      assertThat(f.awaitWithin(log.end(), 100 * 1024, never, () -> true))
+          .as("within the bound: no wait")
+          .isTrue();
+
+      AtomicBoolean caughtUp = new AtomicBoolean();
+      Thread reader =
+          new Thread(
+              () -> {
+                try {
+                  caughtUp.set(f.awaitWithin(log.end(), 10 * 1024, never, () -> true));
+                } catch (InterruptedException e) {
+                  Thread.currentThread().interrupt();
+                }
+              },
+              "follower-test-reader");
+      reader.start();
+      Poll.until(T, "the reader to wait", () -> reader.getState() == Thread.State.TIMED_WAITING);
+      sink.releaseAll(); // the client takes everything
+      reader.join(T.toMillis());
+      assertThat(caughtUp).isTrue();
+
+      for (int i = 0; i < 100; i++) {
+        append(log, f, kib);
+      }
+      assertThat(f.awaitWithin(log.end(), 10 * 1024, Duration.ofMillis(50).toNanos(), () -> true))
+          .as("the client takes nothing: stalled")
+          .isFalse();
+
+      AtomicBoolean stillPacer = new AtomicBoolean(true);
+      AtomicBoolean released = new AtomicBoolean();
+      Thread waiting =
+          new Thread(
+              () -> {
+                try {
+                  released.set(f.awaitWithin(log.end(), 10 * 1024, never, stillPacer::get));
+                } catch (InterruptedException e) {
+                  Thread.currentThread().interrupt();
+                }
+              },
+              "follower-test-reader-2");
+      waiting.start();
+      Poll.until(T, "the reader to wait", () -> waiting.getState() == Thread.State.TIMED_WAITING);
+      stillPacer.set(false); // another client paces now
+      f.wakeWaiters();
+      waiting.join(T.toMillis());
+      assertThat(released).isTrue();
+    }
+  }
+
+  @Test
   void whenDrainedRunsOnceEverythingWasSent() throws Exception {
     try (OutputLog log = OutputLog.open(dir.resolve("out.log"))) {
       HeldSink sink = new HeldSink();
