@@ -24,14 +24,41 @@ import org.slf4j.LoggerFactory;
  * A {@code shell} or {@code process} session: a program on a PTY owned by this node.
  *
  * <p>Threads: {@code pty-read-ID} reads the PTY, appends to the log and offers each chunk to the
- * followers (never blocking on them); {@code pty-write-ID} writes queued input to the PTY, so a
- * program that stops reading its input never blocks an SSH I/O thread. Both are owned by this
- * session and end with the program (or on {@link #closeResources}).
+ * followers; {@code pty-write-ID} writes queued input to the PTY, so a program that stops reading
+ * its input never blocks an SSH I/O thread. Both are owned by this session and end with the program
+ * (or on {@link #closeResources}).
+ *
+ * <p>Pacing: while a client is attached, one of them paces the program, as the one client of an
+ * sshd session does: the reader does not read the PTY while that client's follower is more than
+ * {@link #PACE_BOUND} behind the log's end, so the kernel's PTY buffer fills and the program waits
+ * for the client, and that client gets every byte. The pacer is the attached client that most
+ * recently typed, or, if none has, the one that attached last; read-only clients never pace. A
+ * pacer whose output has not moved for {@link #PACE_STALL} has stalled: it stops pacing (the next
+ * one in that order takes over) and is treated like every other client, skipped ahead with a fresh
+ * screen once far behind, until it is within the bound again or types. The reader waits for nothing
+ * else.
  */
 public final class PtySession extends Session {
   private static final Logger LOG = LoggerFactory.getLogger(PtySession.class);
   private static final byte[] STOP_WRITER = new byte[0];
   private static final long MAX_LAG = 4L << 20;
+
+  /**
+   * How far the pacing client may be behind the log before the reader stops reading the PTY: room
+   * for a few of the follower's 64 KiB sends, so the client is never starved while the reader waits
+   * for its turn, and little enough that Ctrl-C stops the output about as soon as under sshd (whose
+   * own limit is the client's 2 MiB channel window, which MINA's window adds to ours).
+   */
+  static final long PACE_BOUND = 256 * 1024;
+
+  /**
+   * How long the pacing client may take no output at all (no send of it completes) before it stops
+   * pacing: longer than a slow or lossy link's pause (TCP's retransmissions back off 0.2, 0.4, 0.8,
+   * 1.6 s), short enough that the program and the other clients see a stutter, not a hang. A client
+   * that stays under about 20 KiB/s (one 64 KiB send in 3 s) counts as stalled.
+   */
+  static final Duration PACE_STALL = Duration.ofSeconds(3);
+
   private static final long LOG_RETRY_NANOS = Duration.ofSeconds(1).toNanos();
 
   private final SessionSpec spec;
@@ -53,6 +80,12 @@ public final class PtySession extends Session {
   private long queuedBytes; // guarded by inputLock
   private final BlockingQueue<byte[]> input = new LinkedBlockingQueue<>();
   private final Instant createdAt;
+  private final Object paceLock = new Object(); // choosing the pacer; never held while waiting
+  private final java.util.concurrent.atomic.AtomicLong claims =
+      new java.util.concurrent.atomic.AtomicLong(); // orders attaches and keystrokes
+  private volatile PtyAttachment pacer; // null: nobody paces, the reader reads at full speed
+  private volatile boolean stalledAny; // some attachment stopped pacing: look for its catch-up
+  private volatile boolean unpaced; // stopping or abandoned: the reader waits for nobody
 
   // guarded by this
   private Pty pty;
@@ -338,6 +371,7 @@ public final class PtySession extends Session {
       int n;
       while ((n = p.read(buf)) > 0) {
         publish(buf, n);
+        pace();
       }
     } catch (IOException e) {
       LOG.debug("{}: PTY read ended: {}", id, e.toString());
@@ -350,6 +384,113 @@ public final class PtySession extends Session {
     }
     p.close();
     exited(p, code == null ? -1 : code);
+  }
+
+  /**
+   * Waits, before the next read of the PTY, while the pacing client is more than {@link
+   * #PACE_BOUND} behind; a pacer that takes nothing for {@link #PACE_STALL} stops pacing. Only the
+   * reader thread calls this, never under a lock.
+   */
+  private void pace() {
+    if (stalledAny) {
+      resumePacing();
+    }
+    while (true) {
+      PtyAttachment a = pacer;
+      if (a == null || unpaced || a.follower.lag(log.end()) <= PACE_BOUND) {
+        return; // the common case, without the follower's lock
+      }
+      boolean moving;
+      try {
+        moving =
+            a.follower.awaitWithin(
+                log.end(), PACE_BOUND, PACE_STALL.toNanos(), () -> pacer == a && !unpaced);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+      if (!moving) {
+        stalled(a);
+      } else if (pacer == a) {
+        return;
+      } // else another client paces now (or nobody): look again
+    }
+  }
+
+  private void stalled(PtyAttachment a) {
+    a.stalled = true;
+    stalledAny = true;
+    LOG.info(
+        "{}: the pacing client took no output for {} s; it stops pacing the program and gets a"
+            + " fresh screen once it is far behind",
+        id,
+        PACE_STALL.toSeconds());
+    choosePacer();
+  }
+
+  /**
+   * A client that stalled paces again once it is within the bound again (it took what it had
+   * missed, or a fresh screen, and kept up), or when it types.
+   */
+  private void resumePacing() {
+    boolean any = false;
+    boolean back = false;
+    long end = log.end();
+    for (PtyAttachment a : attachments) {
+      if (a.stalled) {
+        if (a.follower.lag(end) <= PACE_BOUND) {
+          a.stalled = false;
+          back = true;
+        } else {
+          any = true;
+        }
+      }
+    }
+    stalledAny = any;
+    if (back) {
+      choosePacer();
+    }
+  }
+
+  /**
+   * Picks the pacer: of the attached clients that are not read-only and have not stalled, the one
+   * that typed last, else the one that attached last. A reader waiting for the previous pacer looks
+   * again.
+   */
+  private void choosePacer() {
+    PtyAttachment old;
+    PtyAttachment best = null;
+    synchronized (paceLock) {
+      for (PtyAttachment a : attachments) {
+        if (a.readOnly || a.stalled || a.follower.isClosed()) {
+          continue;
+        }
+        if (best == null
+            || a.typedAt > best.typedAt
+            || (a.typedAt == best.typedAt && a.attachedAt > best.attachedAt)) {
+          best = a;
+        }
+      }
+      old = pacer;
+      pacer = best;
+    }
+    if (old != null && old != best) {
+      old.follower.wakeWaiters();
+    }
+  }
+
+  /** The attachment that paces the program now, or null when nobody does. */
+  Attachment pacer() {
+    return pacer;
+  }
+
+  /** The program is being stopped or let go: a reader waiting for the pacer goes on. */
+  private void stopPacing() {
+    unpaced = true;
+    PtyAttachment a = pacer;
+    if (a != null) {
+      a.follower.wakeWaiters();
+    }
   }
 
   /**
@@ -707,6 +848,7 @@ public final class PtySession extends Session {
     followers.add(follower);
     touch();
     follower.start(screen.snapshot());
+    choosePacer();
     if (!isRunning()) {
       follower.whenDrained(() -> a.end(new Attachment.End(true, exitCode())));
     }
@@ -844,6 +986,7 @@ public final class PtySession extends Session {
       stopRequested = true;
       p = pty;
     }
+    stopPacing(); // the program's last output must not wait for a client
     terminate(p, grace);
     Integer code = null;
     synchronized (this) {
@@ -899,7 +1042,9 @@ public final class PtySession extends Session {
       restartPending = false;
       restartAttempt = 0;
     }
+    stopPacing();
     terminate(old, grace);
+    unpaced = false; // the new program is paced again; the old reader only drains what is left
     synchronized (this) {
       spawn();
       if (writer == null || !writer.isAlive()) {
@@ -919,6 +1064,7 @@ public final class PtySession extends Session {
    * lost}, as after a crash (returns false; {@link #killAbandoned} follows).
    */
   boolean abandon() {
+    stopPacing();
     Pty p;
     synchronized (this) {
       abandoned = true;
@@ -988,6 +1134,9 @@ public final class PtySession extends Session {
     final Follower follower;
     final boolean readOnly;
     final Consumer<Attachment.End> onEnd;
+    final long attachedAt = claims.incrementAndGet();
+    volatile long typedAt; // 0: never typed
+    volatile boolean stalled; // stopped pacing: took no output for PACE_STALL
     private boolean ended;
 
     PtyAttachment(Follower follower, boolean readOnly, Consumer<Attachment.End> onEnd) {
@@ -999,6 +1148,11 @@ public final class PtySession extends Session {
     @Override
     public void input(byte[] data, int off, int len) {
       if (!readOnly && len > 0) {
+        typedAt = claims.incrementAndGet();
+        if (pacer != this) { // the typist paces; a keystroke from the pacer costs nothing more
+          stalled = false;
+          choosePacer();
+        }
         write(data, off, len);
       }
     }
@@ -1015,6 +1169,9 @@ public final class PtySession extends Session {
       follower.close();
       followers.remove(follower);
       if (attachments.remove(this)) {
+        if (pacer == this) {
+          choosePacer();
+        }
         touch();
       }
     }
