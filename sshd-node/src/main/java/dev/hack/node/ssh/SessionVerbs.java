@@ -214,7 +214,7 @@ final class SessionVerbs {
         return;
       }
       try {
-        Attach.attachLocal(call, s, false);
+        Attach.attachLocal(call, s, false, true);
       } catch (IllegalStateException e) {
         // it already ended (a short command): show what it printed and exit as it did
         Integer code = s.info().exitCode();
@@ -282,7 +282,7 @@ final class SessionVerbs {
       Attachments attachments = call.node.attachments();
       Attachments.Target t = attachments.resolve(id);
       if (t.local()) {
-        attachLocal(call, call.node.supervisor().get(t.id()), readOnly);
+        attachLocal(call, call.node.supervisor().get(t.id()), readOnly, false);
         return;
       }
       // the session lives on a peer; this node is one hop in between
@@ -295,10 +295,19 @@ final class SessionVerbs {
       call.attached(a);
     }
 
-    static void attachLocal(SshCall call, Session session, boolean readOnly) throws IOException {
+    /**
+     * @param fromStart the client has just started the session ({@code new --attach}): it gets the
+     *     output from the first byte, not a screen, so what the program printed while the attach
+     *     was set up is shown, as under {@code ssh -t HOST CMD}
+     */
+    static void attachLocal(SshCall call, Session session, boolean readOnly, boolean fromStart)
+        throws IOException {
       call.requirePty("attach");
       call.attaching(session.id());
-      Attachment a = session.attach(call.out(), call.clientSize(), readOnly, call::sessionEnded);
+      Attachment a =
+          fromStart
+              ? session.attachFromStart(call.out(), call.clientSize(), call::sessionEnded)
+              : session.attach(call.out(), call.clientSize(), readOnly, call::sessionEnded);
       call.audit.ok("attach", "attach " + session.id(), readOnly ? "read-only" : null);
       call.attached(a);
     }

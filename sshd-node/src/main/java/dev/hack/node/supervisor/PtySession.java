@@ -836,18 +836,46 @@ public final class PtySession extends Session {
   public Attachment attach(
       Sink sink, PtySize clientSize, boolean readOnly, Consumer<Attachment.End> onEnd)
       throws IOException {
+    return attach(sink, clientSize, readOnly, onEnd, false);
+  }
+
+  /**
+   * Attaches the client that has just started this session ({@code new --attach}): it gets the log
+   * from its first byte instead of a screen, so nothing the program printed while the attach was
+   * being set up is missing, as under {@code ssh -t HOST CMD}. (Far behind already, it gets a
+   * screen like any client.)
+   */
+  @Override
+  public Attachment attachFromStart(Sink sink, PtySize clientSize, Consumer<Attachment.End> onEnd)
+      throws IOException {
+    return attach(sink, clientSize, false, onEnd, true);
+  }
+
+  private Attachment attach(
+      Sink sink,
+      PtySize clientSize,
+      boolean readOnly,
+      Consumer<Attachment.End> onEnd,
+      boolean fromStart)
+      throws IOException {
     if (!isRunning()) {
       throw new IllegalStateException(endedMessage());
     }
     if (!readOnly) {
       resize(clientSize);
     }
-    Follower follower = new Follower(log, sink, log.end(), screen::snapshot, MAX_LAG);
+    // from the start, the cursor is 0 from the first offer on, so no chunk goes out twice
+    Follower follower =
+        new Follower(log, sink, fromStart ? 0 : log.end(), screen::snapshot, MAX_LAG);
     PtyAttachment a = new PtyAttachment(follower, readOnly, onEnd);
     attachments.add(a);
     followers.add(follower);
     touch();
-    follower.start(screen.snapshot());
+    if (fromStart) {
+      follower.start();
+    } else {
+      follower.start(screen.snapshot());
+    }
     choosePacer();
     if (!isRunning()) {
       follower.whenDrained(() -> a.end(new Attachment.End(true, exitCode())));

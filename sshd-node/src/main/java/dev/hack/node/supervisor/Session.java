@@ -23,6 +23,16 @@ public abstract sealed class Session permits PtySession, TmuxSession {
   public abstract Attachment attach(
       Sink sink, PtySize size, boolean readOnly, Consumer<Attachment.End> onEnd) throws IOException;
 
+  /**
+   * Attaches the client that has just started this session ({@code new --attach}): for a session
+   * whose output a node keeps, the sink gets the output from its first byte rather than a screen.
+   * By default the same as {@link #attach}.
+   */
+  public Attachment attachFromStart(Sink sink, PtySize size, Consumer<Attachment.End> onEnd)
+      throws IOException {
+    return attach(sink, size, false, onEnd);
+  }
+
   /** Writes {@code input} to the session as if typed. */
   public abstract void send(byte[] input) throws IOException;
 
