@@ -3,6 +3,8 @@ package dev.hack.node.gateway;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dev.hack.node.api.Json;
 import dev.hack.node.api.SessionInfo;
 import dev.hack.node.gateway.GatewayFixture.Reply;
 import dev.hack.node.gateway.GatewayFixture.Ws;
@@ -12,9 +14,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import okhttp3.Request;
+import okhttp3.Response;
+import okhttp3.WebSocket;
+import okhttp3.WebSocketListener;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -168,6 +175,75 @@ class GatewayShellTest {
       late.outputUntil("still-2", T);
     }
     g.post("/v1/sessions/" + id + "/stop", g.write, "");
+  }
+
+  @Test
+  void aWebSocketThatTypedLastPacesTheProgramAndIsSentEveryByte() throws Exception {
+    // 15 MiB, far more than the 4 MiB after which a client that does not pace is skipped ahead
+    String program = "stty -echo; read x; echo --begin--; seq 1 2000000; echo --end--";
+    Reply created =
+        g.post(
+            "/v1/sessions",
+            g.write,
+            Json.GSON.toJson(Map.of("id", "ws-paced", "command", List.of("sh", "-c", program))));
+    assertThat(created.code()).as(created.body()).isEqualTo(200);
+    StringBuilder output = new StringBuilder();
+    CompletableFuture<Integer> exit = new CompletableFuture<>();
+    WebSocketListener slow =
+        new WebSocketListener() {
+          @Override
+          public void onOpen(WebSocket ws, Response response) {
+            ws.send("{\"type\":\"hello\",\"cols\":80,\"rows\":24}");
+          }
+
+          @Override
+          public void onMessage(WebSocket ws, String text) {
+            JsonObject m = JsonParser.parseString(text).getAsJsonObject();
+            switch (m.get("type").getAsString()) {
+              case "ready" -> ws.send("{\"type\":\"input\",\"data\":\"\\n\"}"); // typed
+              case "output" -> {
+                String data = m.get("data").getAsString();
+                output.append(data);
+                try {
+                  Thread.sleep(1 + data.length() / 8192); // reads at most about 8 MB/s
+                } catch (InterruptedException e) {
+                  Thread.currentThread().interrupt();
+                }
+              }
+              case "exit" -> exit.complete(m.get("exitCode").getAsInt());
+              default -> {}
+            }
+          }
+
+          @Override
+          public void onFailure(WebSocket ws, Throwable t, Response response) {
+            exit.completeExceptionally(t);
+          }
+        };
+    WebSocket ws =
+        g.http.newWebSocket(
+            new Request.Builder()
+                .url(g.url.replaceFirst("^http", "ws") + "/v1/sessions/ws-paced/stream")
+                .header("Authorization", "Bearer " + g.write)
+                .build(),
+            slow);
+    try {
+      assertThat(exit.get(120, TimeUnit.SECONDS)).isZero();
+    } finally {
+      ws.cancel();
+    }
+    StringBuilder seq = new StringBuilder();
+    for (int i = 1; i <= 2_000_000; i++) {
+      seq.append(i).append('\n');
+    }
+    String text = output.toString().replace("\r", "");
+    int from = text.indexOf("--begin--\n");
+    int to = text.indexOf("--end--\n");
+    assertThat(from).as("the start").isNotNegative();
+    assertThat(to).as("the end").isGreaterThan(from);
+    assertThat(text.substring(from + "--begin--\n".length(), to))
+        .as("every byte, in order")
+        .isEqualTo(seq.toString());
   }
 
   @Test
