@@ -37,6 +37,32 @@ def log(msg):
     print("bench: " + msg, file=sys.stderr, flush=True)
 
 
+def load():
+    """The machine's 1-minute load average now (the bench shares it with whatever else runs)."""
+    return os.getloadavg()[0]
+
+
+# hack's attached clients get a few hundred bytes more than the program printed: the end of the
+# session ("[session ID exited with code 0]" and the terminal reset before it), and for `attach`
+# the first screen; more than this is not the same work
+EXTRA_ALLOWED = 4096
+
+
+def work_note(got_hack, got_ssh, expected):
+    """The bytes each side delivered, and a flag when they did not do the same work: a side that
+    delivered less than the program printed (hack skipped a slow client ahead to a fresh screen),
+    or more than a screen and the end line over it."""
+    def off(got):
+        return got < expected or got > expected + EXTRA_ALLOWED
+    note = (f"delivered {got_hack:,} vs {got_ssh:,} bytes ({got_hack/(1<<20):.1f} vs"
+            f" {got_ssh/(1<<20):.1f} MiB) of {expected:,} printed")
+    odd = [name for name, got in (("hack", got_hack), ("OpenSSH", got_ssh)) if off(got)]
+    if odd:
+        note = ("**DIFFERENT WORK** (" + " and ".join(odd) + " did not deliver what the program"
+                " printed; the MiB/s are not comparable): " + note)
+    return note
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -204,20 +230,30 @@ def run_counted(argv):
 
 
 def throughput(env, node_port, sshd_port, opts=(), stats=None):
-    """The sshd run, then the node's; stats, if given, gets the node JVM's CPU seconds for its run
-    ("node_cpu")."""
+    """The sshd run, then the node's; returns each side's wall time and the bytes its client
+    received. stats, if given, gets the node JVM's CPU seconds for its run ("node_cpu") and the
+    load average before and after ("load")."""
     # ssh -tt asks for a remote PTY even though its own output is a pipe we count
     prog = f'yes "{LINE}" | head -c {OUT_BYTES}'
     node = env.ssh_base(node_port, opts=opts)
     run_counted(node + ["-tt", "new", "--attach", "--", "sh", "-c",
                         "'yes | head -c 20000000'"])  # JIT warm-up
+    load0 = load()
     t_ssh, got_ssh = run_counted(env.sshd_base(opts) + ["-tt", prog])
     cpu0 = cpu_seconds(env.node_java_pid)
     t_hack, got_hack = run_counted(node + ["-tt", "new", "--attach", "--", "sh", "-c",
                                            "'" + prog + "'"])
     if stats is not None:
         stats["node_cpu"] = cpu_seconds(env.node_java_pid) - cpu0
+        stats["load"] = (load0, load())
     return t_hack, t_ssh, got_hack, got_ssh
+
+
+def throughput_row(name, t_hack, t_ssh, got_hack, got_ssh, extra=""):
+    """A throughput row: what each side's client received per second of its wall time."""
+    mib = 1 << 20
+    return (name, got_hack / mib / t_hack, got_ssh / mib / t_ssh, "higher is better",
+            work_note(got_hack, got_ssh, expected_bytes(OUT_BYTES)) + extra)
 
 
 def negotiated(argv):
@@ -264,12 +300,12 @@ def ciphers(env, node_port, sshd_port):
         rows.append((f"{name}: keystroke echo p50, {KEYSTROKES} keys (ms)", h50, s50,
                      "lower is better", picked))
         rows.append((f"{name}: keystroke echo p99 (ms)", h99, s99, "lower is better", ""))
-        rows.append((f"{name}: output throughput, {mb:.0f} MiB through an attached terminal"
-                     " (MiB/s)", mb / t_hack, mb / t_ssh, "higher is better",
-                     f"client received {got_hack/(1<<20):.1f} vs {got_ssh/(1<<20):.1f} MiB;"
-                     f" node CPU {stats['node_cpu']:.2f} s"
-                     f" ({1000 * stats['node_cpu'] / max(got_hack / (1 << 20), 1):.1f} ms per MiB"
-                     " received)"))
+        rows.append(throughput_row(
+            f"{name}: output delivered, {mb:.0f} MiB printed to an attached terminal (MiB/s)",
+            t_hack, t_ssh, got_hack, got_ssh,
+            f"; node CPU {stats['node_cpu']:.2f} s"
+            f" ({1000 * stats['node_cpu'] / max(got_hack / (1 << 20), 1):.1f} ms per MiB"
+            " received)"))
     return rows
 
 
@@ -617,18 +653,22 @@ def memory(env, node_port, sshd_port):
 
 def main():
     env = Env()
+    load_start = os.getloadavg()
     try:
         node_port = env.start_node()
         sshd_port = env.start_sshd()
         rows = []
         want = lambda name: not ONLY or name in ONLY
         if want("throughput"):
-            log("throughput...")
-            t_hack, t_ssh, got_hack, got_ssh = throughput(env, node_port, sshd_port)
+            log(f"throughput... (load average {load():.2f})")
+            stats = {}
+            t_hack, t_ssh, got_hack, got_ssh = throughput(env, node_port, sshd_port, (), stats)
             mb = OUT_BYTES / (1 << 20)
-            rows.append((f"output throughput, {mb:.0f} MiB through an attached terminal (MiB/s)",
-                         mb / t_hack, mb / t_ssh, "higher is better",
-                         f"client received {got_hack/(1<<20):.1f} vs {got_ssh/(1<<20):.1f} MiB"))
+            rows.append(throughput_row(
+                f"output delivered, {mb:.0f} MiB printed to an attached terminal (MiB/s)",
+                t_hack, t_ssh, got_hack, got_ssh,
+                f"; {t_hack:.2f} vs {t_ssh:.2f} s; load average {stats['load'][0]:.2f} before,"
+                f" {stats['load'][1]:.2f} after"))
         if want("ws"):
             log("ws...")
             r = ws_throughput(env, node_port)
@@ -639,6 +679,8 @@ def main():
             def note(x, first=False):
                 n = (f"received {x['got']/(1<<20):.1f} of {exp:.1f} MiB; node CPU"
                      f" {x['node_cpu']:.2f} s, client CPU {x['client_cpu']:.2f} s")
+                if x["got"] < expected_bytes(OUT_BYTES):
+                    n = "**DIFFERENT WORK** (skipped ahead; the MiB/s are not comparable): " + n
                 if first:
                     n += (f", {x['frames']} frames; OpenSSH: received {sshd['got']/(1<<20):.1f}"
                           f" MiB, client CPU {sshd['client_cpu']:.2f} s")
@@ -739,6 +781,7 @@ def main():
             log("restart...")
             import bench_restart  # the keeper: scripts/bench_restart.py
             rows.extend(bench_restart.rows())
+        log(f"done (load average {load():.2f})")
         print("| measure | hack | OpenSSH | hack/OpenSSH | note |")
         print("|---|---:|---:|---:|---|")
         for name, h, s, better, note in rows:
@@ -746,6 +789,10 @@ def main():
                 print(f"| {name} | {h:.3f} | — | — | {better}{'; ' + note if note else ''} |")
             else:
                 print(f"| {name} | {h:.3f} | {s:.3f} | {h/s:.2f}x | {better}{'; ' + note if note else ''} |")
+        print()
+        print("load average (1, 5, 15 min): %s at the start, %s at the end; %d CPUs" % (
+            " ".join(f"{x:.2f}" for x in load_start),
+            " ".join(f"{x:.2f}" for x in os.getloadavg()), os.cpu_count()))
     finally:
         env.close()
 
