@@ -105,6 +105,11 @@ final class CliNodes implements AutoCloseable {
       if (Files.isRegularFile(archive)) {
         return archive;
       }
+      try (var old = Files.newDirectoryStream(jar.getParent(), "hack-test-*.jsa*")) {
+        for (Path p : old) {
+          Files.deleteIfExists(p); // an earlier jar's, 10 MB each
+        }
+      }
       Path tmp =
           archive.resolveSibling(archive.getFileName() + ".tmp" + ProcessHandle.current().pid());
       List<String> cmd = new ArrayList<>(List.of("java"));
