@@ -13,7 +13,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -27,9 +26,7 @@ class CliIT {
   record Run(int exit, String out, String err) {}
 
   private ProcessBuilder hack(String... args) {
-    List<String> cmd = new ArrayList<>(List.of("java", "-jar", System.getProperty("hack.jar")));
-    cmd.addAll(List.of(args));
-    ProcessBuilder pb = new ProcessBuilder(cmd);
+    ProcessBuilder pb = new ProcessBuilder(CliNodes.hackArgv(args));
     pb.environment().put("HACK_HOME", dir.resolve("home").toString());
     pb.environment().put("JAVA_TOOL_OPTIONS", "-Dpty4j.tmpdir=" + dir.resolve("pty4j"));
     return pb;

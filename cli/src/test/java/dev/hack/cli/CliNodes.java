@@ -6,9 +6,12 @@ import dev.hack.keys.HackHome;
 import dev.hack.keys.KeyFiles;
 import dev.hack.node.supervisor.KeeperControl;
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -38,9 +41,106 @@ final class CliNodes implements AutoCloseable {
   }
 
   static List<String> hackArgv(String... args) {
-    List<String> cmd = new ArrayList<>(List.of("java", "-jar", System.getProperty("hack.jar")));
+    List<String> cmd = new ArrayList<>();
+    cmd.add("java");
+    cmd.addAll(jvmOptions());
+    cmd.add("-jar");
+    cmd.add(System.getProperty("hack.jar"));
     cmd.addAll(List.of(args));
     return cmd;
+  }
+
+  /** {@link #hackArgv} of no arguments as words for a shell command line, each quoted. */
+  static String hackCommandLine() {
+    StringBuilder sb = new StringBuilder();
+    for (String w : hackArgv()) {
+      sb.append(sb.length() == 0 ? "" : " ").append('\'').append(w.replace("'", "'\\''"));
+      sb.append('\'');
+    }
+    return sb.toString();
+  }
+
+  private static List<String> jvmOptions;
+
+  /**
+   * The options of every hack JVM these tests start, client or node. Most of the time of the CLI's
+   * integration tests goes into starting JVMs (each command is one, and so is each node), so they
+   * start the way {@code scripts/hack} starts a client command: the serial collector, C1 alone, and
+   * the classes a command loads mapped from a class-data-sharing archive of this jar, made once
+   * (from {@code hack cds-warmup}, as the script makes its own) and kept beside the jar. Nodes get
+   * the same: in a test they serve a few requests, so starting fast is what counts. The archive's
+   * messages are off, so that no JVM says anything a test reads; a JVM that cannot use the archive
+   * starts without it. None of this changes what a command does, only how soon it starts.
+   */
+  static synchronized List<String> jvmOptions() {
+    if (jvmOptions == null) {
+      List<String> opts =
+          new ArrayList<>(
+              List.of(
+                  "-XX:+UseSerialGC",
+                  "-XX:TieredStopAtLevel=1",
+                  "-XX:-UsePerfData",
+                  "-Xshare:auto",
+                  "-Xlog:cds=off",
+                  "-Xlog:cds+dynamic=off"));
+      Path archive = cdsArchive(opts);
+      if (archive != null) {
+        opts.add("-XX:SharedArchiveFile=" + archive);
+      }
+      jvmOptions = List.copyOf(opts);
+    }
+    return jvmOptions;
+  }
+
+  /**
+   * The class-data-sharing archive of {@code hack.jar}, made with {@code opts} if it is not there
+   * yet; null if it cannot be made. Its name holds the jar's mtime and size, so a rebuilt jar gets
+   * a new one (the JVM also checks, and ignores an archive of another jar).
+   */
+  private static Path cdsArchive(List<String> opts) {
+    try {
+      Path jar = Path.of(System.getProperty("hack.jar")).toAbsolutePath();
+      Path archive =
+          jar.resolveSibling(
+              "hack-test-"
+                  + Files.getLastModifiedTime(jar).toMillis()
+                  + "-"
+                  + Files.size(jar)
+                  + ".jsa");
+      if (Files.isRegularFile(archive)) {
+        return archive;
+      }
+      try (var old = Files.newDirectoryStream(jar.getParent(), "hack-test-*.jsa*")) {
+        for (Path p : old) {
+          Files.deleteIfExists(p); // an earlier jar's, 10 MB each
+        }
+      }
+      Path tmp =
+          archive.resolveSibling(archive.getFileName() + ".tmp" + ProcessHandle.current().pid());
+      List<String> cmd = new ArrayList<>(List.of("java"));
+      cmd.addAll(opts);
+      cmd.addAll(List.of("-XX:ArchiveClassesAtExit=" + tmp, "-jar", jar.toString(), "cds-warmup"));
+      Process p =
+          new ProcessBuilder(cmd)
+              .redirectErrorStream(true)
+              .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+              .start();
+      if (!p.waitFor(120, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+        return null;
+      }
+      if (p.exitValue() != 0 || !Files.isRegularFile(tmp)) {
+        Files.deleteIfExists(tmp);
+        return null;
+      }
+      Files.move(tmp, archive, StandardCopyOption.ATOMIC_MOVE);
+      return archive;
+    } catch (IOException e) {
+      return null;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return null;
+    }
   }
 
   Run hack(Path home, String... args) throws Exception {

@@ -147,10 +147,10 @@ class FastPathIT {
         new ProcessBuilder(
             "sh",
             "-c",
-            "exec \"$0\" -jar \"$1\" session start --name u1 -- echo"
-                + " \"$(printf 'h\\303\\251llo w\\303\\266rld \\342\\234\\223')\"",
-            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-            System.getProperty("hack.jar"));
+            "exec "
+                + CliNodes.hackCommandLine()
+                + " session start --name u1 -- echo"
+                + " \"$(printf 'h\\303\\251llo w\\303\\266rld \\342\\234\\223')\"");
     start.environment().put("HACK_HOME", me.toString());
     start.environment().put("LC_ALL", "C.UTF-8");
     start.redirectErrorStream(true);

@@ -64,9 +64,7 @@ class RemoteCliIT {
   }
 
   private List<String> argv(String... args) {
-    List<String> cmd = new ArrayList<>(List.of("java", "-jar", System.getProperty("hack.jar")));
-    cmd.addAll(List.of(args));
-    return cmd;
+    return CliNodes.hackArgv(args);
   }
 
   private ProcessBuilder hack(String... args) throws Exception {

@@ -227,14 +227,13 @@ class SessionCliIT {
     assertThat(hack(me, "session", "start", "--name", "sh1", "--", "sh").exit()).isZero();
     TmuxTerminal t = TmuxTerminal.start(90, 25, List.of("sh"));
     terminals.add(t);
-    String jar = System.getProperty("hack.jar");
     t.type(
         "stty -a > "
             + dir.resolve("before")
             + "; HACK_HOME="
             + me
-            + " java -jar "
-            + jar
+            + " "
+            + CliNodes.hackCommandLine()
             + " session attach sh1; echo attach-exit=$?; stty -a > "
             + dir.resolve("after.tmp")
             + "; mv "
@@ -279,8 +278,8 @@ class SessionCliIT {
     t.type(
         "HACK_HOME="
             + me
-            + " java -jar "
-            + System.getProperty("hack.jar")
+            + " "
+            + CliNodes.hackCommandLine()
             + " session attach t1; echo attach-exit=$?");
     t.keys("Enter");
     t.type("echo before-$((1+1))");
@@ -314,8 +313,8 @@ class SessionCliIT {
       t.type(
           "HACK_HOME="
               + me
-              + " java -jar "
-              + System.getProperty("hack.jar")
+              + " "
+              + CliNodes.hackCommandLine()
               + " session attach p1; echo attach-exit=$?");
       t.keys("Enter");
       t.type("echo before-$((1+1))");
@@ -488,8 +487,8 @@ class SessionCliIT {
                 "-c",
                 "HACK_HOME="
                     + me
-                    + " java -jar "
-                    + System.getProperty("hack.jar")
+                    + " "
+                    + CliNodes.hackCommandLine()
                     + "; echo repl-exit=$?; sleep 60"));
     terminals.add(t);
     t.waitFor("hack>", WAIT); // capture-pane trims the trailing space

@@ -90,8 +90,8 @@ class TuiIT {
             + dir.resolve("before")
             + "; HACK_HOME="
             + me
-            + " java -jar "
-            + System.getProperty("hack.jar")
+            + " "
+            + CliNodes.hackCommandLine()
             + " tui --refresh "
             + REFRESH.toSeconds()
             + "s --timeout "
