@@ -4,6 +4,7 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.hack.keys.HackHome;
+import dev.hack.node.platform.Platform;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -55,7 +56,7 @@ record RunningNode(
       }
       JsonObject o = e.getAsJsonObject();
       long pid = o.get("pid").getAsLong();
-      if (!ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+      if (!Platform.current().isRunning(pid)) {
         return Optional.empty();
       }
       String url = null;
@@ -102,7 +103,7 @@ record RunningNode(
    */
   Optional<String> notThisNode() {
     Optional<ProcessHandle> handle = ProcessHandle.of(pid);
-    if (handle.isEmpty() || !handle.get().isAlive()) {
+    if (handle.isEmpty() || !Platform.current().isRunning(pid)) {
       return Optional.of("process " + pid + " has ended");
     }
     ProcessHandle.Info info = handle.get().info();

@@ -350,7 +350,7 @@ class DurabilityTest {
   }
 
   private static boolean alive(String pid) {
-    return ProcessHandle.of(Long.parseLong(pid)).map(ProcessHandle::isAlive).orElse(false);
+    return dev.hack.node.platform.Platform.current().isRunning(Long.parseLong(pid));
   }
 
   /** What {@code seq 1 LINES} prints on a terminal: each line ends in CR LF. */

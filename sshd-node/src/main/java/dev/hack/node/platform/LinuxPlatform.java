@@ -181,4 +181,24 @@ public final class LinuxPlatform implements Platform {
       return Optional.empty(); // gone, or another user's
     }
   }
+
+  /** {@code /proc/PID/stat}: its state, the field after the command's closing parenthesis. */
+  @Override
+  public boolean isRunning(long pid) {
+    if (pid <= 0) {
+      return false;
+    }
+    String stat;
+    try {
+      stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+    } catch (IOException | SecurityException e) {
+      return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+    }
+    int close = stat.lastIndexOf(')');
+    if (close < 0 || close + 2 >= stat.length()) {
+      return true; // exists; a state we cannot read does not make it gone
+    }
+    char state = stat.charAt(close + 2);
+    return state != 'Z' && state != 'X' && state != 'x';
+  }
 }

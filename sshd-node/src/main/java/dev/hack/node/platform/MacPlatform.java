@@ -259,4 +259,13 @@ public final class MacPlatform implements Platform {
       p.destroyForcibly();
     }
   }
+
+  /**
+   * {@link ProcessHandle#isAlive()}: launchd reaps what it inherits at once, so a zombie lasts only
+   * while its own parent has not waited for it.
+   */
+  @Override
+  public boolean isRunning(long pid) {
+    return pid > 0 && ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+  }
 }

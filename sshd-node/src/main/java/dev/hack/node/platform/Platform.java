@@ -130,6 +130,15 @@ public sealed interface Platform permits LinuxPlatform, MacPlatform {
    * would not say. May block for up to a second or two on macOS (it runs {@code lsof}).
    */
   Optional<java.nio.file.Path> workingDirectory(long pid);
+
+  /**
+   * Whether process {@code pid} runs: it exists and has not exited. Unlike {@link
+   * ProcessHandle#isAlive()}, a zombie (exited, not yet reaped by its parent) does not run: a node
+   * or keeper that exited after its starter did is reparented, and some inits (containers' and
+   * sandboxes' own pid 1) reap it only a second or more later, so a wait on {@code isAlive} waits
+   * that long for nothing.
+   */
+  boolean isRunning(long pid);
 }
 
 /** The platform found once, when first asked for. */

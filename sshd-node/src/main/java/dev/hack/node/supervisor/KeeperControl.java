@@ -1,6 +1,7 @@
 package dev.hack.node.supervisor;
 
 import com.google.gson.JsonElement;
+import dev.hack.node.platform.Platform;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -60,15 +61,16 @@ public final class KeeperControl {
     try (c) {
       ended = c.shutdown();
     }
-    ProcessHandle.of(pid)
-        .ifPresent(
-            p -> {
-              try {
-                p.onExit().get(10, java.util.concurrent.TimeUnit.SECONDS);
-              } catch (Exception e) {
-                // it answered and is on its way out; nothing more to wait for
-              }
-            });
+    // not ProcessHandle.onExit: it waits for the reaper too (Platform.isRunning)
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+    while (Platform.current().isRunning(pid) && System.nanoTime() - deadline < 0) {
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break; // it answered and is on its way out; nothing more to wait for
+      }
+    }
     return Optional.of(ended);
   }
 }

@@ -38,7 +38,7 @@ final class KeptPty extends Pty {
 
   /** The keeper is gone: the exit status can no longer be known. */
   void keeperGone() {
-    if (!ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+    if (!Platform.current().isRunning(pid)) {
       exit.complete(null);
     }
   }
@@ -57,7 +57,7 @@ final class KeptPty extends Pty {
     if (exit.isDone()) {
       return false;
     }
-    return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+    return Platform.current().isRunning(pid);
   }
 
   @Override

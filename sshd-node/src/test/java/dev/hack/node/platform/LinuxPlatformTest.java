@@ -1,5 +1,6 @@
 package dev.hack.node.platform;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -40,6 +41,36 @@ class LinuxPlatformTest {
       p.destroyForcibly().waitFor();
     }
     assertThat(Platform.current().workingDirectory(p.pid())).isEmpty(); // gone
+  }
+
+  @Test
+  void aZombieDoesNotRunThoughProcessHandleCallsItAlive() throws Exception {
+    // sh backgrounds a short sleep, then becomes a long sleep that never waits for it: the short
+    // one ends as a zombie, as a node does whose exit its reparenting init has not reaped yet
+    Process parent =
+        new ProcessBuilder("sh", "-c", "sleep 0.1 & echo $!; exec sleep 30")
+            .redirectErrorStream(true)
+            .start();
+    try {
+      long child =
+          Long.parseLong(
+              new java.io.BufferedReader(
+                      new java.io.InputStreamReader(parent.getInputStream(), UTF_8))
+                  .readLine()
+                  .strip());
+      assertThat(Platform.current().isRunning(child)).isTrue();
+      long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+      while (Platform.current().isRunning(child) && System.nanoTime() < deadline) {
+        Thread.sleep(20);
+      }
+      assertThat(Platform.current().isRunning(child)).isFalse();
+      assertThat(ProcessHandle.of(child).map(ProcessHandle::isAlive)).hasValue(true);
+      assertThat(Platform.current().isRunning(parent.pid())).isTrue();
+    } finally {
+      parent.destroyForcibly().waitFor();
+    }
+    assertThat(Platform.current().isRunning(parent.pid())).isFalse();
+    assertThat(Platform.current().isRunning(0)).isFalse();
   }
 
   @Test
