@@ -70,6 +70,19 @@ final class Background implements ServiceManager {
 
   @Override
   public Optional<Process> start(NodeLaunch launch) throws IOException {
+    return Optional.of(spawn(launch, List.of()));
+  }
+
+  /**
+   * Starts a node that waits up to {@code within} for the one running now to end and then takes
+   * over its home ({@code node serve --take-over}): a restart's new node starts while the old one
+   * still serves.
+   */
+  Process startTakingOver(NodeLaunch launch, java.time.Duration within) throws IOException {
+    return spawn(launch, List.of("--take-over", within.toMillis() + "ms"));
+  }
+
+  private Process spawn(NodeLaunch launch, List<String> extra) throws IOException {
     launch.installJar();
     Path log = NodeLaunch.log(home);
     FileModes.ensurePrivateDir(home.daemonDir());
@@ -79,6 +92,7 @@ final class Background implements ServiceManager {
     }
     List<String> argv = new ArrayList<>(Platform.current().newSessionCommand());
     argv.addAll(launch.argv());
+    argv.addAll(extra);
     ProcessBuilder pb =
         new ProcessBuilder(argv)
             .directory(new File(System.getProperty("user.home")))
@@ -89,7 +103,7 @@ final class Background implements ServiceManager {
     TERMINAL_ENV.forEach(env::remove);
     env.putAll(launch.env());
     launch.remember();
-    return Optional.of(pb.start());
+    return pb.start();
   }
 
   /** An executable called {@code name} in a directory of {@code PATH}. */

@@ -24,8 +24,30 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "cds-warmup", hidden = true)
 final class CdsWarmup implements Callable<Integer> {
+  @picocli.CommandLine.Option(
+      names = "--node",
+      description = "a node's classes instead: run a throwaway node and use it (NodeWarmup)")
+  boolean node;
+
   @Override
   public Integer call() throws Exception {
+    if (node) {
+      // bounded: an archive of what loaded by then is still worth having
+      Thread t =
+          new Thread(
+              () -> {
+                try {
+                  NodeWarmup.run();
+                } catch (IOException | RuntimeException e) {
+                  System.err.println("hack: node warm-up: " + e);
+                }
+              },
+              "node-warmup");
+      t.setDaemon(true);
+      t.start();
+      t.join(60_000);
+      return 0;
+    }
     CommandLine cl = new CommandLine(new Main());
     StringWriter sink = new StringWriter();
     for (CommandLine sub : cl.getSubcommands().values()) {

@@ -257,6 +257,9 @@ final class DaemonCommand {
             timeout.get(),
             t0);
       }
+      if (r.isPresent() && m instanceof Background b) {
+        return DaemonControl.handOver(home, b, launch, r.get(), stopWait, timeout.get());
+      }
       if (r.isPresent()
           && !DaemonControl.stopAndWait(
               home, DaemonControl.runningUnder(m, r.get(), home), r.get(), stopWait, false)) {

@@ -1,6 +1,7 @@
 package dev.hack.cli;
 
 import dev.hack.keys.HackHome;
+import dev.hack.node.platform.Platform;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -22,7 +23,7 @@ final class DaemonControl {
   private DaemonControl() {}
 
   /** How often the waits look again. */
-  private static final Duration POLL = Duration.ofMillis(100);
+  private static final Duration POLL = Duration.ofMillis(25);
 
   /** Lines of node.log shown when a node fails to start. */
   private static final int TAIL_ON_FAILURE = 20;
@@ -126,7 +127,7 @@ final class DaemonControl {
   /** Waits until process {@code pid} has ended; whether it did within {@code timeout}. */
   static boolean waitGone(long pid, Duration timeout) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
-    while (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+    while (Platform.current().isRunning(pid)) { // a zombie waiting for its reaper is gone
       if (System.nanoTime() - deadline > 0) {
         return false;
       }
@@ -246,6 +247,64 @@ final class DaemonControl {
     }
     startFailed(home, why.toString(), hint);
     return 1;
+  }
+
+  /**
+   * Restarts a node that runs without a service manager with the least time unserved: starts the
+   * new node first ({@link Background#startTakingOver}), which starts its JVM and loads what it can
+   * while the old one still serves, then stops the old one once the new one waits for it (or after
+   * {@code startTimeout}), and the new one opens the home the moment the old one has let it go. A
+   * new node that fails to start (a bad option, a broken jar) ends before the old one is stopped,
+   * which keeps running. Prints the progress; returns the exit status.
+   */
+  static int handOver(
+      HackHome home,
+      Background b,
+      NodeLaunch launch,
+      RunningNode old,
+      Duration stopTimeout,
+      Duration startTimeout)
+      throws IOException, InterruptedException {
+    PrintStream out = System.out;
+    Path next = NodeLaunch.nextFile(home);
+    Files.deleteIfExists(next); // a killed node's
+    out.print("starting the new node in the background… ");
+    out.flush();
+    long t0 = System.nanoTime();
+    Instant issued = Instant.now();
+    Process child;
+    try {
+      child = b.startTakingOver(launch, stopTimeout.plus(startTimeout));
+    } catch (IOException e) {
+      out.println("failed");
+      throw e;
+    }
+    long deadline = t0 + startTimeout.toNanos();
+    while (!NodeLaunch.nextIs(next, child.pid())
+        && child.isAlive()
+        && System.nanoTime() - deadline < 0) {
+      Thread.sleep(POLL.toMillis());
+    }
+    if (!child.isAlive()) {
+      out.println("failed");
+      startFailed(
+          home,
+          "the new node exited with status " + child.exitValue() + " before it could take over",
+          "the old node (pid " + old.pid() + ") still runs");
+      return 1;
+    }
+    out.println(
+        NodeLaunch.nextIs(next, child.pid())
+            ? "waiting to take over in " + seconds(since(t0))
+            : "still starting after " + seconds(since(t0)));
+    if (!stopAndWait(home, b, old, stopTimeout, false)) {
+      child.destroy(); // it would wait for a node that does not stop
+      return 1;
+    }
+    out.print("new node taking over… ");
+    out.flush();
+    return awaitStart(
+        home, b, Optional.of(child), issued, old.pid(), startTimeout, System.nanoTime());
   }
 
   /**

@@ -8,6 +8,7 @@ import dev.hack.tui.PickerApp;
 import dev.hack.tui.TuiOptions;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -64,6 +65,17 @@ final class NodeCommand {
               + " docs/daemon.md)"
         })
     Path logFile;
+
+    @Option(
+        names = "--take-over",
+        paramLabel = "DURATION",
+        hidden = true,
+        description = {
+          "when a node already runs from this home: wait up to DURATION for it to end, and start"
+              + " then (hack daemon restart starts the new node this way before it stops the old"
+              + " one; docs/daemon.md)"
+        })
+    String takeOver;
 
     @Override
     public Integer call() throws Exception {
@@ -129,7 +141,26 @@ final class NodeCommand {
               .withKeeper(options.keeper);
       // a thread that dies of an uncaught error ends the node instead of leaving it half alive
       dev.hack.node.NodeFailures.exitOnUncaught();
-      Node node = Node.start(config, w -> System.err.println("hack: warning: " + w));
+      Node node;
+      if (takeOver == null) {
+        node = Node.start(config, w -> System.err.println("hack: warning: " + w));
+      } else {
+        Path next = NodeLaunch.nextFile(home);
+        try {
+          node =
+              Node.start(
+                  config,
+                  w -> System.err.println("hack: warning: " + w),
+                  Durations.parse(takeOver),
+                  () -> {
+                    System.out.println(
+                        "another node runs from " + home + "; taking over when it stops");
+                    NodeLaunch.markNext(next);
+                  });
+        } finally {
+          Files.deleteIfExists(next);
+        }
+      }
       // hack commands on this machine may hand their listings to this node (FastPath); started
       // after the node holds its home, so a socket left there is stale
       FastPathServer cliSocket =

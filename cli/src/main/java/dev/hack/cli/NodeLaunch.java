@@ -7,6 +7,7 @@ import com.google.gson.JsonParser;
 import dev.hack.keys.FileModes;
 import dev.hack.keys.HackHome;
 import dev.hack.node.api.Json;
+import java.io.File;
 import java.io.IOException;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
@@ -19,6 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The command line of a node that runs without a terminal: {@code JAVA JVM-OPTIONS -jar JAR node
@@ -100,9 +102,58 @@ record NodeLaunch(
     return home.daemonDir().resolve("node.log");
   }
 
+  /**
+   * {@code HACK_HOME/daemon/node.next}: while a node started with {@code node serve --take-over}
+   * waits for the running one to end, it holds that node's pid. A restart stops the old node once
+   * this names its new one.
+   */
+  static Path nextFile(HackHome home) {
+    return home.daemonDir().resolve("node.next");
+  }
+
+  /** Writes this process's pid to {@code next}; a failure only costs a restart its overlap. */
+  static void markNext(Path next) {
+    try {
+      FileModes.writeAtomically(
+          next, (ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.UTF_8), false);
+    } catch (IOException e) {
+      System.err.println("hack: warning: cannot write " + next + ": " + e.getMessage());
+    }
+  }
+
+  /** Whether {@code next} names process {@code pid} ({@link #markNext}). */
+  static boolean nextIs(Path next, long pid) {
+    try {
+      return Files.readString(next, StandardCharsets.UTF_8).strip().equals(Long.toString(pid));
+    } catch (IOException | RuntimeException e) {
+      return false;
+    }
+  }
+
   /** The node's jar when hack keeps it in the home: {@code HACK_HOME/daemon/hack.jar}. */
   static Path jarIn(HackHome home) {
     return home.daemonDir().resolve("hack.jar");
+  }
+
+  /**
+   * The class-data-sharing archive a node started from {@code jar} maps its classes from: {@code
+   * JAR.jsa} beside it, made by {@link #installJar} ({@link #makeArchive}). About a third off the
+   * node's start (docs/performance.md).
+   */
+  static Path archive(Path jar) {
+    return jar.resolveSibling(jar.getFileName() + ".jsa");
+  }
+
+  /**
+   * The options that map {@link #archive}: a JVM that cannot (no archive yet, or one of another jar
+   * or JDK) starts without it and says nothing.
+   */
+  static List<String> archiveOptions(Path jar) {
+    return List.of(
+        "-XX:SharedArchiveFile=" + archive(jar),
+        "-Xshare:auto",
+        "-Xlog:cds=off",
+        "-Xlog:cds+dynamic=off");
   }
 
   /** The whole command line. */
@@ -110,6 +161,7 @@ record NodeLaunch(
     List<String> argv = new ArrayList<>();
     argv.add(java.toString());
     argv.addAll(jvmOptions);
+    argv.addAll(archiveOptions(jar));
     argv.add("-jar");
     argv.add(jar.toString());
     argv.add("node");
@@ -145,7 +197,69 @@ record NodeLaunch(
       FileModes.ensurePrivateDir(home.root());
       FileModes.ensurePrivateDir(home.daemonDir());
     }
-    return copyJar(source != null ? source : thisJar(), jar);
+    boolean changed = copyJar(source != null ? source : thisJar(), jar);
+    if (changed) {
+      Files.deleteIfExists(archive(jar));
+      Files.deleteIfExists(noArchive(jar));
+    }
+    if (!Files.exists(archive(jar)) && !Files.exists(noArchive(jar))) {
+      makeArchive();
+    }
+    return changed;
+  }
+
+  /** Left where {@link #makeArchive} failed, so that each start does not try again. */
+  private static Path noArchive(Path jar) {
+    return jar.resolveSibling(jar.getFileName() + ".jsa.none");
+  }
+
+  /**
+   * Makes {@link #archive}: runs {@code cds-warmup --node} (a throwaway node that a client uses;
+   * {@link NodeWarmup}) from {@link #jar} in a JVM that archives the classes it loaded when it
+   * exits. A few seconds, once per jar; while it runs, a running node still serves. When it fails
+   * the node starts without an archive, and so does every later start from this jar.
+   */
+  void makeArchive() throws IOException {
+    Path target = archive(jar);
+    Path tmp =
+        target.resolveSibling(target.getFileName() + ".tmp-" + ProcessHandle.current().pid());
+    List<String> cmd = new ArrayList<>(List.of(java.toString()));
+    cmd.addAll(NODE_JVM_OPTIONS);
+    cmd.addAll(
+        List.of(
+            "-XX:ArchiveClassesAtExit=" + tmp,
+            "-Xlog:cds=off",
+            "-Xlog:cds+dynamic=off",
+            "-jar",
+            jar.toString(),
+            "cds-warmup",
+            "--node"));
+    ProcessBuilder pb =
+        new ProcessBuilder(cmd)
+            .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+            .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+            .redirectErrorStream(true);
+    pb.environment().keySet().removeIf(k -> k.equals("HACK_HOME"));
+    try {
+      Process p = pb.start();
+      boolean done = p.waitFor(90, TimeUnit.SECONDS);
+      if (!done) {
+        p.destroyForcibly().waitFor();
+      }
+      if (done && p.exitValue() == 0 && Files.size(tmp) > 0) {
+        Files.move(
+            tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        return;
+      }
+    } catch (IOException e) {
+      // below: no archive
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return; // not its failure: the next start tries again
+    } finally {
+      Files.deleteIfExists(tmp);
+    }
+    Files.write(noArchive(jar), new byte[0]);
   }
 
   /**

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.hack.keys.KeyFiles;
+import dev.hack.node.platform.Platform;
 import dev.hack.node.testing.Poll;
 import dev.hack.node.testing.TestNode;
 import java.io.BufferedReader;
@@ -102,7 +103,7 @@ class DaemonIT {
     // and the node itself: it lets SIGHUP pass
     assertThat(new ProcessBuilder("kill", "-HUP", String.valueOf(pid)).start().waitFor()).isZero();
     Thread.sleep(500);
-    assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive)).contains(true);
+    assertThat(Platform.current().isRunning(pid)).isTrue();
     // a session of its own, with no controlling terminal
     String[] stat = Files.readString(Path.of("/proc/" + pid + "/stat")).split("\\) ")[1].split(" ");
     assertThat(Long.parseLong(stat[3])).as("session").isEqualTo(pid);
@@ -171,8 +172,7 @@ class DaemonIT {
         .contains("ready in ");
     long pid2 = nodePid().orElseThrow();
     assertThat(pid2).isNotEqualTo(pid);
-    assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive))
-        .isNotEqualTo(java.util.Optional.of(true));
+    assertThat(Platform.current().isRunning(pid)).isFalse(); // a zombie, unreaped, has ended
     int port2 =
         JsonParser.parseString(hack("daemon", "status", "--json").out())
             .getAsJsonObject()
@@ -184,8 +184,7 @@ class DaemonIT {
     Run stop = hack("daemon", "stop");
     assertThat(stop.exit()).as(stop.err()).isZero();
     assertThat(stop.out()).containsPattern("stopping the node \\(pid " + pid2 + "\\)… stopped in ");
-    assertThat(ProcessHandle.of(pid2).map(ProcessHandle::isAlive))
-        .isNotEqualTo(java.util.Optional.of(true));
+    assertThat(Platform.current().isRunning(pid2)).isFalse(); // a zombie, unreaped, has ended
     assertThat(home.resolve("daemon/node.json")).doesNotExist();
     assertThat(hack("daemon", "logs").out()).contains("node stopped");
 
@@ -251,16 +250,42 @@ class DaemonIT {
     assertThat(started.exit()).as(started.out() + started.err()).isZero();
     assertThat(ssh(sshPort(), "new", "--name", "agent", "--", "sleep", "600").exit()).isZero();
     long program = sessionPid("agent");
+    long first = nodePid().orElseThrow();
+    // the start made the class-data archive the node starts from
+    assertThat(home.resolve("daemon/hack.jar.jsa")).isNotEmptyFile();
+    assertThat(ProcessHandle.of(first).flatMap(h -> h.info().arguments()).orElseThrow())
+        .contains("-XX:SharedArchiveFile=" + home.resolve("daemon/hack.jar.jsa"));
     Run restarted = hack("daemon", "restart");
     assertThat(restarted.exit()).as(restarted.out() + restarted.err()).isZero();
+    // the new node started while the old one served, and took over once it had stopped
+    assertThat(restarted.out())
+        .containsPattern(
+            "(?s)starting the new node in the background… waiting to take over in \\d+\\.\\d s\n"
+                + "stopping the node \\(pid "
+                + first
+                + "\\)… stopped in \\d+\\.\\d s\n"
+                + "new node taking over… ready in ");
+    assertThat(home.resolve("daemon/node.next")).doesNotExist();
     Run ls = ssh(sshPort(), "ls", "--json");
     assertThat(ls.out()).contains("\"id\":\"agent\"").contains("\"status\":\"running\"");
     assertThat(sessionPid("agent")).isEqualTo(program);
-    assertThat(ProcessHandle.of(program).map(ProcessHandle::isAlive)).contains(true);
+    assertThat(Platform.current().isRunning(program)).isTrue();
+
+    // a new node that cannot start (here: JVM options it refuses) ends before the old one is
+    // stopped, which goes on serving every session
+    long serving = nodePid().orElseThrow();
+    Run broken = hack(Map.of("HACK_JAVA_OPTS", "-Xmx1k"), "daemon", "restart");
+    assertThat(broken.exit()).as(broken.out() + broken.err()).isEqualTo(1);
+    assertThat(broken.out()).contains("starting the new node in the background… failed");
+    assertThat(broken.err())
+        .contains("before it could take over")
+        .contains("the old node (pid " + serving + ") still runs");
+    assertThat(nodePid()).hasValue(serving);
+    assertThat(ssh(sshPort(), "ls", "--json").out()).contains("\"status\":\"running\"");
 
     // stopped, the node leaves its sessions to the keeper, and status says so
     assertThat(hack("daemon", "stop").exit()).isZero();
-    assertThat(ProcessHandle.of(program).map(ProcessHandle::isAlive)).contains(true);
+    assertThat(Platform.current().isRunning(program)).isTrue();
     Run status = hack("daemon", "status");
     assertThat(status.out()).containsPattern("keeper\\s+pid \\d+, holds 1 running program \\(");
     JsonObject keeper =
@@ -348,8 +373,13 @@ class DaemonIT {
   }
 
   private Run hack(String... args) throws Exception {
+    return hack(Map.of(), args);
+  }
+
+  private Run hack(Map<String, String> extraEnv, String... args) throws Exception {
     ProcessBuilder pb = new ProcessBuilder(hackArgv(args));
     env(pb);
+    pb.environment().putAll(extraEnv);
     Process p = pb.start();
     p.getOutputStream().close();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

@@ -43,6 +43,27 @@ final class HomeLock implements AutoCloseable {
     }
   }
 
+  /**
+   * The lock, waiting up to {@code within} for the process that holds it to release it (by ending,
+   * most often); null when it still holds it then. Polls every 10 ms: a file lock has no waiter
+   * that gives up after a while, and blocking in {@code lock()} could not be interrupted.
+   */
+  static HomeLock await(HackHome home, java.time.Duration within) throws IOException {
+    long deadline = System.nanoTime() + within.toNanos();
+    while (true) {
+      HomeLock l = acquire(home);
+      if (l != null || System.nanoTime() - deadline > 0) {
+        return l;
+      }
+      try {
+        Thread.sleep(10);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return null;
+      }
+    }
+  }
+
   @Override
   public void close() {
     try {

@@ -192,12 +192,32 @@ public final class Node implements AutoCloseable {
 
   /** Starts a node; {@code warnings} receives one sentence per problem worth telling the user. */
   public static Node start(Config config, Consumer<String> warnings) throws IOException {
+    return start(config, warnings, Duration.ZERO, () -> {});
+  }
+
+  /**
+   * Starts a node that may take its home over from a node running there now: when another node
+   * holds the home, this one has done what it can without the home (the JVM's start, the host key)
+   * and calls {@code waiting}, then waits up to {@code takeOver} for that node to end, and starts
+   * the moment it has. A restart starts the new node first and stops the old one once the new one
+   * waits, so the time nobody serves is the old node's stop and the new node's opening, not a JVM's
+   * whole start (docs/daemon.md).
+   *
+   * @throws IOException when the home is still held after {@code takeOver}
+   */
+  public static Node start(
+      Config config, Consumer<String> warnings, Duration takeOver, Runnable waiting)
+      throws IOException {
     HackHome home = config.home();
     FileModes.ensurePrivateDir(home.root());
     FileModes.ensurePrivateDir(home.keysDir());
     KeyPair hostKey = KeyFiles.loadOrCreate(home.hostKey(), "hack host key");
     Node node = new Node(config, hostKey);
     node.lock = HomeLock.acquire(home);
+    if (node.lock == null && takeOver.compareTo(Duration.ZERO) > 0) {
+      waiting.run();
+      node.lock = HomeLock.await(home, takeOver);
+    }
     if (node.lock == null) {
       throw new IOException(
           "another node is already running from "
