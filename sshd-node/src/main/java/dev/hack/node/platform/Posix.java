@@ -50,6 +50,9 @@ public final class Posix {
    */
   public static native int poll(int[] pollfds, long nfds, int timeout);
 
+  /** getuid(2): the real user id of this process. */
+  public static native int getuid();
+
   /** sysconf(3); its names differ per system, so only {@link Platform#argMax} calls it. */
   static native long sysconf(int name);
 

@@ -54,6 +54,17 @@ record SocketLayout(
   static final int MSG_CONTROL = 32; // after an 8-byte msg_iovlen, or a 4-byte one and padding
   static final int MSG_CONTROLLEN = 40;
 
+  /**
+   * How to ask who is at the other end of a unix socket with {@code getsockopt}: {@code {level,
+   * option, size of the struct, offset of the uid in it}}. Linux: {@code SOL_SOCKET}, {@code
+   * SO_PEERCRED} 17, {@code struct ucred {pid_t pid; uid_t uid; gid_t gid;}}. macOS: {@code
+   * SOL_LOCAL} 0, {@code LOCAL_PEERCRED} 1, {@code struct xucred {u_int cr_version; uid_t cr_uid;
+   * short cr_ngroups; gid_t cr_groups[16];}} (what {@code getpeereid(3)} reads there).
+   */
+  int[] peerCredentials() {
+    return this == MACOS ? new int[] {0, 1, 76, 4} : new int[] {solSocket, 17, 12, 4};
+  }
+
   /** The layout of the system this JVM runs on. */
   static SocketLayout current() {
     return Platform.current() instanceof MacPlatform ? MACOS : LINUX;

@@ -50,6 +50,8 @@ public final class UnixSocket implements AutoCloseable {
 
   private static native int close(int fd);
 
+  private static native int getsockopt(int fd, int level, int name, Pointer value, int[] length);
+
   private static native int shutdown(int fd, int how);
 
   private final int fd;
@@ -105,6 +107,22 @@ public final class UnixSocket implements AutoCloseable {
         throw new IOException("accept: " + strerror(errno));
       }
     }
+  }
+
+  /**
+   * The user id of the process at the other end, as the kernel recorded it when it connected
+   * ({@code SO_PEERCRED} on Linux, {@code LOCAL_PEERCRED} on macOS: {@link
+   * SocketLayout#peerCredentials}).
+   *
+   * @throws IOException when the system would not say
+   */
+  public int peerUid() throws IOException {
+    int[] how = LAYOUT.peerCredentials();
+    Memory cred = new Memory(how[2]);
+    cred.clear();
+    int[] len = {how[2]};
+    check(getsockopt(fd, how[0], how[1], cred, len), "getsockopt(peer credentials)");
+    return cred.getInt(how[3]);
   }
 
   private static int newSocket() throws IOException {

@@ -128,6 +128,9 @@ public final class KeeperServer {
         }
         return;
       }
+      if (!sameUser(s)) {
+        continue;
+      }
       Connection c = new Connection(new KeeperWire(s));
       synchronized (this) {
         connections++;
@@ -136,6 +139,26 @@ public final class KeeperServer {
       t.setDaemon(true);
       t.start();
     }
+  }
+
+  /**
+   * Whether the process that connected runs as this keeper's user; closes the connection and says
+   * so when not. The socket's directory is already private (0700); this is the second wall, as sshd
+   * checks its agent's socket: whoever holds the keeper's socket holds every terminal in it.
+   */
+  private boolean sameUser(UnixSocket s) {
+    int me = Posix.getuid();
+    try {
+      int peer = s.peerUid();
+      if (peer == me) {
+        return true;
+      }
+      log("refused a connection from uid " + peer + " (this keeper runs as uid " + me + ")");
+    } catch (IOException e) {
+      log("refused a connection whose user the system would not say: " + e.getMessage());
+    }
+    s.close();
+    return false;
   }
 
   /** One node's connection. */

@@ -39,6 +39,25 @@ class UnixSocketTest {
   }
 
   @Test
+  void eachEndKnowsTheOthersUser() throws Exception {
+    UnixSocket[] pair = UnixSocket.pair();
+    try {
+      assertThat(pair[0].peerUid()).isEqualTo(Posix.getuid());
+      assertThat(pair[1].peerUid()).isEqualTo(Posix.getuid());
+    } finally {
+      pair[0].close();
+      pair[1].close();
+    }
+    Path path = dir.resolve("u.sock");
+    try (UnixSocket server = UnixSocket.listen(path, 4);
+        UnixSocket client = UnixSocket.connect(path);
+        UnixSocket accepted = server.accept()) {
+      assertThat(accepted.peerUid()).isEqualTo(Posix.getuid());
+      assertThat(client.peerUid()).isEqualTo(Posix.getuid());
+    }
+  }
+
+  @Test
   void aListeningSocketAcceptsAndTheEndIsSeen() throws Exception {
     Path path = dir.resolve("k.sock");
     try (UnixSocket server = UnixSocket.listen(path, 4);
