@@ -8,8 +8,9 @@ import subprocess, sys, tempfile, threading, time, urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 QUICK = "--quick" in sys.argv
-MEASURES = ("throughput", "ws", "echo", "ciphers", "connect", "cli", "memory", "http", "mesh",
-            "restart")
+MEASURES = ("throughput", "ws", "echo", "cold", "ciphers", "connect", "cli", "memory", "http",
+            "mesh", "restart")
+BUSY = "--busy" in sys.argv  # the echo rows again with one core held by a spin loop
 ONLY = [n for a in sys.argv if a.startswith("--only=") for n in a.split("=", 1)[1].split(",")]
 if set(ONLY) - set(MEASURES):
     print("bench: unknown measure %s; use --only= with %s" % (
@@ -105,6 +106,8 @@ class Env:
                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         self.procs.append(p)
         line = p.stdout.readline()
+        while line.startswith("warmed up in ") or line.startswith("warm-up failed"):
+            line = p.stdout.readline()  # the node warms its JIT up first (NodeWarmup)
         if not line.startswith("ssh listening on"):
             raise SystemExit("node did not start: " + line)
         gw = p.stdout.readline()
@@ -580,6 +583,101 @@ def echo(hack_argv, sshd_argv, samples="echo"):
     return hack.percentiles(), sshd.percentiles()
 
 
+class Spinner:
+    """Holds one core with a busy loop (a shell's `while :`), for both sides of a --busy row."""
+
+    def __init__(self):
+        self.p = subprocess.Popen(["sh", "-c", "while :; do :; done"])
+
+    def close(self):
+        self.p.kill()
+        self.p.wait()
+
+
+COLD_KEYS = 400
+
+
+def cold_echo(env, daemon, wait_warm):
+    """The first COLD_KEYS keystrokes to a node started just now, against as many on a new
+    connection to sshd, alternating in batches of 25; then 3000 unrecorded keys and COLD_KEYS
+    recorded ones on the same node, warm. `daemon`: started with `hack daemon start` (which maps
+    its classes from the archive it makes first) instead of `hack node serve`. `wait_warm`: type
+    only once the node has said "warmed up" (its JIT warm-up, NodeWarmup, runs in the background
+    once it serves); else at once.
+    Returns ((cold p50, p99), (sshd p50, p99), (warm p50, p99), seconds from serving to warm)."""
+    name = ("daemon" if daemon else "serve") + ("-warm" if wait_warm else "")
+    home = os.path.join(env.dir, "cold-home-" + name)
+    run_env = dict(os.environ, HACK_HOME=home)
+    hack = os.path.join(ROOT, "scripts", "hack")
+    subprocess.run([hack, "keys", "authorize", env.key + ".pub"], env=run_env, check=True,
+                   stdout=subprocess.DEVNULL)
+    tmux_sock = os.path.join(env.dir, "cold-tmux-" + name + ".sock")
+    serve = ["--ssh-port", "0", "--gateway-port", "-1", "--tmux-socket", tmux_sock]
+    p = None
+    said = []  # the node's output lines
+    if daemon:
+        subprocess.run([hack, "daemon", "start"] + serve, env=run_env, check=True,
+                       stdout=subprocess.DEVNULL)
+        t_ready = time.time()
+        st = json.loads(subprocess.run([hack, "daemon", "status", "--json"], env=run_env,
+                                       capture_output=True, text=True).stdout)
+        port = st["ssh"]["port"]
+        log_file = os.path.join(home, "daemon", "node.log")
+        warm_said = lambda: "warmed up in" in open(log_file).read().split("node starting")[-1]
+    else:
+        p = subprocess.Popen([hack, "node", "serve"] + serve, env=run_env,
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        line = p.stdout.readline()
+        while line.startswith("warmed up in ") or line.startswith("warm-up failed"):
+            line = p.stdout.readline()  # the node warms its JIT up first (NodeWarmup)
+        if not line.startswith("ssh listening on"):
+            raise SystemExit("node did not start: " + line)
+        t_ready = time.time()
+        threading.Thread(target=lambda: said.extend(p.stdout), daemon=True).start()
+        port = int(line.strip().rsplit(":", 1)[1])
+        warm_said = lambda: any(x.startswith("warmed up in") for x in said)
+    t_warm = None
+    if wait_warm:
+        while not warm_said():
+            if time.time() - t_ready > 60:
+                raise SystemExit("bench: the node did not say it had warmed up")
+            time.sleep(0.05)
+        t_warm = time.time() - t_ready
+    try:
+        cat = "stty raw -echo; cat"
+        subprocess.run(env.ssh_base(port) + ["new", "--name", "echo", "--", "sh", "-c",
+                                             "'" + cat + "'"], check=True,
+                       stdout=subprocess.DEVNULL)
+        hack_c = EchoClient(env.ssh_base(port) + ["-tt", "attach", "echo"])
+        sshd_c = EchoClient(env.sshd_base() + ["-tt", cat])
+        try:
+            for _ in range(COLD_KEYS // 25):
+                for _ in range(25):
+                    hack_c.keystroke(True)
+                for _ in range(25):
+                    sshd_c.keystroke(True)
+            cold, sshd = hack_c.percentiles(), sshd_c.percentiles()
+            hack_c.samples = []
+            for _ in range(3000):
+                hack_c.keystroke(False)
+            for _ in range(COLD_KEYS):
+                hack_c.keystroke(True)
+            warm = hack_c.percentiles()
+        finally:
+            hack_c.close()
+            sshd_c.close()
+    finally:
+        if daemon:
+            subprocess.run([hack, "daemon", "stop", "--end-sessions"], env=run_env,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        else:
+            p.terminate()
+            p.wait()
+            subprocess.run([hack, "daemon", "stop", "--end-sessions"], env=run_env,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return cold, sshd, warm, t_warm
+
+
 def connect(env, argv, run_env=None):
     times = []
     for _ in range(CONNECTS):
@@ -714,6 +812,37 @@ def main():
             rows.append((f"keystroke echo p50, {KEYSTROKES} keys to raw cat (ms)", h50, s50,
                          "lower is better", ""))
             rows.append(("keystroke echo p99 (ms)", h99, s99, "lower is better", ""))
+            if BUSY:
+                log("echo, one core busy...")
+                spin = Spinner()
+                try:
+                    (b50, b99), (t50, t99) = echo(
+                        env.ssh_base(node_port) + ["-tt", "attach", "echo"],
+                        env.sshd_base() + ["-tt", env_cat], "busy")
+                finally:
+                    spin.close()
+                rows.append((f"keystroke echo p50 with one core held by a spin loop (--busy),"
+                             f" {KEYSTROKES} keys (ms)", b50, t50, "lower is better", ""))
+                rows.append(("keystroke echo p99, one core busy (ms)", b99, t99,
+                             "lower is better", ""))
+        if want("cold"):
+            for daemon, wait_warm in ((False, False), (False, True), (True, True)):
+                how = ("`hack daemon start` (class-data archive)" if daemon
+                       else "`hack node serve`")
+                when = "once it said it had warmed up" if wait_warm else "at once"
+                log(f"cold echo after {how}, {when}...")
+                (c50, c99), (s50, s99), (w50, w99), t_warm = cold_echo(env, daemon, wait_warm)
+                waited = (f"; it said so {t_warm:.1f} s after it served" if wait_warm else
+                          "; its warm-up runs meanwhile")
+                rows.append((f"keystroke echo p50, the first {COLD_KEYS} keys to a node just"
+                             f" started with {how}, typed {when}, vs a new sshd connection's"
+                             f" first (ms)", c50, s50, "lower is better",
+                             f"the same node warm (after 3000 more keys): p50 {w50:.3f} ms"
+                             + waited))
+                rows.append((f"keystroke echo p99, the same first {COLD_KEYS} keys (ms)", c99, s99,
+                             "lower is better",
+                             f"warm p99 of the same node {w99:.3f} ms: cold/warm"
+                             f" {c99 / w99:.2f}x (issue 14's goal: at most 2x)"))
         if want("ciphers"):
             log("ciphers...")
             rows.extend(ciphers(env, node_port, sshd_port))

@@ -51,6 +51,8 @@ class Node:
 
     def ready(self):
         line = self.proc.stdout.readline()
+        while line.startswith("warmed up in ") or line.startswith("warm-up failed"):
+            line = self.proc.stdout.readline()  # the node warms its JIT up first (NodeWarmup)
         if not line.startswith("ssh listening on"):
             raise SystemExit("node %s did not start: %r" % (self.name, line))
         self.port = int(line.strip().rsplit(":", 1)[1])

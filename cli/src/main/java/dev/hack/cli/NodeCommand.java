@@ -139,6 +139,12 @@ final class NodeCommand {
                   new NodeSshServer.Settings(Durations.parse(options.keepAlive), 3)
                       .withShellApp(picker))
               .withKeeper(options.keeper);
+      boolean warm = options.warmUp && !"1".equals(System.getenv("HACK_NO_WARMUP"));
+      int keys = Integer.getInteger("hack.warmup.keys", NodeWarmup.JIT_KEYS);
+      if (warm && takeOver != null) {
+        // a restart's new node: the old one serves meanwhile, so warm up before taking over
+        NodeWarmup.quietly(keys, System.out).join();
+      }
       // a thread that dies of an uncaught error ends the node instead of leaving it half alive
       dev.hack.node.NodeFailures.exitOnUncaught();
       Node node;
@@ -197,6 +203,10 @@ final class NodeCommand {
               + home
               + (logFile == null ? "; Ctrl-C stops it" : "; hack daemon stop stops it"));
       System.out.flush();
+      if (warm && takeOver == null) {
+        // serving already; the first seconds' keys share the machine with it
+        NodeWarmup.quietly(keys, System.out);
+      }
       stopped.await();
       return 0;
     }

@@ -82,6 +82,17 @@ final class ServeOptions {
               + " --no-keeper: they end with the node; see docs/durability.md)")
   boolean keeper = true;
 
+  @Option(
+      names = "--warm-up",
+      negatable = true,
+      defaultValue = "true",
+      fallbackValue = "true",
+      description =
+          "before serving, type keys into a throwaway node of its own for a second or two, so"
+              + " that the JIT has compiled the keystroke path before the first person types"
+              + " (default: on; --no-warm-up starts sooner; docs/performance.md#the-first-keys)")
+  boolean warmUp = true;
+
   /**
    * The options given on the command line, as {@code hack node serve} arguments ({@code --ssh-port
    * 0 --name it}); the defaults are left out, so a node started later with these gets the defaults

@@ -255,8 +255,14 @@ class DaemonIT {
     assertThat(home.resolve("daemon/hack.jar.jsa")).isNotEmptyFile();
     assertThat(ProcessHandle.of(first).flatMap(h -> h.info().arguments()).orElseThrow())
         .contains("-XX:SharedArchiveFile=" + home.resolve("daemon/hack.jar.jsa"));
-    Run restarted = hack("daemon", "restart");
+    // (the tests' nodes skip the JIT warm-up: HACK_NO_WARMUP in the pom; this one warms up)
+    java.nio.file.attribute.FileTime before =
+        java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() - 1000);
+    Run restarted = hack(Map.of("HACK_NO_WARMUP", "0"), "daemon", "restart");
     assertThat(restarted.exit()).as(restarted.out() + restarted.err()).isZero();
+    assertThat(hack("daemon", "logs").out())
+        .containsPattern("warmed up in \\d+ ms \\(a throwaway node on loopback, \\d+ keys");
+    assertThat(tempDirs("hack-warmup", before)).as("the warm-up's temp dirs").isEmpty();
     // the new node started while the old one served, and took over once it had stopped
     assertThat(restarted.out())
         .containsPattern(
@@ -421,6 +427,23 @@ class DaemonIT {
         .getAsJsonObject("ssh")
         .get("port")
         .getAsInt();
+  }
+
+  /** Temp dirs whose names start with {@code prefix}, changed since {@code since}. */
+  private static List<Path> tempDirs(String prefix, java.nio.file.attribute.FileTime since)
+      throws IOException {
+    try (var all = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
+      return all.filter(p -> p.getFileName().toString().startsWith(prefix))
+          .filter(
+              p -> {
+                try {
+                  return Files.getLastModifiedTime(p).compareTo(since) >= 0;
+                } catch (IOException e) {
+                  return false; // gone meanwhile
+                }
+              })
+          .toList();
+    }
   }
 
   private java.util.Optional<Long> nodePid() throws IOException {
