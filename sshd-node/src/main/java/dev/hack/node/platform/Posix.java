@@ -50,6 +50,9 @@ public final class Posix {
    */
   public static native int poll(int[] pollfds, long nfds, int timeout);
 
+  /** pipe(2): {@code fds[0]} is the read end, {@code fds[1]} the write end; 0, or -1 and errno. */
+  public static native int pipe(int[] fds);
+
   /** getuid(2): the real user id of this process. */
   public static native int getuid();
 

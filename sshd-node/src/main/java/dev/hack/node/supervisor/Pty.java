@@ -17,8 +17,9 @@ import java.util.Map;
  * handed the node a duplicate of its master ({@link KeptPty}) and keeps the program running when
  * the node goes away.
  *
- * <p>{@link #read} is for one reader thread, {@link #write} for one writer thread. Nothing here
- * hangs up the PTY while the child runs.
+ * <p>{@link #read} is for one reader at a time (the node's {@link PtyPoller}, or the keeper's
+ * drain), {@link #write} for one writer at a time. Nothing here hangs up the PTY while the child
+ * runs.
  */
 abstract class Pty implements AutoCloseable {
   final int fd;
@@ -136,11 +137,15 @@ abstract class Pty implements AutoCloseable {
     Signals.kill(-group, signal);
   }
 
-  /** Closes this process's descriptor once; returns whether this call did. */
+  /**
+   * Closes this process's descriptor once; returns whether this call did. The node's poller forgets
+   * it first ({@link PtyPoller#forget}), so that nothing polls or reads its number after the close.
+   */
   final synchronized boolean closeFd() {
     if (closed) {
       return false;
     }
+    PtyPoller.SHARED.forget(fd);
     closed = true;
     Posix.close(fd);
     return true;

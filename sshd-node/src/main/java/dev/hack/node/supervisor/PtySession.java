@@ -23,10 +23,11 @@ import org.slf4j.LoggerFactory;
 /**
  * A {@code shell} or {@code process} session: a program on a PTY owned by this node.
  *
- * <p>Threads: {@code pty-read-ID} reads the PTY, appends to the log and offers each chunk to the
- * followers; {@code pty-write-ID} writes queued input to the PTY, so a program that stops reading
- * its input never blocks an SSH I/O thread. Both are owned by this session and end with the program
- * (or on {@link #closeResources}).
+ * <p>Threads: none of its own at rest. The node's {@link PtyPoller} ({@code pty-poll}) reads the
+ * PTY when the program writes, appends to the log and offers each chunk to the followers; a {@code
+ * pty-wait} thread waits for the pacer or the program's exit when there is one to wait for; a
+ * {@code pty-input} task writes queued input to the PTY while there is some, so a program that
+ * stops reading its input never blocks an SSH I/O thread.
  *
  * <p>Pacing: while a client is attached, one of them paces the program, as the one client of an
  * sshd session does: the reader does not read the PTY while that client's follower is more than
@@ -40,7 +41,20 @@ import org.slf4j.LoggerFactory;
  */
 public final class PtySession extends Session {
   private static final Logger LOG = LoggerFactory.getLogger(PtySession.class);
-  private static final byte[] STOP_WRITER = new byte[0];
+
+  /**
+   * Drains the input that queued for each session ({@link #write}): a task per session while it has
+   * queued input, none at rest. A write the terminal is not ready for blocks its task only; idle
+   * threads end after a minute.
+   */
+  private static final java.util.concurrent.ExecutorService INPUT =
+      java.util.concurrent.Executors.newCachedThreadPool(
+          r -> {
+            Thread t = new Thread(r, "pty-input");
+            t.setDaemon(true);
+            return t;
+          });
+
   private static final long MAX_LAG = 4L << 20;
 
   /**
@@ -97,7 +111,7 @@ public final class PtySession extends Session {
   private boolean stopRequested;
   private int restartAttempt;
   private Instant startedRunAt;
-  private Thread writer;
+  private boolean draining; // guarded by inputLock: an INPUT task drains this session's queue
   private boolean abandoned;
   private final Supervisor.PtyHost ptys;
   private boolean restartPending;
@@ -287,9 +301,6 @@ public final class PtySession extends Session {
       restoredAt = Instant.now();
       lostReason = null;
       spawn(program, where);
-      writer = new Thread(this::writeLoop, "pty-write-" + id);
-      writer.setDaemon(true);
-      writer.start();
     }
     LOG.info("{}: {}; brought back: {}", id, why, what);
   }
@@ -316,13 +327,7 @@ public final class PtySession extends Session {
       exitCode = null;
       startedRunAt = Instant.now();
       updatedAt = Instant.parse(meta.updatedAt()); // its record is unchanged: no write needed
-      Pty current = pty;
-      Thread reader = new Thread(() -> readLoop(current), "pty-read-" + id);
-      reader.setDaemon(true);
-      reader.start();
-      writer = new Thread(this::writeLoop, "pty-write-" + id);
-      writer.setDaemon(true);
-      writer.start();
+      watchOutput(pty);
     }
     LOG.info("{}: taken back from the keeper, pid {}, log at {} bytes", id, pid, a.logEnd());
     return true;
@@ -341,9 +346,6 @@ public final class PtySession extends Session {
       throw DiskSpace.isFull(e) ? new DiskSpace.Full(message, e) : new IOException(message, e);
     }
     spawn();
-    writer = new Thread(this::writeLoop, "pty-write-" + id);
-    writer.setDaemon(true);
-    writer.start();
   }
 
   private void spawn() throws IOException {
@@ -359,23 +361,73 @@ public final class PtySession extends Session {
     startedRunAt = Instant.now();
     updatedAt = startedRunAt;
     persist();
-    Pty current = pty;
-    Thread reader = new Thread(() -> readLoop(current), "pty-read-" + id);
-    reader.setDaemon(true);
-    reader.start();
+    watchOutput(pty);
   }
 
-  private void readLoop(Pty p) {
-    byte[] buf = new byte[32 * 1024];
-    try {
-      int n;
-      while ((n = p.read(buf)) > 0) {
-        publish(buf, n);
-        pace();
+  /**
+   * Reads {@code p}'s output as the program writes it: the node's {@link PtyPoller} calls {@link
+   * #readable} when there is some, so a quiet program costs no thread.
+   */
+  private void watchOutput(Pty p) {
+    synchronized (p) {
+      if (!p.closed) { // a closed descriptor's number may be the next PTY's
+        PtyPoller.SHARED.watch(p.fd, () -> readable(p));
       }
+    }
+  }
+
+  /** The poller's one read buffer: {@link #readable} runs on the poller's thread only. */
+  private static final byte[] READ_BUF = new byte[32 * 1024];
+
+  /**
+   * On the poller's thread: one read of {@code p}'s output into the log and to the followers. When
+   * the pacing client is too far behind, or the program's output has ended, the waiting goes to a
+   * {@code pty-wait} thread ({@link #pace}, {@link #readEnded}) and the poller stops watching until
+   * it is done. Returns whether the poller should go on watching.
+   */
+  private boolean readable(Pty p) {
+    int n;
+    try {
+      n = p.read(READ_BUF);
     } catch (IOException e) {
       LOG.debug("{}: PTY read ended: {}", id, e.toString());
+      n = -1;
     }
+    if (n <= 0) {
+      WAIT.execute(() -> readEnded(p));
+      return false;
+    }
+    publish(READ_BUF, n);
+    if (stalledAny) {
+      resumePacing();
+    }
+    PtyAttachment a = pacer;
+    if (a == null || unpaced || a.follower.lag(log.end()) <= PACE_BOUND) {
+      return true; // the common case: read on
+    }
+    WAIT.execute(
+        () -> {
+          pace();
+          watchOutput(p);
+        });
+    return false;
+  }
+
+  /**
+   * Waits on behalf of the poller: pacing, and a program's exit (the read that found the output's
+   * end is followed by the wait for the program's status). A thread each while it waits, none at
+   * rest.
+   */
+  private static final java.util.concurrent.ExecutorService WAIT =
+      java.util.concurrent.Executors.newCachedThreadPool(
+          r -> {
+            Thread t = new Thread(r, "pty-wait");
+            t.setDaemon(true);
+            return t;
+          });
+
+  /** The program's output has ended: wait for its status, close the terminal, record the exit. */
+  private void readEnded(Pty p) {
     Integer code = null;
     try {
       code = p.waitFor(Duration.ofSeconds(10));
@@ -388,8 +440,9 @@ public final class PtySession extends Session {
 
   /**
    * Waits, before the next read of the PTY, while the pacing client is more than {@link
-   * #PACE_BOUND} behind; a pacer that takes nothing for {@link #PACE_STALL} stops pacing. Only the
-   * reader thread calls this, never under a lock.
+   * #PACE_BOUND} behind; a pacer that takes nothing for {@link #PACE_STALL} stops pacing. Called on
+   * a {@code pty-wait} thread while the poller does not watch the PTY ({@link #readable}), never
+   * under a lock.
    */
   private void pace() {
     if (stalledAny) {
@@ -684,7 +737,6 @@ public final class PtySession extends Session {
 
   /** The program is gone for good: end the writer, the attachments and the log streams. */
   private void ended(int code) {
-    input.offer(STOP_WRITER);
     onChange.run();
     for (PtyAttachment a : attachments) {
       a.follower.whenDrained(() -> a.end(new Attachment.End(true, code)));
@@ -730,35 +782,31 @@ public final class PtySession extends Session {
     publish(bytes, bytes.length);
   }
 
-  private void writeLoop() {
-    try {
-      while (true) {
-        byte[] data = input.take();
-        if (data == STOP_WRITER) {
-          synchronized (this) {
-            if (pty == null) {
-              return;
-            }
-          }
-          continue;
-        }
-        Pty p;
-        synchronized (this) {
-          p = pty;
-        }
-        if (p != null) {
-          try {
-            p.write(data, 0, data.length);
-          } catch (IOException e) {
-            LOG.debug("{}: input dropped, the program has exited: {}", id, e.toString());
-          }
-        }
-        synchronized (inputLock) {
-          queuedBytes -= data.length;
+  /** Writes what queued, in order, until nothing is left; one such task per session at a time. */
+  private void drainInput() {
+    while (true) {
+      byte[] data;
+      synchronized (inputLock) {
+        data = input.poll();
+        if (data == null) {
+          draining = false;
+          return;
         }
       }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+      Pty p;
+      synchronized (this) {
+        p = pty;
+      }
+      if (p != null) {
+        try {
+          p.write(data, 0, data.length);
+        } catch (IOException e) {
+          LOG.debug("{}: input dropped, the program has exited: {}", id, e.toString());
+        }
+      }
+      synchronized (inputLock) {
+        queuedBytes -= data.length;
+      }
     }
   }
 
@@ -947,7 +995,7 @@ public final class PtySession extends Session {
    * Input to the program. A keystroke goes straight to the PTY from the caller's thread (an SSH I/O
    * thread) when nothing is queued and the kernel says the write cannot block: that saves a thread
    * hop on every echo. Anything else, such as a large paste or input to a program that is not
-   * reading it, queues for {@code pty-write-ID}, so a caller never blocks; while anything is
+   * reading it, queues for a {@code pty-input} task, so a caller never blocks; while anything is
    * queued, later input queues behind it, in order.
    */
   private void write(byte[] data, int off, int len) {
@@ -967,11 +1015,15 @@ public final class PtySession extends Session {
         }
         return;
       }
+      byte[] copy = new byte[len];
+      System.arraycopy(data, off, copy, 0, len);
       queuedBytes += len;
+      input.offer(copy);
+      if (!draining) {
+        draining = true;
+        INPUT.execute(this::drainInput);
+      }
     }
-    byte[] copy = new byte[len];
-    System.arraycopy(data, off, copy, 0, len);
-    input.offer(copy);
   }
 
   @Override
@@ -1075,11 +1127,6 @@ public final class PtySession extends Session {
     unpaced = false; // the new program is paced again; the old reader only drains what is left
     synchronized (this) {
       spawn();
-      if (writer == null || !writer.isAlive()) {
-        writer = new Thread(this::writeLoop, "pty-write-" + id);
-        writer.setDaemon(true);
-        writer.start();
-      }
     }
     note("[hack: " + id + " restarted]");
     onChange.run();
@@ -1148,7 +1195,6 @@ public final class PtySession extends Session {
     for (PtyAttachment a : attachments) {
       a.detach();
     }
-    input.offer(STOP_WRITER);
     screen.close();
     try {
       log.close();
