@@ -9,7 +9,7 @@ import subprocess, sys, tempfile, threading, time, urllib.request
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 QUICK = "--quick" in sys.argv
 MEASURES = ("throughput", "ws", "echo", "cold", "ciphers", "connect", "cli", "memory", "http",
-            "mesh", "restart")
+            "mesh", "restart", "scale")
 BUSY = "--busy" in sys.argv  # the echo rows again with one core held by a spin loop
 ONLY = [n for a in sys.argv if a.startswith("--only=") for n in a.split("=", 1)[1].split(",")]
 if set(ONLY) - set(MEASURES):
@@ -910,6 +910,10 @@ def main():
             log("restart...")
             import bench_restart  # the keeper: scripts/bench_restart.py
             rows.extend(bench_restart.rows())
+        if want("scale") and ONLY:  # minutes of work: only when asked for by name
+            log("scale...")
+            import bench_scale  # 100 and 1,000 sessions: scripts/bench_scale.py
+            rows.extend(bench_scale.rows())
         log(f"done (load average {load():.2f})")
         print("| measure | hack | OpenSSH | hack/OpenSSH | note |")
         print("|---|---:|---:|---:|---|")

@@ -209,6 +209,8 @@ public final class Node implements AutoCloseable {
       Config config, Consumer<String> warnings, Duration takeOver, Runnable waiting)
       throws IOException {
     HackHome home = config.home();
+    // sessions and jobs get SIGHUP, SIGINT and SIGQUIT as in a terminal, however we were started
+    dev.hack.node.supervisor.ChildSignals.resetForChildren();
     FileModes.ensurePrivateDir(home.root());
     FileModes.ensurePrivateDir(home.keysDir());
     KeyPair hostKey = KeyFiles.loadOrCreate(home.hostKey(), "hack host key");

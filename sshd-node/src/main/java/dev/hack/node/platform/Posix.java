@@ -53,6 +53,36 @@ public final class Posix {
   /** pipe(2): {@code fds[0]} is the read end, {@code fds[1]} the write end; 0, or -1 and errno. */
   public static native int pipe(int[] fds);
 
+  private static native int sigaction(int sig, com.sun.jna.Pointer act, com.sun.jna.Pointer old);
+
+  private static native com.sun.jna.Pointer signal(int sig, com.sun.jna.Pointer handler);
+
+  /**
+   * Whether this process ignores signal {@code sig} ({@code SIG_IGN}), as {@code nohup} or a
+   * script's {@code &} leaves a program. Reads the disposition with {@code sigaction(sig, NULL,
+   * &old)}: {@code sa_handler} is the struct's first field on Linux and on macOS.
+   */
+  public static boolean ignores(int sig) {
+    com.sun.jna.Memory old = new com.sun.jna.Memory(256); // larger than either struct sigaction
+    old.clear();
+    return sigaction(sig, null, old) == 0 && old.getLong(0) == 1L; // SIG_IGN is (void (*)(int)) 1
+  }
+
+  /**
+   * Catches signal {@code sig} with a handler that does nothing, in place of ignoring it: this
+   * process still takes no action, and a program it execs gets the signal's default, which exec
+   * gives a caught signal and not an ignored one. The handler is libc's {@code getpid}, which is
+   * async-signal-safe and takes no argument (the signal number it is passed is left unread, as both
+   * ABIs allow). Returns whether it worked.
+   */
+  public static boolean catchWithNothing(int sig) {
+    com.sun.jna.Function nothing =
+        com.sun.jna.NativeLibrary.getInstance(com.sun.jna.Platform.C_LIBRARY_NAME)
+            .getFunction("getpid");
+    com.sun.jna.Pointer before = signal(sig, nothing);
+    return before == null || com.sun.jna.Pointer.nativeValue(before) != -1L; // SIG_ERR is -1
+  }
+
   /** getuid(2): the real user id of this process. */
   public static native int getuid();
 

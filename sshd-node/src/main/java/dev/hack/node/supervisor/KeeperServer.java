@@ -81,6 +81,7 @@ public final class KeeperServer {
         log("another keeper holds " + lockFile + "; exiting");
         return;
       }
+      ChildSignals.resetForChildren(); // the keeper starts every program of the node's
       new KeeperServer(socket).run();
     }
     System.exit(0); // pty4j's reaper threads are not daemons

@@ -117,6 +117,7 @@ public final class Supervisor implements AutoCloseable {
   private volatile Runnable listener = () -> {};
 
   public Supervisor(Path sessionsDir, SupervisorConfig config) throws IOException {
+    ChildSignals.resetForChildren();
     FileModes.ensurePrivateDir(sessionsDir.toAbsolutePath().getParent());
     this.sessionsDir = FileModes.ensurePrivateDir(sessionsDir);
     this.config = config;
