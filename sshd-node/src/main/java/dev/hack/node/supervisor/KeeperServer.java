@@ -435,11 +435,9 @@ public final class KeeperServer {
     Thread t =
         new Thread(
             () -> {
-              Integer code = null;
+              int code;
               try {
-                while (code == null) {
-                  code = k.pty.waitFor(Duration.ofHours(1));
-                }
+                code = k.pty.waitForExit(); // blocks on pty4j's reaper: no polling
               } catch (InterruptedException e) {
                 return;
               }

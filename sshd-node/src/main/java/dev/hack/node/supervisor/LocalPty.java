@@ -97,6 +97,16 @@ final class LocalPty extends Pty {
     return process.isAlive();
   }
 
+  /**
+   * Waits for the program's exit however long it takes; its exit code (128+N when killed by signal
+   * N). Blocks on pty4j's reaper: unlike a timed {@link #waitFor(Duration)}, whose {@code Process}
+   * default polls every 100 ms (and builds an exception each time), a thread waiting here costs
+   * nothing while the program runs. The keeper's waiter per program uses it.
+   */
+  int waitForExit() throws InterruptedException {
+    return process.waitFor();
+  }
+
   /** Waits up to {@code timeout}; the exit code (128+N when killed by signal N), or null. */
   @Override
   Integer waitFor(Duration timeout) throws InterruptedException {
