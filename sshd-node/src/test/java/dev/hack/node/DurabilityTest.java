@@ -108,6 +108,12 @@ class DurabilityTest {
     // the alternate screen of the pager is redrawn from the log
     TmuxTerminal pager = terminal("attach", "pager");
     String screen = pager.waitFor("numbers line 1", WAIT);
+    // the repaint draws the main screen before it switches to the alternate one: what counts is
+    // the terminal once the repaint is through, not the moment the text first shows
+    long settle = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
+    while (!pager.alternateScreen() && System.nanoTime() < settle) {
+      Thread.sleep(50);
+    }
     assertThat(pager.alternateScreen())
         .as(
             "%s%nthe log holds ?1049h: %s; node-2 said: %s",
