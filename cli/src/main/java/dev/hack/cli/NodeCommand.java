@@ -140,10 +140,10 @@ final class NodeCommand {
                       .withShellApp(picker))
               .withKeeper(options.keeper);
       boolean warm = options.warmUp && !"1".equals(System.getenv("HACK_NO_WARMUP"));
-      int keys = Integer.getInteger("hack.warmup.keys", NodeWarmup.JIT_KEYS);
       if (warm && takeOver != null) {
-        // a restart's new node: the old one serves meanwhile, so warm up before taking over
-        NodeWarmup.quietly(keys, System.out).join();
+        // a restart's new node: the old one serves meanwhile, so warm up before taking over;
+        // bounded, so that a warm-up that hangs never keeps the node from taking over
+        NodeWarmup.quietly(NodeWarmup.JIT_KEYS, System.out).join(WARMUP_BOUND.toMillis());
       }
       // a thread that dies of an uncaught error ends the node instead of leaving it half alive
       dev.hack.node.NodeFailures.exitOnUncaught();
@@ -205,12 +205,15 @@ final class NodeCommand {
       System.out.flush();
       if (warm && takeOver == null) {
         // serving already; the first seconds' keys share the machine with it
-        NodeWarmup.quietly(keys, System.out);
+        NodeWarmup.quietly(NodeWarmup.JIT_KEYS, System.out);
       }
       stopped.await();
       return 0;
     }
   }
+
+  /** The longest a restart's new node waits for its warm-up before it takes over anyway. */
+  static final Duration WARMUP_BOUND = Duration.ofSeconds(20);
 
   private NodeCommand() {}
 

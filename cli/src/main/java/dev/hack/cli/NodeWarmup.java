@@ -175,12 +175,17 @@ final class NodeWarmup {
     Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
     long hourAgo = System.currentTimeMillis() - 3_600_000L;
     try (Stream<Path> old = Files.list(tmp)) {
+      // only this user's: root must not clear another user's temp dirs
+      java.nio.file.attribute.UserPrincipal me =
+          tmp.getFileSystem()
+              .getUserPrincipalLookupService()
+              .lookupPrincipalByName(System.getProperty("user.name"));
       old.filter(p -> p.getFileName().toString().startsWith("hack-warmup"))
           .filter(
               p -> {
                 try {
                   return Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)
-                      && Files.isWritable(p)
+                      && me.equals(Files.getOwner(p, java.nio.file.LinkOption.NOFOLLOW_LINKS))
                       && Files.getLastModifiedTime(p).toMillis() < hourAgo;
                 } catch (IOException e) {
                   return false;

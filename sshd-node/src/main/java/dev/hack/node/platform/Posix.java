@@ -50,8 +50,20 @@ public final class Posix {
    */
   public static native int poll(int[] pollfds, long nfds, int timeout);
 
-  /** pipe(2): {@code fds[0]} is the read end, {@code fds[1]} the write end; 0, or -1 and errno. */
-  public static native int pipe(int[] fds);
+  private static native int pipe(int[] fds);
+
+  /**
+   * pipe(2), both ends close-on-exec (so that no program this process starts inherits them): {@code
+   * fds[0]} is the read end, {@code fds[1]} the write end; 0, or -1 and errno.
+   */
+  public static int pipeCloseOnExec(int[] fds) {
+    int r = pipe(fds);
+    if (r == 0) {
+      Variadic.C.fcntl(fds[0], Variadic.F_SETFD, Variadic.FD_CLOEXEC);
+      Variadic.C.fcntl(fds[1], Variadic.F_SETFD, Variadic.FD_CLOEXEC);
+    }
+    return r;
+  }
 
   private static native int sigaction(int sig, com.sun.jna.Pointer act, com.sun.jna.Pointer old);
 

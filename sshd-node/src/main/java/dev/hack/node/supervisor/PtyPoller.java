@@ -34,6 +34,7 @@ final class PtyPoller {
   private long generation; // guarded by lock: bumped by each forget
   private long served = -1; // guarded by lock: the generation the poll set under way was made at
   private boolean wakePending; // guarded by lock
+  private boolean changed = true; // guarded by lock: watched differs from the last poll set
   private int wakeRead = -1;
   private int wakeWrite = -1;
   private Thread thread;
@@ -45,6 +46,7 @@ final class PtyPoller {
     synchronized (lock) {
       start();
       watched.put(fd, reader);
+      changed = true;
     }
     wake();
   }
@@ -61,7 +63,9 @@ final class PtyPoller {
       if (thread == null) {
         return;
       }
-      watched.remove(fd);
+      if (watched.remove(fd) != null) {
+        changed = true;
+      }
       mine = ++generation;
       if (Thread.currentThread() == thread) {
         return;
@@ -95,7 +99,7 @@ final class PtyPoller {
       return;
     }
     int[] pipe = new int[2];
-    if (Posix.pipe(pipe) != 0) {
+    if (Posix.pipeCloseOnExec(pipe) != 0) {
       throw new IllegalStateException("pipe failed: errno " + Posix.errno());
     }
     wakeRead = pipe[0];
@@ -117,28 +121,33 @@ final class PtyPoller {
 
   private void loop() {
     byte[] drain = new byte[64];
+    int[] fds = new int[0];
+    Reader[] readers = new Reader[0];
+    int[] pollfds = new int[2];
     while (true) {
-      int[] fds;
-      Reader[] readers;
       synchronized (lock) {
         // a new turn: the last one's readers have all returned, and this one's poll set is made
         // after every forget so far, so those forgets are done
         served = generation;
         lock.notifyAll();
-        fds = new int[watched.size()];
-        readers = new Reader[fds.length];
-        int i = 0;
-        for (Map.Entry<Integer, Reader> e : watched.entrySet()) {
-          fds[i] = e.getKey();
-          readers[i++] = e.getValue();
+        if (changed) { // the set is copied only when it changed, not on every output chunk
+          changed = false;
+          fds = new int[watched.size()];
+          readers = new Reader[fds.length];
+          int i = 0;
+          for (Map.Entry<Integer, Reader> e : watched.entrySet()) {
+            fds[i] = e.getKey();
+            readers[i++] = e.getValue();
+          }
+          pollfds = new int[2 * (fds.length + 1)];
+          pollfds[0] = wakeRead;
+          for (int j = 0; j < fds.length; j++) {
+            pollfds[2 * (j + 1)] = fds[j];
+          }
         }
       }
-      int[] pollfds = new int[2 * (fds.length + 1)];
-      pollfds[0] = wakeRead;
-      pollfds[1] = Posix.POLLIN;
-      for (int i = 0; i < fds.length; i++) {
-        pollfds[2 * (i + 1)] = fds[i];
-        pollfds[2 * (i + 1) + 1] = Posix.POLLIN;
+      for (int j = 0; j <= fds.length; j++) {
+        pollfds[2 * j + 1] = Posix.POLLIN; // events; the kernel's revents from the last turn go
       }
       int n = Posix.poll(pollfds, fds.length + 1, -1);
       if (n < 0) {
@@ -174,7 +183,9 @@ final class PtyPoller {
           }
           if (!keep) {
             synchronized (lock) {
-              watched.remove(fds[i], readers[i]);
+              if (watched.remove(fds[i], readers[i])) {
+                changed = true;
+              }
             }
           }
         }

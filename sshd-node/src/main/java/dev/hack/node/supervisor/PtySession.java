@@ -47,13 +47,17 @@ public final class PtySession extends Session {
    * queued input, none at rest. A write the terminal is not ready for blocks its task only; idle
    * threads end after a minute.
    */
-  private static final java.util.concurrent.ExecutorService INPUT =
-      java.util.concurrent.Executors.newCachedThreadPool(
-          r -> {
-            Thread t = new Thread(r, "pty-input");
-            t.setDaemon(true);
-            return t;
-          });
+  private static final java.util.concurrent.ExecutorService INPUT = pool("pty-input");
+
+  /** A cached pool of daemon threads called {@code name}: none at rest, idle ones end in 60 s. */
+  private static java.util.concurrent.ExecutorService pool(String name) {
+    return java.util.concurrent.Executors.newCachedThreadPool(
+        r -> {
+          Thread t = new Thread(r, name);
+          t.setDaemon(true);
+          return t;
+        });
+  }
 
   private static final long MAX_LAG = 4L << 20;
 
@@ -418,13 +422,7 @@ public final class PtySession extends Session {
    * end is followed by the wait for the program's status). A thread each while it waits, none at
    * rest.
    */
-  private static final java.util.concurrent.ExecutorService WAIT =
-      java.util.concurrent.Executors.newCachedThreadPool(
-          r -> {
-            Thread t = new Thread(r, "pty-wait");
-            t.setDaemon(true);
-            return t;
-          });
+  private static final java.util.concurrent.ExecutorService WAIT = pool("pty-wait");
 
   /** The program's output has ended: wait for its status, close the terminal, record the exit. */
   private void readEnded(Pty p) {
