@@ -398,7 +398,11 @@ class DaemonIT {
     Map<String, String> env = pb.environment();
     env.put("HACK_HOME", home.toString());
     env.put("HACK_NO_DAEMON", "1");
-    env.put("JAVA_TOOL_OPTIONS", "-Dpty4j.tmpdir=" + dir.resolve("pty4j"));
+    // every JVM here, the background node that hack starts too, starts as CliNodes' JVMs do
+    env.put(
+        "JAVA_TOOL_OPTIONS",
+        "-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:-UsePerfData -Dpty4j.tmpdir="
+            + dir.resolve("pty4j"));
   }
 
   private Run ssh(int port, String... command) throws Exception {
