@@ -12,7 +12,9 @@ import java.io.PrintWriter;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -88,10 +90,25 @@ final class SessionCommand {
         description = "how long to wait for each node (default: ${DEFAULT-VALUE})")
     String timeout;
 
+    @Option(
+        names = {"-q", "--quiet"},
+        description = "only ID@NODE, one per line: what stop, restart and rm take")
+    boolean quiet;
+
+    @Option(
+        names = "--status",
+        paramLabel = "STATUS",
+        description = "only sessions that are running, exited, lost, or ended (exited or lost)")
+    String status;
+
     @Spec CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {
+      if (status != null && !List.of("running", "exited", "lost", "ended").contains(status)) {
+        throw new picocli.CommandLine.ParameterException(
+            spec.commandLine(), "--status is running, exited, lost or ended, not " + status);
+      }
       Nodes nodes = new Nodes(HackHome.fromEnvironment());
       List<Nodes.Ref> refs = node != null ? List.of(nodes.resolve(node)) : nodes.all();
       if (refs.isEmpty()) {
@@ -126,9 +143,16 @@ final class SessionCommand {
         }
       }
       pool.shutdownNow();
+      if (status != null) {
+        sessions.removeIf(s -> !hasStatus(s, status));
+      }
       // picocli's writers, not System.out: the node's fast path runs this for other processes
       PrintWriter out = spec.commandLine().getOut();
-      if (json) {
+      if (quiet) {
+        for (SessionInfo s : sessions) {
+          out.println(s.id() + "@" + s.node());
+        }
+      } else if (json) {
         out.println(Json.GSON.toJson(sessions));
       } else {
         out.print(table(sessions));
@@ -139,6 +163,10 @@ final class SessionCommand {
         err.println("hack: offline " + o);
       }
       return 0;
+    }
+
+    static boolean hasStatus(SessionInfo s, String status) {
+      return status.equals("ended") ? !s.status().equals("running") : s.status().equals(status);
     }
 
     private static List<SessionInfo> listOne(Nodes nodes, Nodes.Ref ref, Duration limit)
@@ -350,39 +378,92 @@ final class SessionCommand {
     }
   }
 
-  /** A command on one session that the node does without more arguments. */
-  abstract static class OneSession implements Callable<Integer> {
-    @Parameters(paramLabel = "ID[@NODE]")
-    String session;
+  /**
+   * A command on sessions that each node does without more arguments, for many at once: one command
+   * per node (of at most {@link #PER_COMMAND} ids; the node does them in parallel), the nodes one
+   * after another. Exit status: the worst of the nodes'.
+   */
+  abstract static class EachSession implements Callable<Integer> {
+    /** Ids per node command: well under the node's limit of words in one command line (1,024). */
+    static final int PER_COMMAND = 500;
+
+    @Parameters(arity = "1..*", paramLabel = "ID[@NODE]")
+    List<String> sessions;
+
+    @Spec CommandSpec spec;
 
     /** The node's command: stop, restart or rm. */
     abstract String verb();
 
     @Override
     public Integer call() throws Exception {
-      Address a = Address.parse(session);
-      return passThrough(a.node(), List.of(verb(), a.id()));
+      Map<String, List<String>> byNode = new LinkedHashMap<>(); // null: the default node
+      for (String s : sessions) {
+        Address a = Address.parse(s);
+        byNode.computeIfAbsent(a.node(), n -> new ArrayList<>()).add(a.id());
+      }
+      if (byNode.size() == 1 && sessions.size() <= PER_COMMAND) {
+        Map.Entry<String, List<String>> only = byNode.entrySet().iterator().next();
+        List<String> words = new ArrayList<>(List.of(verb()));
+        words.addAll(only.getValue());
+        return passThrough(only.getKey(), words); // a node that cannot be reached: exit 1
+      }
+      Nodes nodes = new Nodes(HackHome.fromEnvironment());
+      int worst = 0;
+      for (Map.Entry<String, List<String>> e : byNode.entrySet()) {
+        try (NodeClient c = nodes.connect(nodes.resolve(e.getKey()))) {
+          List<String> ids = e.getValue();
+          for (int from = 0; from < ids.size(); from += PER_COMMAND) {
+            List<String> words = new ArrayList<>(List.of(verb()));
+            words.addAll(ids.subList(from, Math.min(ids.size(), from + PER_COMMAND)));
+            int rc = c.stream(CommandLines.join(words), null, System.out, System.err, null);
+            worst = Math.max(worst, rc);
+          }
+        } catch (IOException | RuntimeException x) {
+          // the other nodes' sessions are still done
+          spec.commandLine()
+              .getErr()
+              .println(
+                  "hack: "
+                      + (e.getKey() == null ? "this node" : e.getKey())
+                      + ": "
+                      + x.getMessage());
+          worst = Math.max(worst, 1);
+        } finally {
+          System.out.flush();
+        }
+      }
+      return worst;
     }
   }
 
-  @Command(name = "stop", description = "Stop a session.", mixinStandardHelpOptions = true)
-  static final class Stop extends OneSession {
+  @Command(
+      name = "stop",
+      description = "Stop sessions (many at once).",
+      mixinStandardHelpOptions = true)
+  static final class Stop extends EachSession {
     @Override
     String verb() {
       return "stop";
     }
   }
 
-  @Command(name = "restart", description = "Restart a session.", mixinStandardHelpOptions = true)
-  static final class Restart extends OneSession {
+  @Command(
+      name = "restart",
+      description = "Restart sessions: start each command again.",
+      mixinStandardHelpOptions = true)
+  static final class Restart extends EachSession {
     @Override
     String verb() {
       return "restart";
     }
   }
 
-  @Command(name = "rm", description = "Remove an ended session.", mixinStandardHelpOptions = true)
-  static final class Rm extends OneSession {
+  @Command(
+      name = "rm",
+      description = "Remove ended sessions and their logs.",
+      mixinStandardHelpOptions = true)
+  static final class Rm extends EachSession {
     @Override
     String verb() {
       return "rm";

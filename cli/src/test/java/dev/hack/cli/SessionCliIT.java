@@ -127,7 +127,23 @@ class SessionCliIT {
         .contains("SESSION  NODE")
         .containsPattern("b1 +beta +process +running");
 
-    assertThat(hack(me, "session", "stop", "b1@beta").exit()).isZero();
+    // many sessions on two nodes in one command, with the ids that ls -q prints
+    assertThat(hack(me, "session", "start", "--node", "beta", "--name", "b2", "--", "cat").exit())
+        .isZero();
+    assertThat(hack(me, "session", "start", "--name", "a2", "--", "cat").exit()).isZero();
+    Run running = hack(me, "session", "list", "-q", "--status", "running");
+    assertThat(running.out().lines().sorted())
+        .containsExactly("a1@alpha", "a2@alpha", "b1@beta", "b2@beta");
+    Run stopped = hack(me, "session", "stop", "b1@beta", "a2@alpha", "b2@beta");
+    assertThat(stopped.exit()).as(stopped.err()).isZero();
+    Run ended = hack(me, "session", "list", "-q", "--status", "ended");
+    assertThat(ended.out().lines().sorted()).containsExactly("a2@alpha", "b1@beta", "b2@beta");
+    Run removed = hack(me, "session", "rm", "a2@alpha", "b2@beta", "a1@alpha", "b1@beta");
+    assertThat(removed.exit()).isEqualTo(1); // a1 still runs: said, and the others removed
+    assertThat(removed.err()).contains("session a1 is still running").hasLineCount(1);
+    assertThat(hack(me, "session", "list", "-q").out()).isEqualTo("a1@alpha\n");
+    assertThat(hack(me, "session", "list", "--status", "sleeping").exit()).isEqualTo(2);
+
     Run nosuch = hack(me, "session", "logs", "nosuch@beta");
     assertThat(nosuch.exit()).isEqualTo(1);
     assertThat(nosuch.err()).contains("no session nosuch");

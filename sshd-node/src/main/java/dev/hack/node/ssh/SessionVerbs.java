@@ -20,7 +20,13 @@ import dev.hack.node.text.Tables;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -32,7 +38,44 @@ import picocli.CommandLine.Parameters;
  * status} and {@code help}. Each class is a {@link Verb}: its options, its role, its handler.
  */
 final class SessionVerbs {
+  private static final Logger LOG = LoggerFactory.getLogger(SessionVerbs.class);
+
   private SessionVerbs() {}
+
+  /**
+   * Does a change to each session (in parallel in the supervisor), audits each, and reports each
+   * failure on its own line: the others are done. Exit 0 when all went well, 2 when every failure
+   * was a bad argument, else 1.
+   */
+  static void eachSession(
+      SshCall call,
+      List<String> ids,
+      String verb,
+      String event,
+      Function<List<String>, Map<String, Exception>> change) {
+    Map<String, Exception> failed = change.apply(ids);
+    StringBuilder err = new StringBuilder();
+    boolean usage = true;
+    for (String id : new LinkedHashSet<>(ids)) {
+      Exception e = failed.get(id);
+      if (e == null) {
+        call.audit.ok(event, verb + " " + id, null);
+        continue;
+      }
+      call.audit.failed(verb + " " + id, e.getMessage());
+      usage &= e instanceof IllegalArgumentException;
+      if (e instanceof IOException
+          || e instanceof IllegalArgumentException
+          || e instanceof IllegalStateException
+          || e instanceof NoSuchElementException) {
+        err.append("hack: ").append(Quote.line(e.getMessage())).append('\n');
+      } else {
+        LOG.warn("{} {} failed", verb, Quote.word(id), e);
+        err.append("hack: internal error: ").append(e).append('\n');
+      }
+    }
+    call.finish(failed.isEmpty() ? 0 : usage ? 2 : 1, "", err.toString());
+  }
 
   @Command(name = "ls", description = "List sessions.")
   static final class Ls implements Verb {
@@ -423,7 +466,7 @@ final class SessionVerbs {
     }
   }
 
-  @Command(name = "stop", description = "Stop a session: end its programs.")
+  @Command(name = "stop", description = "Stop sessions: end their programs (many at once).")
   static final class Stop implements Verb {
     @Option(
         names = {"-h", "--help"},
@@ -431,8 +474,8 @@ final class SessionVerbs {
         description = "show this help")
     boolean help;
 
-    @Parameters(index = "0", paramLabel = "ID")
-    String id;
+    @Parameters(arity = "1..*", paramLabel = "ID")
+    List<String> ids;
 
     @Override
     public TailnetRole role() {
@@ -440,14 +483,12 @@ final class SessionVerbs {
     }
 
     @Override
-    public void run(SshCall call) throws IOException {
-      call.node.supervisor().stop(id);
-      call.audit.ok("session_stop", "stop " + id, null);
-      call.finish(0, "", "");
+    public void run(SshCall call) {
+      eachSession(call, ids, "stop", "session_stop", call.node.supervisor()::stop);
     }
   }
 
-  @Command(name = "restart", description = "Restart a session: start its command again.")
+  @Command(name = "restart", description = "Restart sessions: start each command again.")
   static final class Restart implements Verb {
     @Option(
         names = {"-h", "--help"},
@@ -455,8 +496,8 @@ final class SessionVerbs {
         description = "show this help")
     boolean help;
 
-    @Parameters(index = "0", paramLabel = "ID")
-    String id;
+    @Parameters(arity = "1..*", paramLabel = "ID")
+    List<String> ids;
 
     @Override
     public TailnetRole role() {
@@ -464,14 +505,12 @@ final class SessionVerbs {
     }
 
     @Override
-    public void run(SshCall call) throws IOException {
-      call.node.supervisor().restart(id);
-      call.audit.ok("session_restart", "restart " + id, null);
-      call.finish(0, "", "");
+    public void run(SshCall call) {
+      eachSession(call, ids, "restart", "session_restart", call.node.supervisor()::restart);
     }
   }
 
-  @Command(name = "rm", description = "Remove an ended session and its log.")
+  @Command(name = "rm", description = "Remove ended sessions and their logs.")
   static final class Rm implements Verb {
     @Option(
         names = {"-h", "--help"},
@@ -479,8 +518,8 @@ final class SessionVerbs {
         description = "show this help")
     boolean help;
 
-    @Parameters(index = "0", paramLabel = "ID")
-    String id;
+    @Parameters(arity = "1..*", paramLabel = "ID")
+    List<String> ids;
 
     @Override
     public TailnetRole role() {
@@ -488,10 +527,8 @@ final class SessionVerbs {
     }
 
     @Override
-    public void run(SshCall call) throws IOException {
-      call.node.supervisor().remove(id);
-      call.audit.ok("session_rm", "rm " + id, null);
-      call.finish(0, "", "");
+    public void run(SshCall call) {
+      eachSession(call, ids, "rm", "session_rm", call.node.supervisor()::remove);
     }
   }
 

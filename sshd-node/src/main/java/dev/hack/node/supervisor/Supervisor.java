@@ -14,14 +14,20 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -320,6 +326,11 @@ public final class Supervisor implements AutoCloseable {
 
   /** Removes an ended session and its log. */
   public void remove(String id) throws IOException {
+    removeOne(id);
+    changed();
+  }
+
+  private void removeOne(String id) throws IOException {
     Session s = get(id);
     if (!sessions.containsKey(id)) {
       throw new IllegalArgumentException(
@@ -335,7 +346,6 @@ public final class Supervisor implements AutoCloseable {
     sessions.remove(id);
     s.closeResources();
     deleteRecursively(Ids.child(sessionsDir, id));
-    changed();
   }
 
   public void stop(String id) throws IOException {
@@ -346,6 +356,94 @@ public final class Supervisor implements AutoCloseable {
   public void restart(String id) throws IOException {
     get(id).restart(config.stopGrace());
     changed();
+  }
+
+  /** What a command on many sessions does to one of them. */
+  @FunctionalInterface
+  public interface EachSession {
+    void apply(String id) throws IOException;
+  }
+
+  /** At most this many sessions are stopped, restarted or removed at once by one command. */
+  static final int AT_ONCE = 32;
+
+  /**
+   * Stops each session, many at once: a stop waits for its program's exit, so one after another
+   * 1,000 sessions took 42 s. Returns each failure by id, in the order given; the others are done.
+   */
+  public Map<String, Exception> stop(List<String> ids) {
+    return each(ids, id -> get(id).stop(config.stopGrace()));
+  }
+
+  /** Restarts each session, many at once; each failure by id. */
+  public Map<String, Exception> restart(List<String> ids) {
+    return each(ids, id -> get(id).restart(config.stopGrace()));
+  }
+
+  /** Removes each ended session and its log, many at once; each failure by id. */
+  public Map<String, Exception> remove(List<String> ids) {
+    return each(ids, this::removeOne);
+  }
+
+  /**
+   * Applies what to each id on up to {@link #AT_ONCE} threads that live as long as the call, then
+   * tells the listeners once. An id given twice is done once.
+   */
+  public Map<String, Exception> each(List<String> ids, EachSession what) {
+    List<String> distinct = List.copyOf(new LinkedHashSet<>(ids));
+    Map<String, Exception> failed = new ConcurrentHashMap<>();
+    int threads = Math.min(AT_ONCE, distinct.size());
+    if (threads <= 1) {
+      for (String id : distinct) {
+        apply(what, id, failed);
+      }
+    } else {
+      AtomicInteger next = new AtomicInteger();
+      ExecutorService pool = Executors.newFixedThreadPool(threads, named("session-each"));
+      try {
+        List<Future<?>> running = new ArrayList<>();
+        for (int i = 0; i < threads; i++) {
+          running.add(
+              pool.submit(
+                  () -> {
+                    for (int k = next.getAndIncrement();
+                        k < distinct.size();
+                        k = next.getAndIncrement()) {
+                      apply(what, distinct.get(k), failed);
+                    }
+                  }));
+        }
+        for (Future<?> f : running) {
+          f.get();
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while changing sessions", e);
+      } catch (ExecutionException e) {
+        throw new IllegalStateException(e.getCause()); // apply catches everything but Errors
+      } finally {
+        pool.shutdownNow();
+      }
+    }
+    if (failed.size() < distinct.size()) {
+      changed();
+    }
+    Map<String, Exception> inOrder = new LinkedHashMap<>();
+    for (String id : distinct) {
+      Exception e = failed.get(id);
+      if (e != null) {
+        inOrder.put(id, e);
+      }
+    }
+    return inOrder;
+  }
+
+  private static void apply(EachSession what, String id, Map<String, Exception> failed) {
+    try {
+      what.apply(id);
+    } catch (IOException | RuntimeException e) {
+      failed.put(id, e);
+    }
   }
 
   /** The tmux NAME command: argv of a tmux client that attaches to NAME, creating it if missing. */

@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import org.apache.sshd.client.session.ClientSession;
 import org.apache.sshd.common.SshException;
@@ -264,6 +265,45 @@ class SshCommandsTest {
       assertThat(info.exitCode()).isIn(129, 143);
       assertThat(node.mina("ls --json").out()).contains("\"exit_code\":" + info.exitCode());
     }
+  }
+
+  @Test
+  void stopAndRmTakeManySessionsAndReportEachFailureWhileDoingTheRest() throws Exception {
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < 40; i++) {
+      ids.add("many" + i);
+      assertThat(node.mina("new --name many" + i + " -- sleep 600").exit()).isZero();
+    }
+    assertThat(node.mina("new --name keep -- sleep 600").exit()).isZero();
+
+    Result stop = node.mina("stop " + String.join(" ", ids) + " nosuch many0");
+    assertThat(stop.exit()).isEqualTo(1);
+    assertThat(stop.err()).isEqualTo("hack: no session nosuch on this node; list them with: ls\n");
+    for (String id : ids) {
+      // when stop returns, each end is on record
+      SessionInfo info = node.node().supervisor().get(id).info();
+      assertThat(info.status()).as(id).isEqualTo("exited");
+      assertThat(info.exitCode()).as(id).isIn(129, 143);
+    }
+    assertThat(node.node().supervisor().get("keep").isRunning()).isTrue();
+
+    Result rm = node.mina("rm keep " + String.join(" ", ids));
+    assertThat(rm.exit()).isEqualTo(1);
+    assertThat(rm.err())
+        .isEqualTo("hack: session keep is still running; stop it first with: stop keep\n");
+    assertThat(node.mina("ls --json").out()).contains("\"keep\"").doesNotContain("many");
+    for (String id : ids) {
+      assertThat(node.home().sessionsDir().resolve(id)).doesNotExist();
+    }
+
+    String audit = Files.readString(node.home().gatewayDir().resolve("audit.jsonl"));
+    assertThat(audit.lines().filter(l -> l.contains("\"session_stop\"")).count()).isEqualTo(40);
+    assertThat(audit.lines().filter(l -> l.contains("\"session_rm\"")).count()).isEqualTo(40);
+    assertThat(audit).contains("stop nosuch").contains("rm keep");
+
+    Result bad = node.mina("stop ../x");
+    assertThat(bad.exit()).isEqualTo(2);
+    assertThat(bad.err().lines().count()).isEqualTo(1);
   }
 
   @Test
