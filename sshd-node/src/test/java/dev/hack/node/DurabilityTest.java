@@ -85,6 +85,8 @@ class DurabilityTest {
     Poll.until(
         WAIT, "less drew its screen", () -> ssh("peek", "pager").out().contains("numbers line 1"));
     String floodPid = field(ls(), "flood", "pid");
+    // vim, moved to the middle of the file, with its cursor on line 120 and the screen as it is
+    Editor before = vim ? editor(numbers) : null;
 
     node.kill9();
     assertThat(alive(floodPid)).as("the program outlives the killed node").isTrue();
@@ -124,6 +126,26 @@ class DurabilityTest {
                 .contains("\u001b[?1049h"),
             tail(Files.readString(dir.resolve("node-2.log"))))
         .isTrue();
+
+    if (vim) {
+      // vim's screen after the restart: the same page, the cursor where it was, the
+      // alternate screen, and vim still answers
+      TmuxTerminal editor = terminal("attach", "editor");
+      editor.waitFor(before.lines().get(0), WAIT);
+      try {
+        Poll.until(WAIT, "vim's page", () -> numbered(editor.screen()).equals(before.lines()));
+      } catch (AssertionError e) {
+        // said below
+      }
+      assertThat(numbered(editor.screen())).isEqualTo(before.lines());
+      assertThat(editor.cursor()).isEqualTo(before.cursor());
+      assertThat(editor.alternateScreen()).isTrue();
+      editor.type(":echo 6*7");
+      editor.keys("Enter");
+      editor.waitFor("42", WAIT);
+      editor.keys("C-\\");
+      editor.waitFor("[detached from editor]", WAIT);
+    }
 
     TmuxTerminal shell = terminal("attach", "sh1");
     Poll.until(WAIT, "sh1 attached", () -> field(ls(), "sh1", "attached").equals("1"));
@@ -311,6 +333,53 @@ class DurabilityTest {
     NodeProcess p = NodeProcess.start(home.root(), tmuxSocket, dir.resolve(log), WAIT, options);
     owned.add(p);
     return p;
+  }
+
+  private final boolean vim = onPath("vim");
+
+  private record Editor(List<String> lines, String cursor) {}
+
+  /** Starts vim on the numbers, moves it to line 120 and reads its page and cursor. */
+  private Editor editor(Path numbers) throws Exception {
+    assertThat(
+            ssh("new", "--name", "editor", "--", "vim", "-u", "NONE", "-N", numbers.toString())
+                .exit())
+        .isZero();
+    TmuxTerminal t = terminal("attach", "editor");
+    t.waitFor("numbers line 1", WAIT);
+    t.type("120Gzz");
+    List<String> page =
+        Poll.until(
+            WAIT,
+            "a full page around line 120",
+            () -> {
+              List<String> lines = numbered(t.screen());
+              return lines.size() == 29 && lines.contains("numbers line 120") ? lines : null;
+            });
+    String cursor = t.cursor();
+    t.keys("C-\\");
+    t.waitFor("[detached from editor]", WAIT);
+    Poll.until(WAIT, "ssh to exit", t::exited);
+    return new Editor(page, cursor);
+  }
+
+  private static List<String> numbered(String screen) {
+    List<String> out = new ArrayList<>();
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("numbers line \\d+").matcher(screen);
+    while (m.find()) {
+      out.add(m.group());
+    }
+    return out;
+  }
+
+  private static boolean onPath(String program) {
+    for (String d : System.getenv().getOrDefault("PATH", "").split(":")) {
+      if (Files.isExecutable(Path.of(d, program))) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private TmuxTerminal terminal(String... command) throws Exception {

@@ -260,7 +260,7 @@ public final class PtySession extends Session {
    */
   private void restore(Restore how, String reason, SessionMeta meta) throws IOException {
     log.refresh();
-    screen.replay();
+    screen.replay(SizeLog.read(dir));
     List<String> lines = screen.lines();
     String lastLine = "";
     for (int i = lines.size() - 1; i >= 0; i--) {
@@ -323,7 +323,7 @@ public final class PtySession extends Session {
       return false;
     }
     log.refresh(); // what the keeper appended while no node ran
-    screen.replay();
+    screen.replay(SizeLog.read(dir));
     synchronized (this) {
       pty = a.pty();
       pid = a.pty().pid();
@@ -358,6 +358,7 @@ public final class PtySession extends Session {
 
   private void spawn(List<String> program, Path dir) throws IOException {
     pty = ptys.start(id, program, dir, env, size, log.file());
+    SizeLog.append(this.dir, log.end(), size);
     bootId = BootId.current();
     pid = pty.pid();
     status = SessionStatus.RUNNING;
@@ -975,6 +976,7 @@ public final class PtySession extends Session {
     }
     synchronized (publishLock) {
       screen.resized(log.end(), newSize);
+      SizeLog.append(dir, log.end(), newSize);
     }
     if (p != null) {
       p.resize(newSize);

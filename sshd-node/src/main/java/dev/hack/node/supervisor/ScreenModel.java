@@ -10,6 +10,7 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.List;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -70,11 +71,27 @@ final class ScreenModel {
   /**
    * Rebuilds the screen from the log, as of a session taken back after the node restarted: the
    * model starts from the log's beginning (or its last {@link #MAX_REPLAY} bytes, where modes set
-   * earlier can be missed) instead of its end. Call before anyone attaches.
+   * earlier can be missed) instead of its end, at the size the output was written at then, and
+   * changes size where the terminal did ({@link SizeLog}). Call before anyone attaches.
    */
-  synchronized void replay() {
+  synchronized void replay(List<SizeLog.Change> sizes) {
     processed = Math.max(0, log.end() - MAX_REPLAY);
     processedVolatile = processed;
+    int columns = screen.columns();
+    int rows = screen.rows(); // the session's size now: where the screen must end up
+    resizes.clear();
+    SizeLog.Change first = null;
+    for (SizeLog.Change c : sizes) {
+      if (c.offset() <= processed) {
+        first = c;
+      } else {
+        resizes.addLast(new long[] {c.offset(), c.columns(), c.rows()});
+      }
+    }
+    if (first != null) {
+      screen.resize(first.columns(), first.rows());
+    }
+    resizes.addLast(new long[] {log.end(), columns, rows});
   }
 
   /** New bytes are in the log. Cheap; called by the session's reader for every chunk. */

@@ -70,6 +70,11 @@ public final class TmuxTerminal implements AutoCloseable {
     return tmux("display-message", "-p", "-t", "term", "#{alternate_on}").strip().equals("1");
   }
 
+  /** The cursor's column and row, from 0. */
+  public String cursor() throws IOException {
+    return tmux("display-message", "-p", "-t", "term", "#{cursor_x},#{cursor_y}").strip();
+  }
+
   /** Whether the program in the window has exited. */
   public boolean exited() throws IOException {
     return tmux("display-message", "-p", "-t", "term", "#{pane_dead}").strip().equals("1");
