@@ -187,6 +187,101 @@ class DurabilityTest {
   }
 
   @Test
+  void everyKeptProgramsEndIsReportedWithItsCodeWithoutAThreadWaitingForEach() throws Exception {
+    HackHome home = HackHome.at(dir.resolve("home"));
+    clientKey = dir.resolve("client").resolve("id_ed25519");
+    KeyFiles.loadOrCreate(clientKey, "test client");
+    new AuthorizedKeys(home.authorizedKeys(), w -> {})
+        .authorize(Files.readString(KeyFiles.publicKeyPath(clientKey)));
+    Path tmuxSocket = Files.createTempDirectory(Path.of("/tmp"), "hack-tmux").resolve("s");
+    node = start(home, tmuxSocket, "node-1.log");
+    owned.add(() -> killKeeper(home));
+    // at once (it may end before the keeper watches it), after a while, and stopped
+    for (int i = 0; i < 10; i++) {
+      assertThat(ssh("new", "--name", "now" + i, "--", "sh", "-c", "'exit " + i + "'").exit())
+          .isZero();
+      assertThat(
+              ssh(
+                      "new",
+                      "--name",
+                      "later" + i,
+                      "--",
+                      "sh",
+                      "-c",
+                      "'sleep 2; exit " + (20 + i) + "'")
+                  .exit())
+          .isZero();
+      assertThat(ssh("new", "--name", "idle" + i, "--", "sleep", "600").exit()).isZero();
+    }
+    String keeper = keeperPid(home);
+    JsonArray list =
+        Poll.until(
+            WAIT,
+            "every end on record",
+            () -> {
+              JsonArray l = ls();
+              return l.toString().contains("\"running\"") && countRunning(l) == 10 ? l : null;
+            });
+    for (int i = 0; i < 10; i++) {
+      assertThat(field(list, "now" + i, "exit_code")).isEqualTo(String.valueOf(i));
+      assertThat(field(list, "later" + i, "exit_code")).isEqualTo(String.valueOf(20 + i));
+    }
+    int running = threads(keeper); // the 10 idle programs
+    List<String> idle = new ArrayList<>(List.of("stop"));
+    for (int i = 0; i < 10; i++) {
+      idle.add("idle" + i);
+    }
+    assertThat(ssh(idle.toArray(String[]::new)).exit()).isZero();
+    JsonArray stopped = ls();
+    for (int i = 0; i < 10; i++) {
+      assertThat(field(stopped, "idle" + i, "status")).isEqualTo("exited");
+      assertThat(field(stopped, "idle" + i, "exit_code")).isIn("129", "143");
+    }
+    // each program took one thread, pty4j's reaper; no thread of the keeper's waited for it
+    // (until the exits poller, a keeper-wait thread each: two per program)
+    int[] last = {running};
+    int after =
+        Poll.until(
+            WAIT,
+            "the keeper's threads to settle",
+            () -> {
+              Thread.sleep(500);
+              int now = threads(keeper);
+              boolean settled = now == last[0];
+              last[0] = now;
+              return settled ? now : null;
+            });
+    assertThat(running - after).as("keeper threads that ended with 10 programs").isBetween(9, 12);
+  }
+
+  private static int countRunning(JsonArray list) {
+    int n = 0;
+    for (var e : list) {
+      if (e.getAsJsonObject().get("status").getAsString().equals("running")) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  private static String keeperPid(HackHome home) throws Exception {
+    TestNode.Result r =
+        TestNode.run(
+            List.of("pgrep", "-f", "KeeperServer " + home.daemonDir().resolve("keeper.sock")));
+    assertThat(r.exit()).as("the keeper runs").isZero();
+    return r.out().strip().lines().findFirst().orElseThrow();
+  }
+
+  private static int threads(String pid) throws Exception {
+    for (String line : Files.readAllLines(Path.of("/proc", pid, "status"))) {
+      if (line.startsWith("Threads:")) {
+        return Integer.parseInt(line.substring("Threads:".length()).strip());
+      }
+    }
+    throw new AssertionError("no Threads: line for " + pid);
+  }
+
+  @Test
   void aKilledKeeperTakesNoSessionTheNodeHoldsAndANewOneStartsForNewSessions() throws Exception {
     HackHome home = HackHome.at(dir.resolve("home"));
     clientKey = dir.resolve("client").resolve("id_ed25519");

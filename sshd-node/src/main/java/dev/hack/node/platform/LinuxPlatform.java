@@ -182,6 +182,18 @@ public final class LinuxPlatform implements Platform {
     }
   }
 
+  /** {@code pidfd_open}'s number: the same on every Linux architecture (the unified table). */
+  private static final long SYS_PIDFD_OPEN = 434;
+
+  @Override
+  public java.util.OptionalInt exitDescriptor(long pid) {
+    if (pid <= 0 || pid > Integer.MAX_VALUE) {
+      return java.util.OptionalInt.empty();
+    }
+    long fd = Variadic.C.syscall(SYS_PIDFD_OPEN, (int) pid, 0); // close-on-exec always
+    return fd < 0 ? java.util.OptionalInt.empty() : java.util.OptionalInt.of((int) fd);
+  }
+
   /** {@code /proc/PID/stat}: its state, the field after the command's closing parenthesis. */
   @Override
   public boolean isRunning(long pid) {

@@ -268,4 +268,9 @@ public final class MacPlatform implements Platform {
   public boolean isRunning(long pid) {
     return pid > 0 && ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
   }
+
+  @Override
+  public java.util.OptionalInt exitDescriptor(long pid) {
+    return java.util.OptionalInt.empty(); // a kqueue with EVFILT_PROC would do; not built
+  }
 }

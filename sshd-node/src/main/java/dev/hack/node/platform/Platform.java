@@ -139,6 +139,15 @@ public sealed interface Platform permits LinuxPlatform, MacPlatform {
    * that long for nothing.
    */
   boolean isRunning(long pid);
+
+  /**
+   * A descriptor that becomes readable ({@code POLLIN}) once process {@code pid}, a child of this
+   * process, has ended, so that one thread can wait for many programs' ends with one {@code
+   * poll(2)}; close-on-exec; the caller closes it. Empty where the system has none: then a thread
+   * waits for each program. Linux: {@code pidfd_open(2)} (Linux 5.3 and later). macOS: none (a
+   * kqueue's {@code EVFILT_PROC} would do, and is not built).
+   */
+  java.util.OptionalInt exitDescriptor(long pid);
 }
 
 /** The platform found once, when first asked for. */

@@ -24,6 +24,9 @@ interface Variadic extends Library {
   /** {@code int ioctl(int fd, unsigned long request, ...)}. */
   int ioctl(int fd, long request, Object... args);
 
+  /** {@code long syscall(long number, ...)} (Linux only: macOS has no use for it here). */
+  long syscall(long number, Object... args);
+
   /** {@code F_SETFD} and {@code FD_CLOEXEC}: the same on Linux and macOS. */
   int F_GETFD = 1;
 

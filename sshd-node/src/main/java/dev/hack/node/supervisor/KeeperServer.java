@@ -4,6 +4,7 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import dev.hack.node.api.PtySize;
+import dev.hack.node.platform.Platform;
 import dev.hack.node.platform.Posix;
 import dev.hack.node.platform.UnixSocket;
 import java.io.EOFException;
@@ -34,7 +35,9 @@ import java.util.Map;
  * it adopts); when that node's connection ends, everything it held goes back to being drained.
  *
  * <p>Threads: {@code keeper-accept}, one {@code keeper-conn} per connection, {@code keeper-drain}
- * (one poll(2) over every terminal nobody holds), and pty4j's reaper per program.
+ * (one poll(2) over every terminal nobody holds), {@code keeper-exits} (one poll(2) over a pidfd
+ * per program, for their ends; {@code keeper-wait-ID} per program where there are no pidfds), and
+ * pty4j's reaper per program.
  */
 public final class KeeperServer {
   private static final Duration IDLE_EXIT = Duration.ofSeconds(30);
@@ -430,37 +433,78 @@ public final class KeeperServer {
     return o;
   }
 
-  /** Waits for the program's exit and tells the node that holds it, if any. */
+  /**
+   * Ends of programs, one poll(2) over a descriptor per program that turns readable when it ends
+   * ({@link Platform#exitDescriptor}, Linux's pidfd): no thread per program waits for its exit.
+   */
+  private final PtyPoller exits = new PtyPoller("keeper-exits");
+
+  /**
+   * The short wait for the status of a program that has just ended (pty4j's reaper has it moments
+   * later), and the report: one thread, in the order the ends came.
+   */
+  private static final java.util.concurrent.ExecutorService ENDED =
+      java.util.concurrent.Executors.newSingleThreadExecutor(
+          r -> {
+            Thread t = new Thread(r, "keeper-ended");
+            t.setDaemon(true);
+            return t;
+          });
+
+  /**
+   * Waits for the program's exit and tells the node that holds it, if any: on the exits poller
+   * where the system has exit descriptors, else on a thread of its own.
+   */
   private void watch(Kept k) {
-    Thread t =
-        new Thread(
+    java.util.OptionalInt exitFd = Platform.current().exitDescriptor(k.pty.pid());
+    if (exitFd.isPresent()) {
+      int fd = exitFd.getAsInt();
+      // opened while pty4j had not reaped the program, so it is that program's
+      if (k.pty.isAlive()) {
+        exits.watch(
+            fd,
             () -> {
-              int code;
-              try {
-                code = k.pty.waitForExit(); // blocks on pty4j's reaper: no polling
-              } catch (InterruptedException e) {
-                return;
-              }
-              Connection owner;
-              synchronized (k) {
-                k.exitCode = code;
-                owner = k.owner;
-              }
-              if (owner != null) {
-                JsonObject ev = KeeperWire.message("exited");
-                ev.addProperty("id", k.id);
-                ev.addProperty("pid", k.pty.pid()); // not a newer program of the same session
-                ev.addProperty("code", code);
-                try {
-                  owner.wire.send(ev);
-                } catch (IOException e) {
-                  // the node is gone; it asks again when it comes back
-                }
-              }
-            },
-            "keeper-wait-" + k.id);
+              ENDED.execute(
+                  () -> {
+                    exits.forget(fd);
+                    Posix.close(fd);
+                    awaitExit(k);
+                  });
+              return false; // readable once: the program has ended
+            });
+        return;
+      }
+      Posix.close(fd);
+    }
+    Thread t = new Thread(() -> awaitExit(k), "keeper-wait-" + k.id);
     t.setDaemon(true);
     t.start();
+  }
+
+  /** Waits for pty4j's reaper to have the exit status, then reports it. */
+  private void awaitExit(Kept k) {
+    int code;
+    try {
+      code = k.pty.waitForExit(); // blocks on pty4j's reaper: no polling
+    } catch (InterruptedException e) {
+      return;
+    }
+    Connection owner;
+    synchronized (k) {
+      k.exitCode = code;
+      owner = k.owner;
+    }
+    if (owner != null) {
+      JsonObject ev = KeeperWire.message("exited");
+      ev.addProperty("id", k.id);
+      ev.addProperty("pid", k.pty.pid()); // not a newer program of the same session
+      ev.addProperty("code", code);
+      try {
+        owner.wire.send(ev);
+      } catch (IOException e) {
+        // the node is gone; it asks again when it comes back
+      }
+    }
   }
 
   /** Reads every terminal no node holds into its session's log. */

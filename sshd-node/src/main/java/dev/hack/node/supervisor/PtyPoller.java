@@ -21,7 +21,7 @@ final class PtyPoller {
   private static final Logger LOG = LoggerFactory.getLogger(PtyPoller.class);
 
   /** The node's poller, started on first use. */
-  static final PtyPoller SHARED = new PtyPoller();
+  static final PtyPoller SHARED = new PtyPoller("pty-poll");
 
   /** Called on the poller's thread when the descriptor is readable. */
   interface Reader {
@@ -38,8 +38,12 @@ final class PtyPoller {
   private int wakeRead = -1;
   private int wakeWrite = -1;
   private Thread thread;
+  private final String name;
 
-  private PtyPoller() {}
+  /** A poller whose thread, started on first use, is called {@code name}. */
+  PtyPoller(String name) {
+    this.name = name;
+  }
 
   /** Watches {@code fd} until its reader says otherwise or it is forgotten. */
   void watch(int fd, Reader reader) {
@@ -104,7 +108,7 @@ final class PtyPoller {
     }
     wakeRead = pipe[0];
     wakeWrite = pipe[1];
-    thread = new Thread(this::loop, "pty-poll");
+    thread = new Thread(this::loop, name);
     thread.setDaemon(true);
     thread.start();
   }
@@ -178,7 +182,7 @@ final class PtyPoller {
           try {
             keep = readers[i].readable();
           } catch (RuntimeException e) {
-            LOG.warn("PTY reader failed: {}", e.toString());
+            LOG.warn("{}: a reader failed: {}", name, e.toString());
             keep = false;
           }
           if (!keep) {

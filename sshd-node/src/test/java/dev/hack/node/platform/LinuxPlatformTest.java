@@ -74,6 +74,24 @@ class LinuxPlatformTest {
   }
 
   @Test
+  void anExitDescriptorTurnsReadableWhenTheProgramEnds() throws Exception {
+    Process p = new ProcessBuilder("cat").start();
+    int fd = Platform.current().exitDescriptor(p.pid()).orElseThrow();
+    try {
+      int[] set = {fd, Posix.POLLIN};
+      assertThat(Posix.poll(set, 1, 0)).as("running: not readable").isZero();
+      p.getOutputStream().close(); // cat reads the end of its input and exits
+      set[1] = Posix.POLLIN;
+      assertThat(Posix.poll(set, 1, 10_000)).isEqualTo(1);
+      assertThat(set[1] >>> 16 & Posix.POLLIN).isEqualTo(Posix.POLLIN);
+      assertThat(p.waitFor()).isZero();
+    } finally {
+      Posix.close(fd);
+    }
+    assertThat(Platform.current().exitDescriptor(-1)).isEmpty();
+  }
+
+  @Test
   void thisMachineIsLinux() {
     assertThat(Platform.current()).isSameAs(LinuxPlatform.INSTANCE);
     assertThat(Platform.current().name()).isEqualTo("linux");
