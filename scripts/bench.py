@@ -297,7 +297,8 @@ def ciphers(env, node_port, sshd_port):
         node, sshd = env.ssh_base(node_port, opts=opts), env.sshd_base(opts)
         picked = f"node: {negotiated(node + ['ls'])}; sshd: {negotiated(sshd + ['true'])}"
         (h50, h99), (s50, s99) = echo(node + ["-tt", "attach", "echo-c"], sshd + ["-tt", cat],
-                                      re.sub(r"[^a-z0-9]+", "-", name.split(" (")[0]))
+                                      re.sub(r"[^a-z0-9]+", "-", name.split(" (")[0]),
+                                      env.node_java_pid)
         stats = {}
         t_hack, t_ssh, got_hack, got_ssh = throughput(env, node_port, sshd_port, opts, stats)
         rows.append((f"{name}: keystroke echo p50, {KEYSTROKES} keys (ms)", h50, s50,
@@ -559,14 +560,50 @@ class EchoClient:
         return s[len(s) // 2], s[max(0, int(len(s) * 0.99) - 1)]
 
 
-def echo(hack_argv, sshd_argv, samples="echo"):
+def jit_cpu(pid):
+    """CPU seconds the JVM `pid`'s C2 compiler threads have used (0 when it cannot be read)."""
+    total = 0
+    try:
+        for t in os.listdir(f"/proc/{pid}/task"):
+            try:
+                if open(f"/proc/{pid}/task/{t}/comm").read().startswith("C2 Compiler"):
+                    stat = open(f"/proc/{pid}/task/{t}/stat").read().rsplit(")", 1)[1].split()
+                    total += int(stat[11]) + int(stat[12])
+            except OSError:
+                pass
+    except OSError:
+        return 0
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+WARM_KEYS = 3000  # at least; then on until the JIT is quiet (jit_pid), at most WARM_MAX
+WARM_MAX = 30000
+WARMED = {}  # samples name -> warm-up keys typed before the recorded ones
+
+
+def warm_up(clients, jit_pid):
+    """Unrecorded keys to each client: WARM_KEYS, then batches of 500 while the JVM `jit_pid`'s
+    C2 compiler used 20 ms or more in the last batch (WARM_MAX keys at most). How many each got."""
+    typed = 0
+    while True:
+        before = jit_cpu(jit_pid) if jit_pid else 0
+        for _ in range(WARM_KEYS if typed == 0 else 500):
+            for c in clients:
+                c.keystroke(False)
+            typed += 1
+        if not jit_pid or typed >= WARM_MAX or jit_cpu(jit_pid) - before < 0.02:
+            return typed
+
+
+def echo(hack_argv, sshd_argv, samples="echo", jit_pid=None):
     """Both clients stay connected; keystrokes alternate in batches of 25, so a noisy moment on
-    the machine lands on both sides alike."""
+    the machine lands on both sides alike. Warm: WARM_KEYS unrecorded keys each, then, given the
+    node JVM's pid, batches of 500 until its C2 compiler used under 20 ms in one: after 3,000 keys
+    it was still compiling, 0.3-0.5 s of a core while the keys were recorded, which was most of
+    the node's p99 (docs/performance.md, "Warm")."""
     hack, sshd = EchoClient(hack_argv), EchoClient(sshd_argv)
     try:
-        for _ in range(3000):  # warm-up: the node's JIT compiles the keystroke path
-            hack.keystroke(False)
-            sshd.keystroke(False)
+        WARMED[samples] = warm_up((hack, sshd), jit_pid)
         for _ in range(KEYSTROKES // 25):
             for _ in range(25):
                 hack.keystroke(True)
@@ -599,7 +636,8 @@ COLD_KEYS = 400
 
 def cold_echo(env, daemon, wait_warm):
     """The first COLD_KEYS keystrokes to a node started just now, against as many on a new
-    connection to sshd, alternating in batches of 25; then 3000 unrecorded keys and COLD_KEYS
+    connection to sshd, alternating in batches of 25; then unrecorded keys until the node's JIT is
+    quiet (warm_up) and COLD_KEYS
     recorded ones on the same node, warm. `daemon`: started with `hack daemon start` (which maps
     its classes from the archive it makes first) instead of `hack node serve`. `wait_warm`: type
     only once the node has said "warmed up" (its JIT warm-up, NodeWarmup, runs in the background
@@ -622,6 +660,7 @@ def cold_echo(env, daemon, wait_warm):
         st = json.loads(subprocess.run([hack, "daemon", "status", "--json"], env=run_env,
                                        capture_output=True, text=True).stdout)
         port = st["ssh"]["port"]
+        node_pid = st["pid"]
         log_file = os.path.join(home, "daemon", "node.log")
         warm_said = lambda: "warmed up in" in open(log_file).read().split("node starting")[-1]
     else:
@@ -633,6 +672,7 @@ def cold_echo(env, daemon, wait_warm):
         if not line.startswith("ssh listening on"):
             raise SystemExit("node did not start: " + line)
         t_ready = time.time()
+        node_pid = p.pid  # scripts/hack execs java
         threading.Thread(target=lambda: said.extend(p.stdout), daemon=True).start()
         port = int(line.strip().rsplit(":", 1)[1])
         warm_said = lambda: any(x.startswith("warmed up in") for x in said)
@@ -658,8 +698,7 @@ def cold_echo(env, daemon, wait_warm):
                     sshd_c.keystroke(True)
             cold, sshd = hack_c.percentiles(), sshd_c.percentiles()
             hack_c.samples = []
-            for _ in range(3000):
-                hack_c.keystroke(False)
+            WARMED["cold-" + name] = warm_up((hack_c,), node_pid)
             for _ in range(COLD_KEYS):
                 hack_c.keystroke(True)
             warm = hack_c.percentiles()
@@ -808,9 +847,11 @@ def main():
                            check=True, stdout=subprocess.DEVNULL)
             time.sleep(0.5)
             (h50, h99), (s50, s99) = echo(env.ssh_base(node_port) + ["-tt", "attach", "echo"],
-                                          env.sshd_base() + ["-tt", env_cat])
+                                          env.sshd_base() + ["-tt", env_cat],
+                                          jit_pid=env.node_java_pid)
             rows.append((f"keystroke echo p50, {KEYSTROKES} keys to raw cat (ms)", h50, s50,
-                         "lower is better", ""))
+                         "lower is better", f"after {WARMED['echo']} warm-up keys (until the"
+                         " node's JIT compiler was quiet)"))
             rows.append(("keystroke echo p99 (ms)", h99, s99, "lower is better", ""))
             if BUSY:
                 log("echo, one core busy...")
@@ -818,7 +859,7 @@ def main():
                 try:
                     (b50, b99), (t50, t99) = echo(
                         env.ssh_base(node_port) + ["-tt", "attach", "echo"],
-                        env.sshd_base() + ["-tt", env_cat], "busy")
+                        env.sshd_base() + ["-tt", env_cat], "busy", env.node_java_pid)
                 finally:
                     spin.close()
                 rows.append((f"keystroke echo p50 with one core held by a spin loop (--busy),"
@@ -832,12 +873,14 @@ def main():
                 when = "once it said it had warmed up" if wait_warm else "at once"
                 log(f"cold echo after {how}, {when}...")
                 (c50, c99), (s50, s99), (w50, w99), t_warm = cold_echo(env, daemon, wait_warm)
+                name = ("daemon" if daemon else "serve") + ("-warm" if wait_warm else "")
                 waited = (f"; it said so {t_warm:.1f} s after it served" if wait_warm else
                           "; its warm-up runs meanwhile")
                 rows.append((f"keystroke echo p50, the first {COLD_KEYS} keys to a node just"
                              f" started with {how}, typed {when}, vs a new sshd connection's"
                              f" first (ms)", c50, s50, "lower is better",
-                             f"the same node warm (after 3000 more keys): p50 {w50:.3f} ms"
+                             f"the same node warm (after {WARMED['cold-' + name]} more keys,"
+                             f" until its JIT was quiet): p50 {w50:.3f} ms"
                              + waited))
                 rows.append((f"keystroke echo p99, the same first {COLD_KEYS} keys (ms)", c99, s99,
                              "lower is better",
