@@ -39,6 +39,15 @@ final class KeeperClient implements AutoCloseable {
   private final AtomicLong seq = new AtomicLong();
   private final Map<Long, CompletableFuture<KeeperWire.Frame>> pending = new ConcurrentHashMap<>();
   private final Map<String, KeptPty> held = new ConcurrentHashMap<>();
+
+  /**
+   * Ends that came before this node knew the program: the keeper watches a program's end from the
+   * moment it starts it, so an {@code exited} can be read before the caller of {@link #spawn} has
+   * the answer in {@link #held}. Guarded by {@link #ends}, as are changes to {@link #held}.
+   */
+  private final Map<String, long[]> early = new java.util.HashMap<>(); // id -> {pid, code}
+
+  private final Object ends = new Object();
   private volatile boolean closed;
   private volatile boolean ending; // asked the keeper to shut down: its connection ends next
 
@@ -185,10 +194,18 @@ final class KeeperClient implements AutoCloseable {
           UnixSocket.closeFd(fd);
         }
         if (f.type().equals("exited")) {
-          KeptPty p = held.get(f.message().get("id").getAsString());
+          String id = f.message().get("id").getAsString();
           long pid = f.message().has("pid") ? f.message().get("pid").getAsLong() : -1;
+          int code = f.message().get("code").getAsInt();
+          KeptPty p;
+          synchronized (ends) {
+            p = held.get(id);
+            if (p == null && pid >= 0) {
+              early.put(id, new long[] {pid, code}); // the spawn's caller has not taken it yet
+            }
+          }
           if (p != null && (pid < 0 || p.pid() == pid)) { // a restart's old program: not this one
-            p.exited(f.message().get("code").getAsInt());
+            p.exited(code);
           }
         }
       }
@@ -289,7 +306,14 @@ final class KeeperClient implements AutoCloseable {
       throw new IOException("the keeper sent " + f.fds().length + " terminals for " + id);
     }
     KeptPty p = new KeptPty(this, id, f.message().get("pid").getAsLong(), f.fds()[0]);
-    held.put(id, p);
+    long[] before;
+    synchronized (ends) {
+      held.put(id, p);
+      before = early.remove(id);
+    }
+    if (exitCode == null && before != null && before[0] == p.pid()) {
+      exitCode = (int) before[1]; // it ended before the answer reached its caller
+    }
     if (exitCode != null) {
       p.exited(exitCode);
     }
@@ -298,7 +322,10 @@ final class KeeperClient implements AutoCloseable {
 
   /** The node lets go of {@code id}; the keeper drains it from now on. */
   void release(String id) {
-    held.remove(id);
+    synchronized (ends) {
+      held.remove(id);
+      early.remove(id);
+    }
     tell("release", id);
   }
 
@@ -307,9 +334,12 @@ final class KeeperClient implements AutoCloseable {
    * forgets it (not a newer program of the same session, started by a restart meanwhile).
    */
   void forget(String id, long pid) {
-    KeptPty p = held.get(id);
-    if (p != null && p.pid() == pid) {
-      held.remove(id, p);
+    synchronized (ends) {
+      KeptPty p = held.get(id);
+      if (p != null && p.pid() == pid) {
+        held.remove(id, p);
+      }
+      early.remove(id);
     }
     JsonObject m = KeeperWire.message("forget");
     m.addProperty("id", id);

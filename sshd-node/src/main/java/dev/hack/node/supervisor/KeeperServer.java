@@ -464,12 +464,12 @@ public final class KeeperServer {
         exits.watch(
             fd,
             () -> {
-              ENDED.execute(
-                  () -> {
-                    exits.forget(fd);
-                    Posix.close(fd);
-                    awaitExit(k);
-                  });
+              // on the poller's thread, where forget returns at once: closed here, the number is
+              // never polled again (a forget from another thread waits for the poller's next
+              // turn, and 1,000 ends at once waited for 1,000 turns one after another)
+              exits.forget(fd);
+              Posix.close(fd);
+              ENDED.execute(() -> awaitExit(k));
               return false; // readable once: the program has ended
             });
         return;
