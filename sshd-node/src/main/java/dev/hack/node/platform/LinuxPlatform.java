@@ -194,6 +194,47 @@ public final class LinuxPlatform implements Platform {
     return fd < 0 ? java.util.OptionalInt.empty() : java.util.OptionalInt.of((int) fd);
   }
 
+  /** {@code waitid(2)}: Linux's, for {@code P_PIDFD} (Linux 5.4 and later). */
+  private static final class Wait {
+    static {
+      com.sun.jna.Native.register(com.sun.jna.Platform.C_LIBRARY_NAME);
+    }
+
+    static native int waitid(int idtype, int id, com.sun.jna.Pointer infop, int options);
+  }
+
+  private static final int P_PIDFD = 3;
+  private static final int WEXITED = 4;
+  private static final int WNOHANG = 1;
+  private static final int WNOWAIT = 0x01000000;
+  private static final int CLD_EXITED = 1;
+  private static final int CLD_KILLED = 2;
+  private static final int CLD_DUMPED = 3;
+
+  /**
+   * {@code waitid(P_PIDFD, fd, &info, WEXITED | WNOWAIT | WNOHANG)}: the status stays for the
+   * parent's own wait (pty4j's reaper). {@code siginfo_t} on 64-bit Linux: {@code si_code} at 8,
+   * {@code si_pid} at 16 (0 while nothing has ended), {@code si_status} at 24.
+   */
+  @Override
+  public java.util.OptionalInt exitCode(int exitDescriptor) {
+    com.sun.jna.Memory info = new com.sun.jna.Memory(128); // sizeof(siginfo_t)
+    info.clear();
+    if (Wait.waitid(P_PIDFD, exitDescriptor, info, WEXITED | WNOWAIT | WNOHANG) != 0
+        || info.getInt(16) == 0) {
+      return java.util.OptionalInt.empty();
+    }
+    int code = info.getInt(8);
+    int status = info.getInt(24);
+    if (code == CLD_EXITED) {
+      return java.util.OptionalInt.of(status);
+    }
+    if (code == CLD_KILLED || code == CLD_DUMPED) {
+      return java.util.OptionalInt.of(128 + status);
+    }
+    return java.util.OptionalInt.empty();
+  }
+
   /** {@code /proc/PID/stat}: its state, the field after the command's closing parenthesis. */
   @Override
   public boolean isRunning(long pid) {

@@ -270,6 +270,11 @@ public final class MacPlatform implements Platform {
   }
 
   @Override
+  public java.util.OptionalInt exitCode(int exitDescriptor) {
+    return java.util.OptionalInt.empty(); // there are no exit descriptors here
+  }
+
+  @Override
   public java.util.OptionalInt exitDescriptor(long pid) {
     return java.util.OptionalInt.empty(); // a kqueue with EVFILT_PROC would do; not built
   }

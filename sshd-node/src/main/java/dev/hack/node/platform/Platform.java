@@ -148,6 +148,14 @@ public sealed interface Platform permits LinuxPlatform, MacPlatform {
    * kqueue's {@code EVFILT_PROC} would do, and is not built).
    */
   java.util.OptionalInt exitDescriptor(long pid);
+
+  /**
+   * The exit code (128+N when killed by signal N) of the ended process behind {@code
+   * exitDescriptor}, read without reaping it, so that its parent's own wait still gets it; empty
+   * when it has not ended or the system cannot say (then wait as the parent does). Linux: {@code
+   * waitid(P_PIDFD, …, WNOWAIT)} (Linux 5.4 and later).
+   */
+  java.util.OptionalInt exitCode(int exitDescriptor);
 }
 
 /** The platform found once, when first asked for. */

@@ -91,6 +91,71 @@ class LinuxPlatformTest {
     assertThat(Platform.current().exitDescriptor(-1)).isEmpty();
   }
 
+  /** libc calls this test needs and the node does not. */
+  interface TestC extends com.sun.jna.Library {
+    TestC C = com.sun.jna.Native.load(com.sun.jna.Platform.C_LIBRARY_NAME, TestC.class);
+
+    int prctl(int option, Object... args);
+
+    int waitpid(int pid, int[] status, int options);
+  }
+
+  @Test
+  void anEndedProgramsCodeIsReadWithoutReapingIt() throws Exception {
+    // the programs must be children that nothing else reaps (the JDK reaps each Process it
+    // started at once): sh starts two and exits, and they become this JVM's, as its subreaper
+    int prSetChildSubreaper = 36;
+    assertThat(TestC.C.prctl(prSetChildSubreaper, 1L, 0L, 0L, 0L)).isZero();
+    int[] pids = new int[2];
+    int[] fds = {-1, -1};
+    Process sh = null;
+    try {
+      Path fifo = dir.resolve("fifo");
+      assertThat(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor()).isZero();
+      // the JDK closes sh's stdin when sh exits: the reader waits on a fifo instead
+      sh =
+          new ProcessBuilder(
+                  "sh",
+                  "-c",
+                  "(read x < \"$0\"; exit 3) >/dev/null & echo $!; sleep 600 >/dev/null & echo $!",
+                  fifo.toString())
+              .start();
+      String[] lines = new String(sh.getInputStream().readAllBytes(), UTF_8).strip().split("\n");
+      assertThat(sh.waitFor()).isZero();
+      for (int i = 0; i < 2; i++) {
+        pids[i] = Integer.parseInt(lines[i].strip());
+        fds[i] = Platform.current().exitDescriptor(pids[i]).orElseThrow();
+      }
+      assertThat(Platform.current().exitCode(fds[0])).as("still running").isEmpty();
+      new java.io.FileOutputStream(fifo.toFile()).close(); // the reader's input ends: exit 3
+      ProcessHandle.of(pids[1]).orElseThrow().destroyForcibly(); // SIGKILL
+      for (int fd : fds) {
+        int[] set = {fd, Posix.POLLIN};
+        assertThat(Posix.poll(set, 1, 10_000)).isEqualTo(1);
+      }
+      assertThat(Platform.current().exitCode(fds[0])).hasValue(3);
+      assertThat(Platform.current().exitCode(fds[1])).hasValue(128 + 9);
+      // not reaped: the parent's own wait still gets each status
+      int[] status = new int[1];
+      assertThat(TestC.C.waitpid(pids[0], status, 0)).isEqualTo(pids[0]);
+      assertThat(status[0] >> 8 & 0xff).isEqualTo(3);
+      assertThat(TestC.C.waitpid(pids[1], status, 0)).isEqualTo(pids[1]);
+      assertThat(status[0] & 0x7f).isEqualTo(9);
+    } finally {
+      TestC.C.prctl(prSetChildSubreaper, 0L, 0L, 0L, 0L);
+      for (int fd : fds) {
+        if (fd >= 0) {
+          Posix.close(fd);
+        }
+      }
+      for (int pid : pids) {
+        if (pid > 0) {
+          ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+        }
+      }
+    }
+  }
+
   @Test
   void thisMachineIsLinux() {
     assertThat(Platform.current()).isSameAs(LinuxPlatform.INSTANCE);
