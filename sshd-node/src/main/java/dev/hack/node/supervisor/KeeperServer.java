@@ -440,10 +440,9 @@ public final class KeeperServer {
   private final PtyPoller exits = new PtyPoller("keeper-exits");
 
   /**
-   * The short wait for the status of a program that has just ended (pty4j's reaper has it moments
-   * later), and the report. Several threads: each wait lasts until that program's reaper thread
-   * runs, and with one thread 1,000 ends at once (a many-id {@code stop}) took 7 s of such waits
-   * one after another on a loaded machine.
+   * Reports ended programs to the node, after waiting for pty4j's reaper where the code could not
+   * be read from the pidfd (the reaper got there first, so that wait is short). Several threads:
+   * with one, 1,000 ends at once (a many-id {@code stop}) waited for 1,000 reaper threads in turn.
    */
   private static final java.util.concurrent.ExecutorService ENDED =
       java.util.concurrent.Executors.newFixedThreadPool(
@@ -467,11 +466,9 @@ public final class KeeperServer {
         exits.watch(
             fd,
             () -> {
-              // on the poller's thread, where forget returns at once: closed here, the number is
-              // never polled again (a forget from another thread waits for the poller's next
-              // turn, and 1,000 ends at once waited for 1,000 turns one after another)
-              // the status now, not when the program's reaper thread next runs: with 1,000 ends
-              // at once, waiting for each reaper took 7-8 s of a many-id stop
+              // the code now, not when the program's reaper thread next runs; and the pidfd
+              // closed here, on the poller's thread, where forget returns at once (from another
+              // thread it waits for the poller's next turn: 1,000 ends, 1,000 turns in a row)
               java.util.OptionalInt code = Platform.current().exitCode(fd);
               exits.forget(fd);
               Posix.close(fd);
