@@ -45,7 +45,13 @@ final class KeeperClient implements AutoCloseable {
    * moment it starts it, so an {@code exited} can be read before the caller of {@link #spawn} has
    * the answer in {@link #held}. Guarded by {@link #ends}, as are changes to {@link #held}.
    */
-  private final Map<String, long[]> early = new java.util.HashMap<>(); // id -> {pid, code}
+  private final Map<String, long[]> early = // id -> {pid, code}; an end the node never takes
+      new java.util.LinkedHashMap<>() { // (a program forgotten while it ran) is dropped in time
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, long[]> eldest) {
+          return size() > 10_000;
+        }
+      };
 
   private final Object ends = new Object();
   private volatile boolean closed;
@@ -344,10 +350,40 @@ final class KeeperClient implements AutoCloseable {
     JsonObject m = KeeperWire.message("forget");
     m.addProperty("id", id);
     m.addProperty("pid", pid);
+    // not waited for: the keeper answers one connection's requests in order, so a later spawn of
+    // the same session comes after it, and a session's end does not wait for the round trip (a
+    // 1,000-id stop waited for 1,000 of them, one after another in the keeper)
+    askLater(m);
+  }
+
+  /** Sends {@code request} without waiting for the answer; a refusal is logged. */
+  private void askLater(JsonObject request) {
+    if (closed) {
+      return;
+    }
+    long n = seq.incrementAndGet();
+    request.addProperty("seq", n);
+    CompletableFuture<KeeperWire.Frame> answer = new CompletableFuture<>();
+    pending.put(n, answer);
+    answer.whenComplete(
+        (f, e) -> {
+          if (f != null) {
+            for (int fd : f.fds()) {
+              UnixSocket.closeFd(fd);
+            }
+            if (f.type().equals("error")) {
+              LOG.debug(
+                  "keeper {}: {}",
+                  request.get("type").getAsString(),
+                  f.message().get("message").getAsString());
+            }
+          }
+        });
     try {
-      ask(m);
+      wire.send(request);
     } catch (IOException e) {
-      LOG.debug("keeper forget {}: {}", id, e.getMessage());
+      pending.remove(n);
+      LOG.debug("keeper {}: {}", request.get("type").getAsString(), e.getMessage());
     }
   }
 
