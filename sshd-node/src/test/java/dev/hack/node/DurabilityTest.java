@@ -52,11 +52,7 @@ class DurabilityTest {
 
   @Test
   void sessionsOutliveAKilledNodeWithEveryBytePrintedMeanwhileAndTheirScreen() throws Exception {
-    HackHome home = HackHome.at(dir.resolve("home"));
-    clientKey = dir.resolve("client").resolve("id_ed25519");
-    KeyFiles.loadOrCreate(clientKey, "test client");
-    new AuthorizedKeys(home.authorizedKeys(), w -> {})
-        .authorize(Files.readString(KeyFiles.publicKeyPath(clientKey)));
+    HackHome home = authorizedHome();
     Path tmuxSocket = Files.createTempDirectory(Path.of("/tmp"), "hack-tmux").resolve("s");
     Path numbers = dir.resolve("numbers.txt");
     StringBuilder text = new StringBuilder();
@@ -188,11 +184,7 @@ class DurabilityTest {
 
   @Test
   void everyKeptProgramsEndIsReportedWithItsCodeWithoutAThreadWaitingForEach() throws Exception {
-    HackHome home = HackHome.at(dir.resolve("home"));
-    clientKey = dir.resolve("client").resolve("id_ed25519");
-    KeyFiles.loadOrCreate(clientKey, "test client");
-    new AuthorizedKeys(home.authorizedKeys(), w -> {})
-        .authorize(Files.readString(KeyFiles.publicKeyPath(clientKey)));
+    HackHome home = authorizedHome();
     Path tmuxSocket = Files.createTempDirectory(Path.of("/tmp"), "hack-tmux").resolve("s");
     node = start(home, tmuxSocket, "node-1.log");
     owned.add(() -> killKeeper(home));
@@ -278,11 +270,7 @@ class DurabilityTest {
 
   @Test
   void aKilledKeeperTakesNoSessionTheNodeHoldsAndANewOneStartsForNewSessions() throws Exception {
-    HackHome home = HackHome.at(dir.resolve("home"));
-    clientKey = dir.resolve("client").resolve("id_ed25519");
-    KeyFiles.loadOrCreate(clientKey, "test client");
-    new AuthorizedKeys(home.authorizedKeys(), w -> {})
-        .authorize(Files.readString(KeyFiles.publicKeyPath(clientKey)));
+    HackHome home = authorizedHome();
     Path tmuxSocket = Files.createTempDirectory(Path.of("/tmp"), "hack-tmux").resolve("s");
     node = start(home, tmuxSocket, "node-1.log");
     owned.add(() -> killKeeper(home));
@@ -312,11 +300,7 @@ class DurabilityTest {
 
   @Test
   void afterARebootEachSessionComesBackByItsIntentAndTheOthersAreLostSayingWhy() throws Exception {
-    HackHome home = HackHome.at(dir.resolve("home"));
-    clientKey = dir.resolve("client").resolve("id_ed25519");
-    KeyFiles.loadOrCreate(clientKey, "test client");
-    new AuthorizedKeys(home.authorizedKeys(), w -> {})
-        .authorize(Files.readString(KeyFiles.publicKeyPath(clientKey)));
+    HackHome home = authorizedHome();
     Path tmuxSocket = Files.createTempDirectory(Path.of("/tmp"), "hack-tmux").resolve("s");
     Path work = Files.createDirectories(dir.resolve("work dir"));
     node = start(home, tmuxSocket, "node-1.log", List.of("-Dhack.test.bootId=boot-1"));
@@ -410,6 +394,16 @@ class DurabilityTest {
 
   private static String tail(String s) {
     return s.length() > 3000 ? s.substring(s.length() - 3000) : s;
+  }
+
+  /** This test's home, with its client key (made here) authorized. */
+  private HackHome authorizedHome() throws Exception {
+    HackHome home = HackHome.at(dir.resolve("home"));
+    clientKey = dir.resolve("client").resolve("id_ed25519");
+    KeyFiles.loadOrCreate(clientKey, "test client");
+    new AuthorizedKeys(home.authorizedKeys(), w -> {})
+        .authorize(Files.readString(KeyFiles.publicKeyPath(clientKey)));
+    return home;
   }
 
   private NodeProcess start(HackHome home, Path tmuxSocket, String log) throws Exception {

@@ -45,11 +45,28 @@ final class SizeLog {
     }
   }
 
+  /**
+   * The most of the file read: its last MiB (about 50,000 changes). A client that sends window
+   * changes without end grows the file (as output grows the log); a node's start must not read all
+   * of it. Changes before that are the least likely to matter to the replay's last 64 MiB.
+   */
+  static final int MAX_READ = 1 << 20;
+
   /** The changes in the order written; empty when there is no file; bad lines are skipped. */
   static List<Change> read(Path dir) {
     List<String> lines;
-    try {
-      lines = Files.readAllLines(dir.resolve(FILE), StandardCharsets.US_ASCII);
+    try (java.nio.channels.FileChannel f = java.nio.channels.FileChannel.open(dir.resolve(FILE))) {
+      long size = f.size();
+      long from = Math.max(0, size - MAX_READ);
+      java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate((int) (size - from));
+      while (buf.hasRemaining() && f.read(buf, from + buf.position()) >= 0) {
+        // read until full or at the end
+      }
+      String text = new String(buf.array(), 0, buf.position(), StandardCharsets.US_ASCII);
+      if (from > 0) {
+        text = text.substring(text.indexOf('\n') + 1); // the first line is cut: skip it
+      }
+      lines = text.lines().toList();
     } catch (NoSuchFileException e) {
       return List.of();
     } catch (IOException e) {

@@ -56,6 +56,22 @@ class SizeLogTest {
             new SizeLog.Change(120, 100, 3));
   }
 
+  @Test
+  void onlyTheFilesLastMibIsRead() throws Exception {
+    StringBuilder many = new StringBuilder();
+    long offset = 0;
+    while (many.length() < 3 * SizeLog.MAX_READ) {
+      many.append(offset++).append(" 80 24\n");
+    }
+    many.append(offset).append(" 100 30\n");
+    Files.writeString(dir.resolve(SizeLog.FILE), many, StandardCharsets.US_ASCII);
+    List<SizeLog.Change> read = SizeLog.read(dir);
+    assertThat(read.get(read.size() - 1)).isEqualTo(new SizeLog.Change(offset, 100, 30));
+    assertThat(read.size()).isLessThan((int) offset / 2);
+    assertThat(read.get(0).offset()).isGreaterThan(offset / 2); // whole lines only
+    assertThat(read.get(0).columns()).isEqualTo(80);
+  }
+
   private static void write(OutputLog log, String s) throws Exception {
     byte[] b = s.getBytes(StandardCharsets.UTF_8);
     log.append(b, 0, b.length);
