@@ -231,7 +231,8 @@ final class KeeperClient implements AutoCloseable {
     }
   }
 
-  private KeeperWire.Frame ask(JsonObject request) throws IOException {
+  /** Sends {@code request} with the next sequence number; its answer completes the future. */
+  private CompletableFuture<KeeperWire.Frame> send(JsonObject request) throws IOException {
     if (closed) {
       throw new IOException("the keeper's connection is closed");
     }
@@ -239,7 +240,17 @@ final class KeeperClient implements AutoCloseable {
     request.addProperty("seq", n);
     CompletableFuture<KeeperWire.Frame> answer = new CompletableFuture<>();
     pending.put(n, answer);
-    wire.send(request);
+    try {
+      wire.send(request);
+    } catch (IOException e) {
+      pending.remove(n);
+      throw e;
+    }
+    return answer;
+  }
+
+  private KeeperWire.Frame ask(JsonObject request) throws IOException {
+    CompletableFuture<KeeperWire.Frame> answer = send(request);
     try {
       KeeperWire.Frame f = answer.get(ANSWER_WAIT.toMillis(), TimeUnit.MILLISECONDS);
       if (f.type().equals("error")) {
@@ -255,7 +266,7 @@ final class KeeperClient implements AutoCloseable {
     } catch (ExecutionException e) {
       throw new IOException(e.getCause().getMessage(), e.getCause());
     } catch (TimeoutException e) {
-      pending.remove(n);
+      pending.values().remove(answer);
       throw new IOException("the keeper did not answer within " + ANSWER_WAIT.toSeconds() + " s");
     }
   }
@@ -358,32 +369,22 @@ final class KeeperClient implements AutoCloseable {
 
   /** Sends {@code request} without waiting for the answer; a refusal is logged. */
   private void askLater(JsonObject request) {
-    if (closed) {
-      return;
-    }
-    long n = seq.incrementAndGet();
-    request.addProperty("seq", n);
-    CompletableFuture<KeeperWire.Frame> answer = new CompletableFuture<>();
-    pending.put(n, answer);
-    answer.whenComplete(
-        (f, e) -> {
-          if (f != null) {
-            for (int fd : f.fds()) {
-              UnixSocket.closeFd(fd);
-            }
-            if (f.type().equals("error")) {
-              LOG.debug(
-                  "keeper {}: {}",
-                  request.get("type").getAsString(),
-                  f.message().get("message").getAsString());
-            }
-          }
-        });
+    String type = request.get("type").getAsString();
     try {
-      wire.send(request);
+      send(request)
+          .whenComplete(
+              (f, e) -> {
+                if (f != null) {
+                  for (int fd : f.fds()) {
+                    UnixSocket.closeFd(fd);
+                  }
+                  if (f.type().equals("error")) {
+                    LOG.debug("keeper {}: {}", type, f.message().get("message").getAsString());
+                  }
+                }
+              });
     } catch (IOException e) {
-      pending.remove(n);
-      LOG.debug("keeper {}: {}", request.get("type").getAsString(), e.getMessage());
+      LOG.debug("keeper {}: {}", type, e.getMessage());
     }
   }
 
