@@ -219,10 +219,12 @@ class DurabilityTest {
       assertThat(field(list, "later" + i, "exit_code")).isEqualTo(String.valueOf(20 + i));
     }
     // while 10 programs run, no thread of the keeper's waits for any of them: their ends are
-    // one poll (until the exits poller, a keeper-wait-ID thread each)
+    // one poll (before it, pty4j's reaper thread and a keeper-wait-ID thread each)
     assertThat(threadNames(keeper))
-        .contains("keeper-exits")
-        .noneMatch(n -> n.startsWith("keeper-wait"));
+        .contains("pty-exits")
+        .noneMatch(n -> n.startsWith("keeper-wait"))
+        .noneMatch(n -> n.startsWith("PtyProcess")) // "PtyProcess Reaper for [sleep]", cut
+        .noneMatch(n -> n.startsWith("pty-reap"));
     List<String> idle = new ArrayList<>(List.of("stop"));
     for (int i = 0; i < 10; i++) {
       idle.add("idle" + i);

@@ -182,6 +182,128 @@ public final class LinuxPlatform implements Platform {
     }
   }
 
+  /** glibc's {@code posix_spawn(3)} and what it takes; absent (older glibc): not {@link #OK}. */
+  private static final class Spawn {
+    static final boolean OK;
+
+    static {
+      boolean ok;
+      try {
+        com.sun.jna.Native.register(com.sun.jna.Platform.C_LIBRARY_NAME);
+        ok = true;
+      } catch (UnsatisfiedLinkError | RuntimeException e) {
+        ok = false; // glibc before 2.34 has no addclosefrom_np
+      }
+      OK = ok;
+    }
+
+    static final short SETSIGDEF = 0x04;
+    static final short SETSIGMASK = 0x08;
+    static final short SETSID = 0x80;
+    static final int O_RDWR = 2;
+
+    static native int posix_spawnattr_init(com.sun.jna.Pointer attr);
+
+    static native int posix_spawnattr_destroy(com.sun.jna.Pointer attr);
+
+    static native int posix_spawnattr_setflags(com.sun.jna.Pointer attr, short flags);
+
+    static native int posix_spawnattr_setsigmask(com.sun.jna.Pointer attr, com.sun.jna.Pointer set);
+
+    static native int posix_spawnattr_setsigdefault(
+        com.sun.jna.Pointer attr, com.sun.jna.Pointer set);
+
+    static native int sigemptyset(com.sun.jna.Pointer set);
+
+    static native int sigfillset(com.sun.jna.Pointer set);
+
+    static native int posix_spawn_file_actions_init(com.sun.jna.Pointer actions);
+
+    static native int posix_spawn_file_actions_destroy(com.sun.jna.Pointer actions);
+
+    static native int posix_spawn_file_actions_addopen(
+        com.sun.jna.Pointer actions, int fd, String path, int flags, int mode);
+
+    static native int posix_spawn_file_actions_adddup2(
+        com.sun.jna.Pointer actions, int fd, int newFd);
+
+    static native int posix_spawn_file_actions_addchdir_np(
+        com.sun.jna.Pointer actions, String path);
+
+    static native int posix_spawn_file_actions_addclosefrom_np(
+        com.sun.jna.Pointer actions, int from);
+
+    static native int posix_spawn(
+        int[] pid,
+        String path,
+        com.sun.jna.Pointer actions,
+        com.sun.jna.Pointer attr,
+        com.sun.jna.Pointer argv,
+        com.sun.jna.Pointer envp);
+
+    static native String strerror(int errno);
+  }
+
+  @Override
+  public java.util.OptionalLong spawnOnTerminal(
+      String file, String[] argv, String[] envp, String cwd, String slave)
+      throws java.io.IOException {
+    if (!Spawn.OK || Boolean.getBoolean("hack.spawn.pty4j")) {
+      return java.util.OptionalLong.empty();
+    }
+    // sizes: posix_spawnattr_t 336, posix_spawn_file_actions_t 80, sigset_t 128 (glibc, 64-bit)
+    com.sun.jna.Memory attr = new com.sun.jna.Memory(512);
+    com.sun.jna.Memory actions = new com.sun.jna.Memory(256);
+    com.sun.jna.Memory none = new com.sun.jna.Memory(128);
+    com.sun.jna.Memory all = new com.sun.jna.Memory(128);
+    check(Spawn.posix_spawnattr_init(attr), "posix_spawnattr_init");
+    try {
+      check(Spawn.posix_spawn_file_actions_init(actions), "posix_spawn_file_actions_init");
+      try {
+        Spawn.sigemptyset(none);
+        Spawn.sigfillset(all);
+        check(
+            Spawn.posix_spawnattr_setflags(
+                attr, (short) (Spawn.SETSID | Spawn.SETSIGDEF | Spawn.SETSIGMASK)),
+            "setflags");
+        check(Spawn.posix_spawnattr_setsigmask(attr, none), "setsigmask");
+        check(Spawn.posix_spawnattr_setsigdefault(attr, all), "setsigdefault");
+        // in the child, in this order: setsid; then the slave, opened by the session's leader
+        // without O_NOCTTY, becomes its controlling terminal
+        check(Spawn.posix_spawn_file_actions_addchdir_np(actions, cwd), "addchdir_np"); // first:
+        // a failing chdir fails the spawn, as pty4j's did not
+        check(
+            Spawn.posix_spawn_file_actions_addopen(actions, 0, slave, Spawn.O_RDWR, 0), "addopen");
+        check(Spawn.posix_spawn_file_actions_adddup2(actions, 0, 1), "adddup2");
+        check(Spawn.posix_spawn_file_actions_adddup2(actions, 0, 2), "adddup2");
+        check(Spawn.posix_spawn_file_actions_addclosefrom_np(actions, 3), "addclosefrom_np");
+        int[] pid = new int[1];
+        int err =
+            Spawn.posix_spawn(
+                pid,
+                file,
+                actions,
+                attr,
+                new com.sun.jna.StringArray(argv),
+                new com.sun.jna.StringArray(envp));
+        if (err != 0) {
+          throw new java.io.IOException(Spawn.strerror(err));
+        }
+        return java.util.OptionalLong.of(pid[0]);
+      } finally {
+        Spawn.posix_spawn_file_actions_destroy(actions);
+      }
+    } finally {
+      Spawn.posix_spawnattr_destroy(attr);
+    }
+  }
+
+  private static void check(int err, String what) throws java.io.IOException {
+    if (err != 0) {
+      throw new java.io.IOException(what + ": " + Spawn.strerror(err));
+    }
+  }
+
   /** {@code pidfd_open}'s number: the same on every Linux architecture (the unified table). */
   private static final long SYS_PIDFD_OPEN = 434;
 
@@ -206,21 +328,20 @@ public final class LinuxPlatform implements Platform {
   private static final int P_PIDFD = 3;
   private static final int WEXITED = 4;
   private static final int WNOHANG = 1;
-  private static final int WNOWAIT = 0x01000000;
   private static final int CLD_EXITED = 1;
   private static final int CLD_KILLED = 2;
   private static final int CLD_DUMPED = 3;
 
   /**
-   * {@code waitid(P_PIDFD, fd, &info, WEXITED | WNOWAIT | WNOHANG)}: the status stays for the
-   * parent's own wait (pty4j's reaper). {@code siginfo_t} on 64-bit Linux: {@code si_code} at 8,
-   * {@code si_pid} at 16 (0 while nothing has ended), {@code si_status} at 24.
+   * {@code waitid(P_PIDFD, fd, &info, WEXITED | WNOHANG)}. {@code siginfo_t} on 64-bit Linux:
+   * {@code si_code} at 8, {@code si_pid} at 16 (0 while nothing has ended), {@code si_status} at
+   * 24.
    */
   @Override
-  public java.util.OptionalInt exitCode(int exitDescriptor) {
+  public java.util.OptionalInt reap(int exitDescriptor) {
     com.sun.jna.Memory info = new com.sun.jna.Memory(128); // sizeof(siginfo_t)
     info.clear();
-    if (Wait.waitid(P_PIDFD, exitDescriptor, info, WEXITED | WNOWAIT | WNOHANG) != 0
+    if (Wait.waitid(P_PIDFD, exitDescriptor, info, WEXITED | WNOHANG) != 0
         || info.getInt(16) == 0) {
       return java.util.OptionalInt.empty();
     }

@@ -270,7 +270,7 @@ public final class MacPlatform implements Platform {
   }
 
   @Override
-  public java.util.OptionalInt exitCode(int exitDescriptor) {
+  public java.util.OptionalInt reap(int exitDescriptor) {
     return java.util.OptionalInt.empty(); // there are no exit descriptors here
   }
 

@@ -95,6 +95,28 @@ public final class Posix {
     return before == null || com.sun.jna.Pointer.nativeValue(before) != -1L; // SIG_ERR is -1
   }
 
+  private static native int waitpid(int pid, int[] status, int options);
+
+  /**
+   * Waits for child {@code pid} to end and reaps it ({@code waitpid(2)}); its exit code, 128+N when
+   * killed by signal N, or -1 when it cannot be waited for (not this process's child, or reaped
+   * already). The status word is laid out alike on Linux and macOS.
+   */
+  public static int waitForExit(long pid) {
+    int[] status = new int[1];
+    while (true) {
+      int r = waitpid((int) pid, status, 0);
+      if (r == pid) {
+        int s = status[0];
+        return (s & 0x7f) == 0 ? (s >> 8) & 0xff : 128 + (s & 0x7f);
+      }
+      if (r < 0 && errno() == EINTR) {
+        continue;
+      }
+      return -1;
+    }
+  }
+
   /** getuid(2): the real user id of this process. */
   public static native int getuid();
 

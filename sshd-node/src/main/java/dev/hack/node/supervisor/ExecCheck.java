@@ -126,6 +126,14 @@ public final class ExecCheck {
   }
 
   /**
+   * The file to exec for {@code program}, found as {@link #problem} finds it (on {@code env}'s
+   * {@code PATH}), or null when there is none.
+   */
+  static Path executable(String program, Path cwd, Map<String, String> env) {
+    return resolve(program, cwd, env.get("PATH"));
+  }
+
+  /**
    * The file {@code execve(2)} would run for {@code program}: itself when it holds a {@code /}
    * (relative to {@code cwd}), else the first executable regular file named so in a directory of
    * {@code path}, or null when there is none.

@@ -4,7 +4,6 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import dev.hack.node.api.PtySize;
-import dev.hack.node.platform.Platform;
 import dev.hack.node.platform.Posix;
 import dev.hack.node.platform.UnixSocket;
 import java.io.EOFException;
@@ -35,9 +34,10 @@ import java.util.Map;
  * it adopts); when that node's connection ends, everything it held goes back to being drained.
  *
  * <p>Threads: {@code keeper-accept}, one {@code keeper-conn} per connection, {@code keeper-drain}
- * (one poll(2) over every terminal nobody holds), {@code keeper-exits} (one poll(2) over a pidfd
- * per program, for their ends; {@code keeper-wait-ID} per program where there are no pidfds), and
- * pty4j's reaper per program.
+ * (one poll(2) over every terminal nobody holds), {@code pty-exits} (one poll(2) over a pidfd per
+ * program, which reaps each as it ends: {@link ChildExits}; a {@code pty-reap-PID} thread per
+ * program where there are no pidfds) and {@code keeper-ended} (tells the node of each end): none
+ * per program.
  */
 public final class KeeperServer {
   private static final Duration IDLE_EXIT = Duration.ofSeconds(30);
@@ -437,69 +437,21 @@ public final class KeeperServer {
    * Ends of programs, one poll(2) over a descriptor per program that turns readable when it ends
    * ({@link Platform#exitDescriptor}, Linux's pidfd): no thread per program waits for its exit.
    */
-  private final PtyPoller exits = new PtyPoller("keeper-exits");
-
   /**
-   * Reports ended programs to the node, after waiting for pty4j's reaper where the code could not
-   * be read from the pidfd (the reaper got there first, so that wait is short). Several threads:
-   * with one, 1,000 ends at once (a many-id {@code stop}) waited for 1,000 reaper threads in turn.
+   * Tells the node of ended programs, off the thread that reaps them ({@link ChildExits}), which a
+   * write to a slow node must not hold up.
    */
   private static final java.util.concurrent.ExecutorService ENDED =
-      java.util.concurrent.Executors.newFixedThreadPool(
-          8,
+      java.util.concurrent.Executors.newSingleThreadExecutor(
           r -> {
             Thread t = new Thread(r, "keeper-ended");
             t.setDaemon(true);
             return t;
           });
 
-  /**
-   * Waits for the program's exit and tells the node that holds it, if any: on the exits poller
-   * where the system has exit descriptors, else on a thread of its own.
-   */
+  /** Tells the node that holds the program, if any, of its end, once it is reaped. */
   private void watch(Kept k) {
-    java.util.OptionalInt exitFd = Platform.current().exitDescriptor(k.pty.pid());
-    if (exitFd.isPresent()) {
-      int fd = exitFd.getAsInt();
-      // opened while pty4j had not reaped the program, so it is that program's
-      if (k.pty.isAlive()) {
-        exits.watch(
-            fd,
-            () -> {
-              // the code now, not when the program's reaper thread next runs; and the pidfd
-              // closed here, on the poller's thread, where forget returns at once (from another
-              // thread it waits for the poller's next turn: 1,000 ends, 1,000 turns in a row)
-              java.util.OptionalInt code = Platform.current().exitCode(fd);
-              exits.forget(fd);
-              Posix.close(fd);
-              ENDED.execute(
-                  () -> {
-                    if (code.isPresent()) {
-                      reportExit(k, code.getAsInt());
-                    } else {
-                      awaitExit(k);
-                    }
-                  });
-              return false; // readable once: the program has ended
-            });
-        return;
-      }
-      Posix.close(fd);
-    }
-    Thread t = new Thread(() -> awaitExit(k), "keeper-wait-" + k.id);
-    t.setDaemon(true);
-    t.start();
-  }
-
-  /** Waits for pty4j's reaper to have the exit status, then reports it. */
-  private void awaitExit(Kept k) {
-    int code;
-    try {
-      code = k.pty.waitForExit(); // blocks on pty4j's reaper: no polling
-    } catch (InterruptedException e) {
-      return;
-    }
-    reportExit(k, code);
+    k.pty.onExit().thenAcceptAsync(code -> reportExit(k, code), ENDED);
   }
 
   /** Records the program's exit code and tells the node that holds it, if any. */

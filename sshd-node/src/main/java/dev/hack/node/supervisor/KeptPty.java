@@ -70,6 +70,11 @@ final class KeptPty extends Pty {
   }
 
   @Override
+  CompletableFuture<Integer> onExit() {
+    return exit;
+  }
+
+  @Override
   boolean survivesNode() {
     return true;
   }

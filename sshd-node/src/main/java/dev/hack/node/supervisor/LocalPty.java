@@ -1,7 +1,6 @@
 package dev.hack.node.supervisor;
 
-import com.pty4j.WinSize;
-import com.pty4j.unix.UnixPtyProcess;
+import com.pty4j.unix.PtyHelpers;
 import dev.hack.node.api.PtySize;
 import dev.hack.node.platform.Platform;
 import dev.hack.node.platform.Posix;
@@ -10,11 +9,17 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
- * A child process on a pseudo-terminal of this process: pty4j spawns and reaps it; the bytes go
- * through our own duplicate of the master descriptor ({@link Pty}).
+ * A child process on a pseudo-terminal of this process. pty4j opens the PTY; {@link
+ * Platform#spawnOnTerminal} starts the child (Linux: {@code posix_spawn}), else pty4j's native
+ * spawn; {@link ChildExits} reaps it, with no thread per program where the system has exit
+ * descriptors (pty4j's own process object keeps a reaper thread per program). The bytes go through
+ * one close-on-exec descriptor of the master ({@link Pty}).
  *
  * <p>The child is a session leader with the PTY as its controlling terminal, so its pid is its
  * process group id and {@link #signalGroup} reaches everything it started in that group. The window
@@ -25,13 +30,13 @@ import java.util.concurrent.TimeUnit;
  * hangs up the PTY while the child runs.
  */
 final class LocalPty extends Pty {
-  private final UnixPtyProcess process;
-  private final com.pty4j.unix.Pty pty;
+  private final long pid;
+  private final CompletableFuture<Integer> exit;
 
-  private LocalPty(UnixPtyProcess process, com.pty4j.unix.Pty pty, int fd) {
+  private LocalPty(long pid, CompletableFuture<Integer> exit, int fd) {
     super(fd);
-    this.process = process;
-    this.pty = pty;
+    this.pid = pid;
+    this.exit = exit;
   }
 
   /**
@@ -41,7 +46,6 @@ final class LocalPty extends Pty {
    *     finds before spawning (pty4j itself can only say {@code Unknown reason}, or nothing at all
    *     when the exec fails after the fork)
    */
-  @SuppressWarnings("deprecation") // the only constructor that takes a PTY sized before exec
   static LocalPty start(List<String> argv, Path cwd, Map<String, String> env, PtySize size)
       throws IOException {
     String problem = ExecCheck.problem(argv, cwd, env, false);
@@ -53,23 +57,51 @@ final class LocalPty extends Pty {
       // pty4j looks a relative path up from the node's working directory, not the session's
       cmd[0] = cwd.resolve(cmd[0]).toString();
     }
-    com.pty4j.unix.Pty pty = new com.pty4j.unix.Pty();
+    String[] envp =
+        env.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toArray(String[]::new);
+    kotlin.Pair<Integer, String> master = com.pty4j.unix.Pty.ptyMasterOpen();
+    if (master.getFirst() < 0) {
+      throw new IOException(
+          "cannot start " + ExecCheck.quote(argv.get(0)) + ": no PTY could be opened");
+    }
+    int opened = master.getFirst();
     int fd = -1;
     try {
-      pty.setWindowSize(new WinSize(size.columns(), size.rows()), null);
-      fd = Platform.current().duplicateCloseOnExec(pty.getMasterFD());
+      // sized before the exec: sizing it afterwards let about one child in seven read 0x0
+      Platform.current().setWindowSize(opened, size.columns(), size.rows());
+      // the one descriptor kept, close-on-exec
+      fd = Platform.current().duplicateCloseOnExec(opened);
       if (fd < 0) {
         throw new IOException("cannot duplicate the PTY descriptor: errno " + Posix.errno());
       }
-      String[] envp =
-          env.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toArray(String[]::new);
-      UnixPtyProcess process = new UnixPtyProcess(cmd, envp, cwd.toString(), pty, null, false);
-      return new LocalPty(process, pty, fd);
+      Path file = ExecCheck.executable(argv.get(0), cwd, env);
+      java.util.OptionalLong spawned =
+          Platform.current()
+              .spawnOnTerminal(
+                  file == null ? cmd[0] : file.toString(),
+                  cmd,
+                  envp,
+                  cwd.toString(),
+                  master.getSecond());
+      long pid;
+      if (spawned.isPresent()) {
+        pid = spawned.getAsLong();
+      } else {
+        // what pty4j's UnixPtyProcess runs on its reaper thread, which would then wait for the end
+        pid =
+            PtyHelpers.execPty(
+                cmd[0], cmd, envp, cwd.toString(), master.getSecond(), opened, null, -1, false);
+        if (pid <= 0) {
+          throw new IOException("the spawn failed");
+        }
+      }
+      Posix.close(opened);
+      return new LocalPty(pid, ChildExits.watch(pid), fd);
     } catch (IOException | RuntimeException e) {
       if (fd >= 0) {
         Posix.close(fd);
       }
-      pty.close();
+      Posix.close(opened);
       throw new IOException(
           "cannot start " + ExecCheck.quote(argv.get(0)) + ": " + e.getMessage(), e);
     }
@@ -77,7 +109,7 @@ final class LocalPty extends Pty {
 
   @Override
   long pid() {
-    return process.pid();
+    return pid;
   }
 
   @Override
@@ -85,50 +117,43 @@ final class LocalPty extends Pty {
     if (closed) {
       return;
     }
-    try {
-      pty.setWindowSize(new WinSize(size.columns(), size.rows()), process);
-    } catch (Exception e) {
-      // the child exited between the check and the ioctl: nothing left to resize
-    }
+    // the kernel tells the foreground group (SIGWINCH); a child gone meanwhile: nothing to do
+    Platform.current().setWindowSize(fd, size.columns(), size.rows());
   }
 
   @Override
   boolean isAlive() {
-    return process.isAlive();
+    return !exit.isDone();
   }
 
   /**
-   * Waits for the program's exit however long it takes; its exit code (128+N when killed by signal
-   * N). Blocks on pty4j's reaper: unlike a timed {@link #waitFor(Duration)}, whose {@code Process}
-   * default polls every 100 ms (and builds an exception each time), a thread waiting here costs
-   * nothing while the program runs. The keeper's waiter per program uses it.
+   * The program's exit code (128+N when killed by signal N; -1 when it could not be read), once it
+   * has ended and been reaped; completed on the thread that reaps, so what depends on it must not
+   * block.
    */
-  int waitForExit() throws InterruptedException {
-    return process.waitFor();
+  @Override
+  CompletableFuture<Integer> onExit() {
+    return exit;
   }
 
   /** Waits up to {@code timeout}; the exit code (128+N when killed by signal N), or null. */
   @Override
   Integer waitFor(Duration timeout) throws InterruptedException {
-    if (process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-      return process.exitValue();
+    try {
+      return exit.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (ExecutionException | TimeoutException e) {
+      return null;
     }
-    return null;
   }
 
-  /** Closes our descriptor and pty4j's; kills the child if it still runs. Idempotent. */
+  /** Closes the master; kills the child if it still runs. Idempotent. */
   @Override
   public synchronized void close() {
     if (!closeFd()) {
       return;
     }
-    if (process.isAlive()) {
-      process.destroyForcibly();
-    }
-    try {
-      pty.close();
-    } catch (IOException e) {
-      // already closed by pty4j's reaper: nothing left to release
+    if (!exit.isDone()) {
+      Posix.kill((int) pid, Signals.SIGKILL); // reaped by ChildExits when it is gone
     }
   }
 }

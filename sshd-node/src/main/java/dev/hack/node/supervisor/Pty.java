@@ -52,6 +52,13 @@ abstract class Pty implements AutoCloseable {
   abstract Integer waitFor(Duration timeout) throws InterruptedException;
 
   /**
+   * Completes with the exit code once the program has ended (null when it can no longer be known:
+   * released, or its keeper gone), on whichever thread learns of it: what depends on it must not
+   * block. Nobody waits in a thread of their own.
+   */
+  abstract java.util.concurrent.CompletableFuture<Integer> onExit();
+
+  /**
    * Whether the program goes on when this node lets go of it ({@link #release}): a kept one does,
    * the keeper holds its terminal.
    */

@@ -113,6 +113,11 @@ public final class PtySession extends Session {
   private Instant updatedAt;
   private PtySize size;
   private boolean stopRequested;
+
+  /** The program {@link #hangUp} signalled, and when: a stop after it only waits. */
+  private Pty hungUp;
+
+  private long hungUpAt;
   private int restartAttempt;
   private Instant startedRunAt;
   private boolean draining; // guarded by inputLock: an INPUT task drains this session's queue
@@ -387,8 +392,9 @@ public final class PtySession extends Session {
   /**
    * On the poller's thread: one read of {@code p}'s output into the log and to the followers. When
    * the pacing client is too far behind, or the program's output has ended, the waiting goes to a
-   * {@code pty-wait} thread ({@link #pace}, {@link #readEnded}) and the poller stops watching until
-   * it is done. Returns whether the poller should go on watching.
+   * {@code pty-wait} thread ({@link #pace}; {@link #readEnded} records the end once the exit is
+   * known) and the poller stops watching until it is done. Returns whether the poller should go on
+   * watching.
    */
   private boolean readable(Pty p) {
     int n;
@@ -399,7 +405,7 @@ public final class PtySession extends Session {
       n = -1;
     }
     if (n <= 0) {
-      WAIT.execute(() -> readEnded(p));
+      readEnded(p);
       return false;
     }
     publish(READ_BUF, n);
@@ -419,22 +425,27 @@ public final class PtySession extends Session {
   }
 
   /**
-   * Waits on behalf of the poller: pacing, and a program's exit (the read that found the output's
-   * end is followed by the wait for the program's status). A thread each while it waits, none at
-   * rest.
+   * Waits on behalf of the poller (pacing), and records a program's exit once its status is known
+   * (the record is a file write the poller must not wait for). A thread each while it works, none
+   * at rest; none waits for an exit.
    */
   private static final java.util.concurrent.ExecutorService WAIT = pool("pty-wait");
 
-  /** The program's output has ended: wait for its status, close the terminal, record the exit. */
+  /**
+   * The program's output has ended: once its status is known (at most 10 s on), close the terminal
+   * and record the exit, on a {@code pty-wait} thread. No thread waits meanwhile: 1,000 sessions
+   * stopped at once made 1,000 threads that each waited for one end.
+   */
   private void readEnded(Pty p) {
-    Integer code = null;
-    try {
-      code = p.waitFor(Duration.ofSeconds(10));
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-    p.close();
-    exited(p, code == null ? -1 : code);
+    p.onExit()
+        .copy()
+        .completeOnTimeout(null, 10, java.util.concurrent.TimeUnit.SECONDS)
+        .whenCompleteAsync(
+            (code, failure) -> {
+              p.close();
+              exited(p, code == null ? -1 : code);
+            },
+            WAIT);
   }
 
   /**
@@ -1060,14 +1071,43 @@ public final class PtySession extends Session {
   private record LogFollower(Follower follower, Runnable onEnd) {}
 
   @Override
-  public void stop(Duration grace) {
+  public void hangUp() {
     Pty p;
     synchronized (this) {
       stopRequested = true;
       p = pty;
+      if (p == null || hungUp == p) {
+        return;
+      }
+      hungUp = p;
+      hungUpAt = System.nanoTime();
     }
     stopPacing(); // the program's last output must not wait for a client
-    terminate(p, grace);
+    hangUp(p);
+  }
+
+  @Override
+  public void stop(Duration grace) {
+    Pty p;
+    Duration left = grace;
+    boolean signalled;
+    synchronized (this) {
+      stopRequested = true;
+      p = pty;
+      signalled = p != null && hungUp == p;
+      if (signalled) {
+        // hung up by hangUp(): the grace counts from then, and the signals are not sent twice
+        left = grace.minusNanos(System.nanoTime() - hungUpAt);
+        if (left.isNegative()) {
+          left = Duration.ZERO;
+        }
+      }
+    }
+    stopPacing(); // the program's last output must not wait for a client
+    if (p != null && !signalled) {
+      hangUp(p);
+    }
+    awaitEnd(p, left);
     Integer code = null;
     synchronized (this) {
       // the reader records the exit moments after the program is gone: wait for it (bounded), so
@@ -1099,9 +1139,21 @@ public final class PtySession extends Session {
     if (p == null) {
       return;
     }
+    hangUp(p);
+    awaitEnd(p, grace);
+  }
+
+  private static void hangUp(Pty p) {
     p.signalGroup(Signals.SIGHUP);
     p.signalGroup(Signals.SIGTERM);
     p.signalGroup(Signals.SIGCONT);
+  }
+
+  /** Waits up to the grace for the program's end; then SIGKILL, and up to 5 s more. */
+  private static void awaitEnd(Pty p, Duration grace) {
+    if (p == null) {
+      return;
+    }
     try {
       if (p.waitFor(grace) == null) {
         p.signalGroup(Signals.SIGKILL);

@@ -70,6 +70,14 @@ public abstract sealed class Session permits PtySession, TmuxSession {
   /** Ends the session's processes: SIGHUP and SIGTERM to the group, SIGKILL after the grace. */
   public abstract void stop(Duration grace) throws IOException;
 
+  /**
+   * The first half of {@link #stop}, which does not wait: SIGHUP and SIGTERM to the group now; a
+   * {@code stop} after it only waits (and kills what outlives the grace, counted from here). A
+   * command that stops many sessions hangs every one of them up first, so they end together instead
+   * of a few at a time.
+   */
+  public void hangUp() {}
+
   /** Starts the session's command again under the same id and log. */
   public abstract void restart(Duration grace) throws IOException;
 

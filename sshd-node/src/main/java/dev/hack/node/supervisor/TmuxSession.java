@@ -391,18 +391,48 @@ public final class TmuxSession extends Session {
     return !logFollowers.isEmpty();
   }
 
+  /** The pane's group {@link #hangUp} signalled, and when: a stop after it only waits. */
+  private long hungUpGroup;
+
+  private long hungUpAt;
+
+  @Override
+  public void hangUp() {
+    long pgid;
+    synchronized (this) {
+      Tmux.Listed l = listed;
+      if (l == null || l.panePid() <= 0 || l.paneDead() || hungUpGroup == l.panePid()) {
+        return;
+      }
+      pgid = l.panePid();
+      hungUpGroup = pgid;
+      hungUpAt = System.nanoTime();
+    }
+    hangUp(pgid);
+  }
+
+  private static void hangUp(long pgid) {
+    Signals.kill(-pgid, Signals.SIGHUP);
+    Signals.kill(-pgid, Signals.SIGTERM);
+    Signals.kill(-pgid, Signals.SIGCONT);
+  }
+
   @Override
   public void stop(Duration grace) throws IOException {
     Tmux.Listed l;
+    long since;
+    boolean signalled;
     synchronized (this) {
       l = listed;
+      signalled = l != null && hungUpGroup == l.panePid();
+      since = signalled ? hungUpAt : System.nanoTime();
     }
     if (l != null && l.panePid() > 0 && !l.paneDead()) {
       long pgid = l.panePid();
-      Signals.kill(-pgid, Signals.SIGHUP);
-      Signals.kill(-pgid, Signals.SIGTERM);
-      Signals.kill(-pgid, Signals.SIGCONT);
-      long deadline = System.nanoTime() + grace.toNanos();
+      if (!signalled) {
+        hangUp(pgid); // else hangUp() did, and the grace counts from then
+      }
+      long deadline = since + grace.toNanos();
       while (System.nanoTime() < deadline && Signals.kill(-pgid, 0)) {
         try {
           Thread.sleep(50);

@@ -101,12 +101,12 @@ class LinuxPlatformTest {
   }
 
   @Test
-  void anEndedProgramsCodeIsReadWithoutReapingIt() throws Exception {
+  void anEndedProgramIsReapedThroughItsExitDescriptorOrByWaitingForIt() throws Exception {
     // the programs must be children that nothing else reaps (the JDK reaps each Process it
     // started at once): sh starts two and exits, and they become this JVM's, as its subreaper
     int prSetChildSubreaper = 36;
     assertThat(TestC.C.prctl(prSetChildSubreaper, 1L, 0L, 0L, 0L)).isZero();
-    int[] pids = new int[2];
+    int[] pids = new int[3];
     int[] fds = {-1, -1};
     Process sh = null;
     try {
@@ -117,7 +117,8 @@ class LinuxPlatformTest {
           new ProcessBuilder(
                   "sh",
                   "-c",
-                  "(read x < \"$0\"; exit 3) >/dev/null & echo $!; sleep 600 >/dev/null & echo $!",
+                  "(read x < \"$0\"; exit 3) >/dev/null & echo $!; sleep 600 >/dev/null & echo $!;"
+                      + " (read x < \"$0\"; exit 7) >/dev/null & echo $!",
                   fifo.toString())
               .start();
       String[] lines = new String(sh.getInputStream().readAllBytes(), UTF_8).strip().split("\n");
@@ -126,21 +127,23 @@ class LinuxPlatformTest {
         pids[i] = Integer.parseInt(lines[i].strip());
         fds[i] = Platform.current().exitDescriptor(pids[i]).orElseThrow();
       }
-      assertThat(Platform.current().exitCode(fds[0])).as("still running").isEmpty();
+      assertThat(Platform.current().reap(fds[0])).as("still running").isEmpty();
       new java.io.FileOutputStream(fifo.toFile()).close(); // the reader's input ends: exit 3
       ProcessHandle.of(pids[1]).orElseThrow().destroyForcibly(); // SIGKILL
       for (int fd : fds) {
         int[] set = {fd, Posix.POLLIN};
         assertThat(Posix.poll(set, 1, 10_000)).isEqualTo(1);
       }
-      assertThat(Platform.current().exitCode(fds[0])).hasValue(3);
-      assertThat(Platform.current().exitCode(fds[1])).hasValue(128 + 9);
-      // not reaped: the parent's own wait still gets each status
+      assertThat(Platform.current().reap(fds[0])).hasValue(3);
+      assertThat(Platform.current().reap(fds[1])).hasValue(128 + 9);
+      // reaped: gone for good, so no other wait gets it
       int[] status = new int[1];
-      assertThat(TestC.C.waitpid(pids[0], status, 0)).isEqualTo(pids[0]);
-      assertThat(status[0] >> 8 & 0xff).isEqualTo(3);
-      assertThat(TestC.C.waitpid(pids[1], status, 0)).isEqualTo(pids[1]);
-      assertThat(status[0] & 0x7f).isEqualTo(9);
+      assertThat(TestC.C.waitpid(pids[0], status, 0)).isEqualTo(-1);
+      assertThat(Platform.current().reap(fds[1])).isEmpty();
+      // where there is no exit descriptor: a blocking wait, which reaps too
+      pids[2] = Integer.parseInt(lines[2].strip());
+      assertThat(Posix.waitForExit(pids[2])).isEqualTo(7);
+      assertThat(Posix.waitForExit(pids[2])).as("reaped").isEqualTo(-1);
     } finally {
       TestC.C.prctl(prSetChildSubreaper, 0L, 0L, 0L, 0L);
       for (int fd : fds) {
