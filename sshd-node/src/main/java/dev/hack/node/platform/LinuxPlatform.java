@@ -268,10 +268,11 @@ public final class LinuxPlatform implements Platform {
             "setflags");
         check(Spawn.posix_spawnattr_setsigmask(attr, none), "setsigmask");
         check(Spawn.posix_spawnattr_setsigdefault(attr, all), "setsigdefault");
-        // in the child, in this order: setsid; then the slave, opened by the session's leader
-        // without O_NOCTTY, becomes its controlling terminal
-        check(Spawn.posix_spawn_file_actions_addchdir_np(actions, cwd), "addchdir_np"); // first:
-        // a failing chdir fails the spawn, as pty4j's did not
+        // in the child, in this order: setsid (an attribute, applied before the file actions);
+        // the chdir (one that fails fails the spawn, where pty4j's went on in the node's
+        // directory); then the slave, opened by the session's leader without O_NOCTTY, becomes
+        // its controlling terminal
+        check(Spawn.posix_spawn_file_actions_addchdir_np(actions, cwd), "addchdir_np");
         check(
             Spawn.posix_spawn_file_actions_addopen(actions, 0, slave, Spawn.O_RDWR, 0), "addopen");
         check(Spawn.posix_spawn_file_actions_adddup2(actions, 0, 1), "adddup2");

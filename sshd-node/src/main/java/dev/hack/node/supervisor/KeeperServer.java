@@ -434,10 +434,6 @@ public final class KeeperServer {
   }
 
   /**
-   * Ends of programs, one poll(2) over a descriptor per program that turns readable when it ends
-   * ({@link Platform#exitDescriptor}, Linux's pidfd): no thread per program waits for its exit.
-   */
-  /**
    * Tells the node of ended programs, off the thread that reaps them ({@link ChildExits}), which a
    * write to a slow node must not hold up.
    */

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -25,6 +26,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * size it was given, its directory and environment, no descriptor of the node's, and its end reaped
  * with the right code by one thread for all programs.
  */
+@Timeout(60) // output() reads until the program's end: a program that never ends fails, not hangs
 class LocalPtyTest {
   @TempDir Path dir;
 
